@@ -1,0 +1,1 @@
+"""The web front of condgan: `endpoint_full.py` serves models/ (see docs/serving.md)."""

@@ -1,0 +1,87 @@
+"""Serve every exported model in a models directory: JSON API + web page.
+
+    python FlaskApp/endpoint_full.py                       # models/ on http://127.0.0.1:5000
+    python FlaskApp/endpoint_full.py --models-dir DIR --host 0.0.0.0 --port 8080
+    gunicorn -w 2 -b 0.0.0.0:8000 'FlaskApp.endpoint_full:create_app()'   # production
+
+Flags override environment variables, which override the defaults:
+CONDGAN_MODELS_DIR, CONDGAN_HOST, CONDGAN_PORT, CONDGAN_MAX_N, CONDGAN_MICRO_BATCHING (1/0),
+CONDGAN_DEFAULT_CAPTION_MODEL.  All logic lives in `condgan.serve`; see docs/serving.md.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere: make `condgan` importable
+    sys.path.insert(0, str(ROOT))
+
+from condgan.errors import UserError, exit_with_user_error  # noqa: E402
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise UserError(f"environment variable {name}={value!r} is not an integer") from None
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise UserError(f"environment variable {name}={value!r}: use 1 or 0")
+    return value.lower() in ("1", "true", "yes", "on")
+
+
+def create_app(models_dir: str | None = None, **options):
+    """The app for gunicorn (`'FlaskApp.endpoint_full:create_app()'`): settings from the env."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from condgan.serve.app import create_app as factory
+
+    options.setdefault("max_n", _env_int("CONDGAN_MAX_N", 16))
+    options.setdefault("micro_batching", _env_flag("CONDGAN_MICRO_BATCHING", True))
+    options.setdefault("default_caption_model", os.environ.get("CONDGAN_DEFAULT_CAPTION_MODEL"))
+    options.setdefault("web_dir", HERE)
+    models_dir = models_dir or os.environ.get("CONDGAN_MODELS_DIR") or str(ROOT / "models")
+    return factory(models_dir, **options)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models-dir", default=None,
+                        help="folder of exported models (env CONDGAN_MODELS_DIR; default models/)")
+    parser.add_argument("--host", default=os.environ.get("CONDGAN_HOST", "127.0.0.1"),
+                        help="interface to listen on (default 127.0.0.1; 0.0.0.0 exposes it)")
+    parser.add_argument("--port", type=int, default=None, help="port (env CONDGAN_PORT; 5000)")
+    parser.add_argument("--max-n", type=int, default=None, help="most images per request (16)")
+    parser.add_argument("--no-micro-batching", action="store_true",
+                        help="run each request on its own instead of batching concurrent ones")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        port = args.port if args.port is not None else _env_int("CONDGAN_PORT", 5000)
+        options = {}
+        if args.max_n is not None:
+            options["max_n"] = args.max_n
+        if args.no_micro_batching:
+            options["micro_batching"] = False
+        app = create_app(args.models_dir, **options)
+    except UserError as error:
+        exit_with_user_error(error)
+    # Werkzeug's threaded server: fine for one machine; use gunicorn for production.
+    app.run(host=args.host, port=port, threaded=True, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,207 @@
+"""The Flask app factory: JSON API + web page over the models in a `models/` directory.
+
+Routes (see `openapi.py` for the full description):
+  GET  /healthz, /readyz, /v1/models, /v1/models/<name>, /openapi.json, / (the page)
+  POST /v1/models/<name>:generate   label|caption, n, seed, format -> images
+  POST /api/v1.0/bird               {"caption": ...} -> PNG (the seed AttnGAN route)
+Every error is JSON `{"error": {"code", "message"}}`; see `validation.py`.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
+
+from condgan.errors import UserError
+from condgan.export import SEED_MAX
+from condgan.serve import images as imaging
+from condgan.serve.batching import MicroBatcher
+from condgan.serve.openapi import NAME_PATTERN, openapi_spec
+from condgan.serve.registry import Registry, ServedModel
+from condgan.serve.validation import ApiError, parse_generate, parse_json_object
+
+log = logging.getLogger("condgan.serve")
+DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "FlaskApp"
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+              413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
+
+
+class ModelNameConverter(BaseConverter):
+    """Only well-formed model names match a route (so `x:generate` never reads as a name)."""
+
+    regex = NAME_PATTERN.strip("^$")
+
+
+def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
+               micro_batching: bool = True, max_wait_ms: float = 4.0,
+               max_batch_images: int = 64, max_body_bytes: int = 16 * 1024,
+               default_caption_model: str | None = None, loaders: dict | None = None,
+               background_load: bool = True, warm_up: bool = True,
+               web_dir: str | Path | None = None) -> Flask:
+    """Build the app; models load in a background thread (`/readyz` says when they are in).
+
+    micro_batching: gather concurrent requests per model into one generator call (batching.py);
+    on by default because it wins under concurrency (docs/serving.md has the measurements).
+    """
+    if max_n < 1:
+        raise UserError(f"max_n must be at least 1, got {max_n}")
+    web = Path(web_dir) if web_dir else DEFAULT_WEB_DIR
+    app = Flask("condgan.serve", template_folder=str(web / "templates"),
+                static_folder=str(web / "static"), static_url_path="/static")
+    app.url_map.converters["model"] = ModelNameConverter
+    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app.json.sort_keys = False
+    registry = Registry(models_dir, loaders=loaders, warm_up=warm_up,
+                        default_caption_model=default_caption_model)
+    batchers: dict[str, MicroBatcher] = {}
+    app.extensions["condgan"] = {"registry": registry, "batchers": batchers, "max_n": max_n,
+                                 "micro_batching": micro_batching}
+
+    def batcher_for(served: ServedModel) -> MicroBatcher:
+        if served.name not in batchers:  # created once; setdefault keeps the first under a race
+            batchers.setdefault(served.name, MicroBatcher(
+                served.run, max_images=max_batch_images, max_wait_s=max_wait_ms / 1000,
+                name=served.name))
+        return batchers[served.name]
+
+    def ready_or_503() -> None:
+        if not registry.ready.is_set():
+            raise ApiError(503, "not_ready", "models are still loading: retry in a few seconds "
+                           "(GET /readyz says when they are in)")
+
+    def find(name: str) -> ServedModel:
+        ready_or_503()
+        served = registry.get(name)
+        if served is None:
+            raise ApiError(404, "model_not_found", f"no model named {name!r}: choose one of "
+                           f"{sorted(registry.models)} (GET /v1/models)")
+        return served
+
+    def run(served: ServedModel, conditions: list, seeds: tuple[int, ...]):
+        try:
+            if micro_batching:
+                return batcher_for(served).submit(conditions, seeds)
+            return served.run(conditions, seeds)
+        except UserError as error:
+            raise ApiError(400, "invalid_request", str(error)) from None
+
+    def generate(served: ServedModel, body: dict[str, Any]) -> Response:
+        req = parse_generate(body, kind=served.kind, classes=served.classes, max_n=max_n,
+                             random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2))
+        if req.caption is not None:
+            try:
+                served.check_caption(req.caption)
+            except UserError as error:
+                raise ApiError(400, "no_known_words", str(error)) from None
+            condition: Any = req.caption
+        else:
+            condition = req.label_index
+        pictures, unknown = run(served, [condition] * req.n, req.seeds)
+        unknown_words = unknown[0] if unknown else ([] if req.caption is not None else None)
+        if req.format == "png":
+            response = Response(imaging.png_for_images(pictures), mimetype="image/png")
+            response.headers["X-Seeds"] = ",".join(map(str, req.seeds))
+            if unknown_words is not None:
+                response.headers["X-Unknown-Words"] = ",".join(unknown_words)
+            return response
+        return jsonify({
+            "model": served.name, "kind": served.kind, "n": req.n, "seeds": list(req.seeds),
+            "format": req.format, "image_size": served.image_size,
+            "label": req.label_name, "label_index": req.label_index, "caption": req.caption,
+            "unknown_words": unknown_words,
+            "images": [{"seed": seed, "b64_json": imaging.b64_png(image)}
+                       for seed, image in zip(req.seeds, pictures)]})
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz():
+        ready = registry.ready.is_set()
+        body = {"ready": ready, "models": sorted(registry.models) if ready else [],
+                "failed": dict(registry.failed) if ready else {},
+                "load_seconds": registry.load_seconds}
+        response = jsonify(body)
+        response.status_code = 200 if ready else 503
+        return response
+
+    @app.get("/v1/models")
+    def list_models():
+        ready_or_503()
+        return jsonify({"models": [registry.models[n].info() for n in sorted(registry.models)]})
+
+    @app.get("/v1/models/<model:name>")
+    def model_info(name: str):
+        return jsonify(find(name).info())
+
+    @app.post("/v1/models/<model:name>:generate")
+    def generate_route(name: str):
+        served = find(name)
+        return generate(served, parse_json_object(request.get_data(cache=False)))
+
+    @app.post("/api/v1.0/bird")
+    def bird():
+        ready_or_503()
+        body = parse_json_object(request.get_data(cache=False))
+        unknown = sorted(set(body) - {"caption", "seed"})
+        if unknown:
+            raise ApiError(400, "invalid_field", f"unknown field(s) {unknown}: this route takes "
+                           "caption (and an optional seed)")
+        served = registry.default_caption_model()
+        if served is None:
+            raise ApiError(404, "no_caption_model", "no caption (attngan) model is served: export "
+                           "one into the models directory, or use /v1/models/<name>:generate")
+        return generate(served, {**body, "n": 1, "format": "png"})
+
+    @app.get("/openapi.json")
+    def openapi():
+        import condgan
+
+        return jsonify(openapi_spec(sorted(registry.models) if registry.ready.is_set() else [],
+                                    max_n=max_n, max_body_bytes=max_body_bytes,
+                                    version=getattr(condgan, "__version__", "0")))
+
+    @app.get("/")
+    def page():
+        if not (web / "templates" / "index.html").is_file():
+            raise ApiError(404, "no_page", f"the web page is not installed (no {web}/templates/"
+                           "index.html): use the JSON API")
+        return render_template("index.html", max_n=max_n)
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        response = jsonify(error.body())
+        response.status_code = error.status
+        if error.status == 503:
+            response.headers["Retry-After"] = "2"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = HTTP_CODES.get(error.code or 500, "http_error")
+        message = {404: f"no route {request.method} {request.path}: see /openapi.json",
+                   405: f"{request.method} is not allowed on {request.path}",
+                   413: f"the request body is over the {max_body_bytes}-byte limit: send a "
+                        "smaller JSON object"}.get(error.code, error.description or code)
+        response = jsonify({"error": {"code": code, "message": message}})
+        response.status_code = error.code or 500
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):  # a bug: log it, never show a traceback to the client
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        response = jsonify({"error": {"code": "internal", "message": "internal error; the "
+                                      "server log has the details"}})
+        response.status_code = 500
+        return response
+
+    registry.start(background=background_load)
+    return app

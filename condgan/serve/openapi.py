@@ -1,0 +1,138 @@
+"""The OpenAPI 3 description served at `/openapi.json`, built from what is actually served.
+
+The model-name parameter is an enum of the loaded models, so clients (and Schemathesis) see the
+real names; the limits (`n`, body size) are the running server's.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from condgan.export import SEED_MAX
+from condgan.serve.validation import FORMATS, MAX_CAPTION_CHARS
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _nullable(schema: dict) -> dict:
+    return {**schema, "nullable": True}
+
+
+def _schemas(max_n: int) -> dict[str, Any]:
+    integer = {"type": "integer"}
+    return {
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                               "valid_labels": {"type": "array", "items": {"type": "string"}}}}}},
+        "ModelInfo": {
+            "type": "object",
+            "required": ["name", "kind", "classes", "conditioning", "image_size", "version"],
+            "properties": {
+                "name": {"type": "string"}, "kind": {"type": "string", "enum": ["gan", "cgan", "attngan"]},
+                "classes": _nullable({"type": "array", "items": {"type": "string"}}),
+                "conditioning": {"type": "string", "enum": ["none", "label", "caption"]},
+                "image_size": integer, "channels": integer, "latent_dim": _nullable(integer),
+                "version": {"type": "string"}, "exported_at": _nullable({"type": "string"}),
+                "images_seen": _nullable(integer), "metrics": {"type": "object"}}},
+        "GenerateRequest": {
+            "type": "object", "additionalProperties": False,
+            "description": "label for class-conditional models (cgan), caption for caption "
+                           "models (attngan), neither for unconditional ones (gan).",
+            "properties": {
+                "label": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0}],
+                          "description": "class name or index"},
+                "caption": {"type": "string", "minLength": 1, "maxLength": MAX_CAPTION_CHARS},
+                "n": {"type": "integer", "minimum": 1, "maximum": max_n, "default": 1},
+                "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX,
+                         "description": "image i uses seed + i; random when absent"},
+                "format": {"type": "string", "enum": list(FORMATS), "default": "b64_json"}}},
+        "GenerateResponse": {
+            "type": "object",
+            "required": ["model", "kind", "n", "seeds", "format", "images", "image_size"],
+            "properties": {
+                "model": {"type": "string"}, "kind": {"type": "string"},
+                "n": integer, "format": {"type": "string"}, "image_size": integer,
+                "seeds": {"type": "array", "items": integer},
+                "label": _nullable({"type": "string"}), "label_index": _nullable(integer),
+                "caption": _nullable({"type": "string"}),
+                "unknown_words": _nullable({"type": "array", "items": {"type": "string"}}),
+                "images": {"type": "array", "items": {
+                    "type": "object", "required": ["seed", "b64_json"],
+                    "properties": {"seed": integer, "b64_json": {"type": "string"}}}}}},
+        "BirdRequest": {
+            "type": "object", "additionalProperties": False, "required": ["caption"],
+            "properties": {"caption": {"type": "string", "minLength": 1,
+                                       "maxLength": MAX_CAPTION_CHARS},
+                           "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX}}},
+    }
+
+
+def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
+                 version: str) -> dict[str, Any]:
+    name_schema: dict[str, Any] = {"type": "string", "pattern": NAME_PATTERN}
+    if model_names:
+        name_schema = {"type": "string", "enum": list(model_names)}
+    name_param = {"name": "name", "in": "path", "required": True, "schema": name_schema}
+    png = {"image/png": {"schema": {"type": "string", "format": "binary"}}}
+    not_ready = _error("models are still loading (retry after the Retry-After seconds)")
+    too_large = _error(f"request body over {max_body_bytes} bytes")
+    generate_ok = {"description": "images: JSON with base64 PNGs, or one PNG (a grid when n > 1) "
+                                  "with the seeds in the X-Seeds header",
+                   "content": {"application/json": {"schema": _ref("GenerateResponse")}, **png}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "condgan serving API", "version": version,
+                 "description": "Class labels or captions in, generated images out."},
+        "paths": {
+            "/healthz": {"get": {"summary": "the process is up", "responses": {
+                "200": _json({"type": "object", "required": ["status"],
+                              "properties": {"status": {"type": "string"}}}, "alive")}}},
+            "/readyz": {"get": {"summary": "models loaded and warmed", "responses": {
+                "200": _json(_ref("Readiness"), "ready"), "503": _json(_ref("Readiness"),
+                                                                      "still loading")}}},
+            "/v1/models": {"get": {"summary": "the served models", "responses": {
+                "200": _json({"type": "object", "required": ["models"], "properties": {
+                    "models": {"type": "array", "items": _ref("ModelInfo")}}}, "models"),
+                "503": not_ready}}},
+            "/v1/models/{name}": {"get": {"summary": "one model's card summary",
+                                          "parameters": [name_param], "responses": {
+                "200": _json(_ref("ModelInfo"), "the model"), "404": _error("no such model"),
+                "503": not_ready}}},
+            "/v1/models/{name}:generate": {"post": {
+                "summary": "generate n images for a label or caption", "parameters": [name_param],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref("GenerateRequest")}}},
+                "responses": {"200": generate_ok, "400": _error("invalid request"),
+                              "404": _error("no such model"), "413": too_large,
+                              "503": not_ready}}},
+            "/api/v1.0/bird": {"post": {
+                "summary": "the seed AttnGAN route: caption in, PNG out (default caption model)",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref("BirdRequest")}}},
+                "responses": {"200": {"description": "one PNG image", "content": png},
+                              "400": _error("invalid request or no known word in the caption"),
+                              "404": _error("no caption model is served"), "413": too_large,
+                              "503": not_ready}}},
+            "/openapi.json": {"get": {"summary": "this description", "responses": {
+                "200": _json({"type": "object"}, "OpenAPI 3 document")}}},
+        },
+        "components": {"schemas": {**_schemas(max_n), "Readiness": {
+            "type": "object", "required": ["ready"], "properties": {
+                "ready": {"type": "boolean"}, "models": {"type": "array", "items": {"type": "string"}},
+                "failed": {"type": "object", "additionalProperties": {"type": "string"}},
+                "load_seconds": _nullable({"type": "number"})}}}},
+    }

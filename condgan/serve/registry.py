@@ -1,0 +1,189 @@
+"""Discover exported models under `models/*/card.json`, load each once per process, warm up.
+
+Only directory names found here (and passing `check_model_name`) are ever served: a request's
+model name is looked up in this registry, never joined onto a path.  Loading runs in a
+background thread so `/healthz` answers at once and `/readyz` turns 200 only when every model
+has loaded and run one warm-up batch (the first TensorFlow call builds kernels and is slow).
+
+Two kinds of loaded object are served:
+- image generators (`gan`, `cgan`): `condgan.export.LoadedGenerator`, called through
+  `generate_for_seeds(seeds, labels)`;
+- caption models (`attngan`): any object with `generate_captions(captions, seeds) ->
+  (uint8 images (N,H,W,3), unknown_words: list of lists of str)` that raises `UserError` for a
+  caption with no known word.  An optional `check_caption(caption) -> unknown words` lets the
+  server refuse such a caption before it is batched with others.  The loader for a kind is
+  pluggable (`loaders={"attngan": fn}`), so the text-to-image issue adds one function.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from condgan.errors import UserError
+from condgan.export import CARD_FILE, CHUNK, KERAS_FILE, check_model_name, load_generator, read_card
+
+log = logging.getLogger("condgan.serve")
+Loader = Callable[[Path], Any]
+DEFAULT_LOADERS: dict[str, Loader] = {"gan": load_generator, "cgan": load_generator}
+
+
+@dataclass
+class ServedModel:
+    """One loaded model with the facts the API reports about it."""
+
+    name: str
+    kind: str
+    model: Any
+    card: dict
+    version: str
+
+    @property
+    def classes(self) -> list[str] | None:
+        return self.card.get("classes") if self.kind == "cgan" else None
+
+    @property
+    def image_size(self) -> int:
+        return int(self.card.get("image_size", 0))
+
+    def info(self) -> dict[str, Any]:
+        metrics = {}
+        for key, value in (self.card.get("metrics") or {}).items():
+            metrics[key] = value.get("value") if isinstance(value, dict) else value
+        return {
+            "name": self.name, "kind": self.kind,
+            "classes": self.classes if self.kind == "cgan" else None,
+            "conditioning": {"cgan": "label", "attngan": "caption"}.get(self.kind, "none"),
+            "image_size": self.image_size, "channels": int(self.card.get("channels", 3)),
+            "latent_dim": self.card.get("latent_dim"), "version": self.version,
+            "exported_at": self.card.get("exported_at"), "images_seen": self.card.get("images_seen"),
+            "metrics": metrics,
+        }
+
+    def check_caption(self, caption: str) -> list[str]:
+        """Unknown words of a caption; UserError if it has no known word."""
+        check = getattr(self.model, "check_caption", None)
+        return list(check(caption)) if check else []
+
+    def run(self, conditions: Sequence[Any], seeds: Sequence[int]
+            ) -> tuple[np.ndarray, list[list[str]] | None]:
+        """One generator call for many images: conditions[i] is a label index, caption or None."""
+        if self.kind == "attngan":
+            images, unknown = self.model.generate_captions(list(conditions), list(seeds))
+            return np.asarray(images), [list(words) for words in unknown]
+        labels = list(conditions) if self.kind == "cgan" else None
+        return self.model.generate_for_seeds(list(seeds), labels), None
+
+    def warm_up(self) -> None:
+        """One full chunk through the generator so the first request pays no kernel setup."""
+        if self.kind == "attngan":
+            words = (self.card.get("warmup_caption") or "a bird")
+            try:
+                self.run([words], [0])
+            except UserError:
+                pass  # a caption model whose vocabulary lacks the default words: skip warm-up
+            return
+        conditions = [0] * CHUNK if self.kind == "cgan" else [None] * CHUNK
+        self.run(conditions, list(range(CHUNK)))
+
+
+def model_version(path: Path, card: dict) -> str:
+    """A content version: the card's own `version` if set, else a hash of the weights file."""
+    if card.get("version"):
+        return str(card["version"])
+    file = path / card.get("files", {}).get("keras", KERAS_FILE)
+    digest = hashlib.sha256()
+    with open(file, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()[:12]
+
+
+class Registry:
+    """The models one process serves, loaded once; thread-safe reads after `ready`."""
+
+    def __init__(self, models_dir: str | Path, loaders: dict[str, Loader] | None = None,
+                 default_caption_model: str | None = None, warm_up: bool = True) -> None:
+        self.models_dir = Path(models_dir)
+        if not self.models_dir.is_dir():
+            raise UserError(f"models directory {str(self.models_dir)!r} does not exist: pass "
+                            "--models-dir DIR (or CONDGAN_MODELS_DIR) naming a folder of exported "
+                            "models, each with a card.json")
+        self.loaders = {**DEFAULT_LOADERS, **(loaders or {})}
+        self.warm = warm_up
+        self.models: dict[str, ServedModel] = {}
+        self.failed: dict[str, str] = {}
+        self.ready = threading.Event()
+        self.load_seconds: float | None = None
+        self._default_caption = default_caption_model
+        self._thread: threading.Thread | None = None
+
+    def discover(self) -> list[Path]:
+        """Subdirectories with a card.json and a safe name, sorted by name."""
+        found = []
+        for child in sorted(self.models_dir.iterdir()):
+            if child.name.startswith(".") or not (child / CARD_FILE).is_file():
+                continue  # hidden: export staging folders, editor files
+            try:
+                check_model_name(child.name)
+            except UserError as error:
+                self.failed[child.name[:64]] = str(error)
+                continue
+            found.append(child)
+        return found
+
+    def load_all(self) -> None:
+        """Load and warm every discovered model; a model that fails is reported, not fatal."""
+        start = time.perf_counter()
+        try:
+            for path in self.discover():
+                try:
+                    self._load_one(path)
+                except Exception as error:  # noqa: BLE001  one broken model must not stop the rest
+                    log.error("model %s could not be loaded: %s", path.name, error)
+                    self.failed[path.name] = f"{type(error).__name__}: {error}"
+            if not self.models:
+                log.warning("no servable model under %s", self.models_dir)
+        finally:
+            self.load_seconds = round(time.perf_counter() - start, 3)
+            self.ready.set()
+
+    def _load_one(self, path: Path) -> None:
+        card = read_card(path)
+        loader = self.loaders.get(card["kind"])
+        if loader is None:
+            raise UserError(f"no loader for kind {card['kind']!r} in this version of condgan")
+        model = loader(path)
+        served = ServedModel(path.name, card["kind"], model, dict(getattr(model, "card", card)),
+                             model_version(path, card))
+        if self.warm:
+            served.warm_up()
+        self.models[served.name] = served
+        log.info("loaded %s (%s, %dpx, %s)", served.name, served.kind, served.image_size,
+                 served.version)
+
+    def start(self, background: bool = True) -> "Registry":
+        if background:
+            self._thread = threading.Thread(target=self.load_all, name="model-loader", daemon=True)
+            self._thread.start()
+        else:
+            self.load_all()
+        return self
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.ready.wait(timeout)
+
+    def get(self, name: str) -> ServedModel | None:
+        return self.models.get(name) if self.ready.is_set() else None
+
+    def default_caption_model(self) -> ServedModel | None:
+        if self._default_caption:
+            return self.get(self._default_caption)
+        captions = [m for m in self.models.values() if m.kind == "attngan"]
+        return captions[0] if captions else None

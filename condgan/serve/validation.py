@@ -1,0 +1,137 @@
+"""Request validation and JSON errors for the serving API.
+
+Every error the API can answer is an `ApiError` turned into `{"error": {"code", "message"}}`
+with its HTTP status; the app maps Werkzeug's own errors (404, 405, 413) to the same shape, so
+a client never sees an HTML page or a traceback.  Validation happens before a request reaches
+the model (or the micro-batcher), so one bad request never fails the requests batched with it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from condgan.errors import UserError
+from condgan.export import SEED_MAX
+
+FORMATS = ("b64_json", "png")
+GENERATE_FIELDS = {"label", "caption", "n", "seed", "format"}
+MAX_CAPTION_CHARS = 500
+
+
+class ApiError(Exception):
+    """An error answered as JSON: HTTP status, a stable machine code, a message naming the fix."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, whatever the Content-Type header says.
+
+    The seed AttnGAN clients did not always send `Content-Type: application/json`, so the body
+    is parsed as JSON regardless; NaN/Infinity (not JSON) are refused.
+    """
+    if not raw:
+        raise ApiError(400, "invalid_json", "the request body is empty: send a JSON object, "
+                       'e.g. {"label": "horse", "n": 4}')
+    try:
+        text = raw.decode("utf-8")
+        body = json.loads(text, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise ApiError(400, "invalid_json", f"the request body is not valid UTF-8 JSON ({error}): "
+                       "send a JSON object") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", f"the request body must be a JSON object, "
+                       f"not {type(body).__name__}")
+    return body
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """A validated generate request: what to condition on, and one seed per image."""
+
+    label_index: int | None
+    label_name: str | None
+    caption: str | None
+    seeds: tuple[int, ...]
+    format: str
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+
+def parse_generate(body: dict[str, Any], *, kind: str, classes: Sequence[str] | None,
+                   max_n: int, random_seed) -> GenerateRequest:
+    """Check a generate body against the model's kind; `random_seed(n)` draws a base seed."""
+    unknown = sorted(set(body) - GENERATE_FIELDS)
+    if unknown:
+        raise ApiError(400, "invalid_field", f"unknown field(s) {unknown}: the request takes "
+                       f"{sorted(GENERATE_FIELDS)}")
+    n = body.get("n", 1)
+    if not _is_int(n) or not 1 <= n <= max_n:
+        raise ApiError(400, "invalid_n", f"n must be an integer from 1 to {max_n}, got {n!r}")
+    fmt = body.get("format", "b64_json")
+    if fmt not in FORMATS:
+        raise ApiError(400, "invalid_format", f"format must be one of {list(FORMATS)}, got {fmt!r}")
+    seed = body.get("seed")
+    if seed is None:
+        seed = random_seed(n)
+    elif not _is_int(seed) or not 0 <= seed <= SEED_MAX - (n - 1):
+        raise ApiError(400, "invalid_seed", f"seed must be an integer from 0 to "
+                       f"{SEED_MAX - (n - 1)} (image i uses seed + i), got {seed!r}")
+    seeds = tuple(range(seed, seed + n))
+    label_index = label_name = caption = None
+    if kind == "attngan":
+        if "label" in body:
+            raise ApiError(400, "invalid_field", "this is a caption model: send \"caption\", "
+                           "not \"label\"")
+        caption = body.get("caption")
+        if not isinstance(caption, str) or not caption.strip():
+            raise ApiError(400, "invalid_caption", "caption must be a non-empty string, e.g. "
+                           '"a small red bird with black wings"')
+        if len(caption) > MAX_CAPTION_CHARS:
+            raise ApiError(400, "invalid_caption", f"caption is {len(caption)} characters long: "
+                           f"keep it under {MAX_CAPTION_CHARS}")
+    else:
+        if "caption" in body:
+            raise ApiError(400, "invalid_field", f"this is a {kind} model: it takes no caption")
+        if kind == "cgan":
+            label_index = parse_label(body.get("label"), classes or [])
+            label_name = classes[label_index]
+        elif "label" in body:
+            raise ApiError(400, "invalid_field", "this model is unconditional: send n (and seed), "
+                           "not label")
+    return GenerateRequest(label_index, label_name, caption, seeds, fmt)
+
+
+def parse_label(label: Any, classes: Sequence[str]) -> int:
+    """A class given by name or index -> its index; the error lists the valid classes."""
+    from condgan.data.arrays import class_index
+
+    if label is None:
+        raise ApiError(400, "missing_label", f"this model needs a label: one of {list(classes)} "
+                       f"or an index 0..{len(classes) - 1}", valid_labels=list(classes))
+    if not (isinstance(label, str) or _is_int(label)):
+        raise ApiError(400, "invalid_label", f"label must be a class name or index, got "
+                       f"{type(label).__name__}", valid_labels=list(classes))
+    try:
+        return class_index(classes, label)
+    except UserError as error:
+        raise ApiError(400, "unknown_label", str(error), valid_labels=list(classes)) from None
