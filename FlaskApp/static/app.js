@@ -1,0 +1,136 @@
+// The condgan page: fill the model and class lists from /v1/models, call :generate, show the
+// grid and any API error. Plain script, no build step.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let models = {};
+let lastRequest = null;
+
+function setStatus(text) { $("status").textContent = text; }
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+async function apiError(response) {
+  try {
+    const body = await response.json();
+    if (body && body.error) return `${body.error.message} (${body.error.code}, HTTP ${response.status})`;
+  } catch (e) { /* not JSON: fall through */ }
+  return `HTTP ${response.status} ${response.statusText}`;
+}
+
+async function loadModels() {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const response = await fetch("/v1/models");
+    if (response.status === 503) { setStatus("Models are loading…"); await new Promise(r => setTimeout(r, 1000)); continue; }
+    if (!response.ok) { showError(await apiError(response)); return; }
+    const list = (await response.json()).models;
+    models = Object.fromEntries(list.map((m) => [m.name, m]));
+    const select = $("model");
+    select.replaceChildren(...list.map((m) => new Option(`${m.name} (${m.kind}, ${m.image_size}px)`, m.name)));
+    if (!list.length) { showError("No model is being served: export one into the models directory."); }
+    setStatus(list.length ? "Ready." : "");
+    onModelChange();
+    return;
+  }
+  showError("The models did not finish loading; reload the page later.");
+}
+
+function onModelChange() {
+  const model = models[$("model").value];
+  if (!model) return;
+  const caption = model.conditioning === "caption";
+  $("caption-field").hidden = !caption;
+  $("label-field").hidden = model.conditioning !== "label";
+  $("label").replaceChildren(...(model.classes || []).map((c, i) => new Option(`${i}: ${c}`, c)));
+  const metrics = Object.entries(model.metrics || {}).map(([k, v]) => `${k} ${typeof v === "number" ? v.toFixed(2) : v}`);
+  $("model-info").textContent = `version ${model.version}` + (metrics.length ? ` · ${metrics.join(", ")}` : "");
+}
+
+// Numbers go to the API as typed so that the API, not the browser, judges them.
+function numberOrRaw(text) {
+  const value = Number(text);
+  return text.trim() !== "" && Number.isFinite(value) ? value : text;
+}
+
+function buildRequest() {
+  const model = models[$("model").value];
+  const body = { n: numberOrRaw($("n").value || "1") };
+  if (model.conditioning === "label") body.label = $("label").value;
+  if (model.conditioning === "caption") body.caption = $("caption").value;
+  if ($("seed").value.trim() !== "") body.seed = numberOrRaw($("seed").value);
+  return { name: model.name, body };
+}
+
+async function callGenerate(name, body) {
+  return fetch(`/v1/models/${encodeURIComponent(name)}:generate`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+}
+
+async function onGenerate(event) {
+  event.preventDefault();
+  if (!models[$("model").value]) return;
+  showError("");
+  const { name, body } = buildRequest();
+  $("generate").disabled = true;
+  setStatus("Generating…");
+  const started = performance.now();
+  try {
+    const response = await callGenerate(name, body);
+    if (!response.ok) { showError(await apiError(response)); setStatus(""); return; }
+    const result = await response.json();
+    lastRequest = { name, body: { ...body, seed: result.seeds[0], format: "png" } };
+    $("download").disabled = false;
+    renderGrid(result);
+    const unknown = result.unknown_words || [];
+    $("unknown-words").hidden = !unknown.length;
+    $("unknown-words").textContent = unknown.length ? `Words the model does not know (ignored): ${unknown.join(", ")}` : "";
+    setStatus(`${result.n} image(s) from ${name}, seeds ${result.seeds[0]}–${result.seeds[result.seeds.length - 1]}, ${Math.round(performance.now() - started)} ms.`);
+  } catch (error) {
+    showError(`Request failed: ${error}`);
+    setStatus("");
+  } finally {
+    $("generate").disabled = false;
+  }
+}
+
+function renderGrid(result) {
+  const what = result.label ?? result.caption ?? result.model;
+  $("grid").replaceChildren(...result.images.map((image) => {
+    const figure = document.createElement("figure");
+    const img = document.createElement("img");
+    img.src = `data:image/png;base64,${image.b64_json}`;
+    img.alt = `${what}, seed ${image.seed}`;
+    img.width = result.image_size;
+    img.height = result.image_size;
+    const caption = document.createElement("figcaption");
+    caption.textContent = `seed ${image.seed}`;
+    figure.append(img, caption);
+    return figure;
+  }));
+}
+
+// The download is the API's own PNG grid for the same seeds, so it matches what is shown.
+async function onDownload() {
+  if (!lastRequest) return;
+  showError("");
+  const response = await callGenerate(lastRequest.name, lastRequest.body);
+  if (!response.ok) { showError(await apiError(response)); return; }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = `${lastRequest.name}-seed${lastRequest.body.seed}-n${lastRequest.body.n}.png`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+$("model").addEventListener("change", onModelChange);
+$("generate-form").addEventListener("submit", onGenerate);
+$("download").addEventListener("click", onDownload);
+loadModels();
