@@ -212,3 +212,58 @@ def test_grid_layout_and_png_determinism():
     png = png_for_images(images)
     assert png == png_for_images(images)
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(png))), tiled)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """`python FlaskApp/endpoint_full.py --models-dir DIR --port P` as the README runs it."""
+
+    def __init__(self, models_dir: Path, *extra: str, timeout: float = 90) -> None:
+        import os
+        import subprocess
+        import sys
+        import time
+
+        import requests
+
+        from conftest import ROOT
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(models_dir.parent / f"server-{self.port}.log", "w+")
+        env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "FlaskApp" / "endpoint_full.py"), "--models-dir",
+             str(models_dir), "--port", str(self.port), *extra],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.output()}")
+            try:
+                if requests.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server not ready in {timeout}s: {self.output()}")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-3000:]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except Exception:  # noqa: BLE001
+            self.process.kill()
+        self.log.close()
