@@ -61,7 +61,7 @@ class GoogleCseSource:
 
     def candidates(self, query: str, label: str) -> Iterator[Candidate]:
         start = 1
-        while start <= CSE_MAX_RESULTS - 9:
+        while True:
             params = {"key": self.key, "cx": self.cx, "q": query, "searchType": "image",
                       "num": 10, "start": start, "safe": self.safe}
             if self.rights:
@@ -77,12 +77,17 @@ class GoogleCseSource:
                                 url=item["link"], page_url=image.get("contextLink", ""),
                                 author=item.get("displayLink", ""), license=LICENSE,
                                 extra={"title": item.get("title", "")})
-            if len(items) < 10 or not payload.get("queries", {}).get("nextPage"):
+            if len(items) < 10:
+                return  # the engine has nothing more for this query
+            if start + 10 > CSE_MAX_RESULTS:
+                self.notes.append(
+                    f"Google's Programmable Search API returns at most {CSE_MAX_RESULTS} results "
+                    "per query and this query reached it: for more images run more queries "
+                    "(e.g. 'dog photo', 'dog outdoors') with the same --label")
+                return
+            if not payload.get("queries", {}).get("nextPage"):
                 return
             start += 10
-        self.notes.append(f"Google's Programmable Search API returns at most {CSE_MAX_RESULTS} "
-                          "results per query: for more images, run more queries (e.g. "
-                          "'dog photo', 'dog outdoors') with the same --label")
 
 
 def _cse_error(exc: ApiError) -> UserError:

@@ -53,18 +53,22 @@ def is_image_url(url: str) -> bool:
         parsed.path.lower().endswith(IMAGE_SUFFIXES) or parsed.netloc in IMAGE_HOSTS)
 
 
-def post_images(post) -> list[tuple[str, str]]:
-    """(key suffix, url) for each still image of a post: the post itself or its gallery items."""
-    if getattr(post, "is_gallery", False):
-        metadata = getattr(post, "media_metadata", None) or {}
-        order = [item["media_id"] for item in (getattr(post, "gallery_data", None) or {}).get("items", [])]
+def post_images(data: dict) -> list[tuple[str, str]]:
+    """(key suffix, url) for each still image of a post: the post itself or its gallery items.
+
+    `data` is the post's listing JSON (`vars(submission)`): reading attributes that a listing
+    lacks would make praw fetch the whole post, one extra request per post.
+    """
+    if data.get("is_gallery"):
+        metadata = data.get("media_metadata") or {}
+        order = [item["media_id"] for item in (data.get("gallery_data") or {}).get("items", [])]
         images = []
         for media_id in order or sorted(metadata):
             item = metadata.get(media_id) or {}
             if item.get("status") == "valid" and item.get("e") == "Image" and "u" in item.get("s", {}):
                 images.append((f":{media_id}", item["s"]["u"].replace("&amp;", "&")))
         return images
-    url = getattr(post, "url", "")
+    url = data.get("url", "")
     return [("", url)] if is_image_url(url) else []
 
 
@@ -108,15 +112,18 @@ class RedditSource:
         described = f"r/{self.subreddit}" + (f" {query}" if query else "")
         try:
             for post in self._listing(query):
-                if getattr(post, "over_18", False) and not self.allow_nsfw:
+                data = vars(post)
+                if data.get("over_18") and not self.allow_nsfw:
                     nsfw += 1
                     continue
-                for suffix, url in post_images(post):
+                for suffix, url in post_images(data):
+                    author = data.get("author")
                     yield Candidate(
-                        key=f"{NAME}:{post.id}{suffix}", source=NAME, label=label, query=described,
-                        url=url, page_url=f"https://www.reddit.com{post.permalink}",
-                        author=str(post.author) if post.author else "[deleted]", license=LICENSE,
-                        extra={"title": post.title})
+                        key=f"{NAME}:{data['id']}{suffix}", source=NAME, label=label,
+                        query=described, url=url,
+                        page_url=f"https://www.reddit.com{data.get('permalink', '')}",
+                        author=str(author) if author else "[deleted]", license=LICENSE,
+                        extra={"title": data.get("title", "")})
         except prawcore.exceptions.OAuthException as exc:
             raise UserError(f"Reddit refused REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET ({exc}): "
                             f"{KEY_HELP}") from None
