@@ -9,6 +9,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -104,3 +105,38 @@ def main(source: str | None = None, argv: Sequence[str] | None = None) -> int:
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
     return 0
+
+
+REQUIRED_ENV = {
+    "pixabay": ("PIXABAY_API_KEY",),
+    "reddit": ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "REDDIT_USER_AGENT"),
+    "google": ("GOOGLE_API_KEY", "GOOGLE_CSE_ID"),
+    "google:serpapi": ("SERPAPI_API_KEY",),
+    "openverse": (),
+}
+
+
+def run_job(job: dict, out: str | Path, *, extra: Sequence[str] = ()) -> Summary | None:
+    """Run one scrape described as a dict (notebooks): {"source": "pixabay", "label": "horse",
+    "query": "horse", "limit": 50, ...}; other keys become flags.  Returns None, with a message,
+    when the source's credentials are not in the environment."""
+    job = dict(job)
+    source = job.pop("source")
+    if source not in SOURCES:
+        raise UserError(f"scrape job source {source!r} is not known: use one of {sorted(SOURCES)}")
+    needed = REQUIRED_ENV["google:serpapi" if job.get("backend") == "serpapi" else source]
+    missing = [name for name in needed if not os.environ.get(name)]
+    if missing:
+        print(f"skipping {source} ({job.get('label')}): set {', '.join(missing)} to scrape it "
+              "(see docs/scraping.md)")
+        return None
+    argv = ["--out", str(out)]
+    for key, value in job.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif value not in (False, None):
+            argv += [flag, str(value)]
+    summary = run(source, build_parser(source).parse_args(argv + list(extra)))
+    print(f"{source} ({job.get('label')}): {summary.format()}")
+    return summary

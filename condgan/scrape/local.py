@@ -13,6 +13,7 @@ from typing import Iterator, Sequence
 from condgan.data.folders import list_class_folders
 from condgan.scrape.downloader import DownloadOptions, Downloader, Summary
 from condgan.scrape.manifest import Candidate, check_label
+from condgan.scrape.validate import ImageLimits
 
 NAME = "local"
 LICENSE = "own images (licence as the user holds it)"
@@ -40,9 +41,12 @@ class LocalFolderSource:
 def import_local_folders(root: str | os.PathLike, out: str | os.PathLike, *,
                          classes: Sequence[str] | None = None,
                          options: DownloadOptions | None = None) -> dict[str, Summary]:
-    """Copy every class folder under `root` into `out` through the downloader; one summary per class."""
+    """Copy every class folder under `root` into `out` through the downloader; one summary per class.
+
+    Without `options`, no size floor: the user chose these images, only undecodable ones go.
+    """
     source = LocalFolderSource(root, classes)
-    downloader = Downloader(out, options)
+    downloader = Downloader(out, options or DownloadOptions(limits=ImageLimits(min_side=1)))
     try:
         return {name: downloader.run(source.candidates("", name), name, limit=None)
                 for name in source.classes}
