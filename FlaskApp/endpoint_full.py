@@ -6,7 +6,8 @@
 
 Flags override environment variables, which override the defaults:
 CONDGAN_MODELS_DIR, CONDGAN_HOST, CONDGAN_PORT, CONDGAN_MAX_N, CONDGAN_MICRO_BATCHING (1/0),
-CONDGAN_DEFAULT_CAPTION_MODEL.  All logic lives in `condgan.serve`; see docs/serving.md.
+CONDGAN_MAX_WAIT_MS, CONDGAN_DEFAULT_CAPTION_MODEL.  All logic lives in `condgan.serve`;
+see docs/serving.md.
 """
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ def _env_int(name: str, default: int) -> int:
         raise UserError(f"environment variable {name}={value!r} is not an integer") from None
 
 
+def _env_float(name: str) -> float:
+    try:
+        return float(os.environ[name])
+    except ValueError:
+        raise UserError(f"environment variable {name}={os.environ[name]!r} is not a number") from None
+
+
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -50,6 +58,8 @@ def create_app(models_dir: str | None = None, **options):
 
     options.setdefault("max_n", _env_int("CONDGAN_MAX_N", 16))
     options.setdefault("micro_batching", _env_flag("CONDGAN_MICRO_BATCHING", True))
+    if os.environ.get("CONDGAN_MAX_WAIT_MS"):
+        options.setdefault("max_wait_ms", _env_float("CONDGAN_MAX_WAIT_MS"))
     options.setdefault("default_caption_model", os.environ.get("CONDGAN_DEFAULT_CAPTION_MODEL"))
     options.setdefault("web_dir", HERE)
     models_dir = models_dir or os.environ.get("CONDGAN_MODELS_DIR") or str(ROOT / "models")
@@ -66,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-n", type=int, default=None, help="most images per request (16)")
     parser.add_argument("--no-micro-batching", action="store_true",
                         help="run each request on its own instead of batching concurrent ones")
+    parser.add_argument("--max-wait-ms", type=float, default=None,
+                        help="longest wait to gather a micro-batch (env CONDGAN_MAX_WAIT_MS; 4)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
@@ -73,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         options = {}
         if args.max_n is not None:
             options["max_n"] = args.max_n
+        if args.max_wait_ms is not None:
+            options["max_wait_ms"] = args.max_wait_ms
         if args.no_micro_batching:
             options["micro_batching"] = False
         app = create_app(args.models_dir, **options)

@@ -109,7 +109,7 @@ def render(attrs: dict, size: int, rng: np.random.Generator) -> np.ndarray:
     for obj in attrs["objects"]:
         row, col = divmod(POSITIONS.index(obj["position"]), 3)
         half = _HALF[obj["size"]] * cell
-        slack = cell / 2 - half - 1  # keep the whole object inside its cell
+        slack = max(cell / 2 - half - 1, 0.0)  # keep the whole object inside its cell
         cy = (row + 0.5) * cell + rng.uniform(-slack, slack)
         cx = (col + 0.5) * cell + rng.uniform(-slack, slack)
         image[_mask(obj["shape"], xx - cx, yy - cy, half)] = COLOURS[obj["colour"]]

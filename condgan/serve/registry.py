@@ -27,7 +27,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from condgan.errors import UserError
-from condgan.export import CARD_FILE, CHUNK, KERAS_FILE, check_model_name, load_generator, read_card
+from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, LoadedGenerator, check_model_name,
+                            load_generator, read_card)
 
 log = logging.getLogger("condgan.serve")
 Loader = Callable[[Path], Any]
@@ -93,6 +94,25 @@ class ServedModel:
         self.run(conditions, list(range(CHUNK)))
 
 
+class GraphForward:
+    """Run a Keras model through its compiled predict function instead of eagerly.
+
+    `LoadedGenerator` calls `model(chunk, training=False)`, which on TensorFlow runs op by op in
+    eager mode; `predict_on_batch` runs the same layers as one traced graph (backend-neutral
+    Keras API), 2-4x faster for a DCGAN-size generator on CPU (docs/serving.md).  Chunks always
+    have the same shape, so the function is traced once, during warm-up.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def __call__(self, inputs, training: bool = False):
+        return self.model.predict_on_batch(inputs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
+
+
 def model_version(path: Path, card: dict) -> str:
     """A content version: the card's own `version` if set, else a hash of the weights file."""
     if card.get("version"):
@@ -109,7 +129,8 @@ class Registry:
     """The models one process serves, loaded once; thread-safe reads after `ready`."""
 
     def __init__(self, models_dir: str | Path, loaders: dict[str, Loader] | None = None,
-                 default_caption_model: str | None = None, warm_up: bool = True) -> None:
+                 default_caption_model: str | None = None, warm_up: bool = True,
+                 graph_forward: bool = True) -> None:
         self.models_dir = Path(models_dir)
         if not self.models_dir.is_dir():
             raise UserError(f"models directory {str(self.models_dir)!r} does not exist: pass "
@@ -117,6 +138,7 @@ class Registry:
                             "models, each with a card.json")
         self.loaders = {**DEFAULT_LOADERS, **(loaders or {})}
         self.warm = warm_up
+        self.graph_forward = graph_forward
         self.models: dict[str, ServedModel] = {}
         self.failed: dict[str, str] = {}
         self.ready = threading.Event()
@@ -160,6 +182,8 @@ class Registry:
         if loader is None:
             raise UserError(f"no loader for kind {card['kind']!r} in this version of condgan")
         model = loader(path)
+        if self.graph_forward and isinstance(model, LoadedGenerator):
+            model.model = GraphForward(model.model)
         served = ServedModel(path.name, card["kind"], model, dict(getattr(model, "card", card)),
                              model_version(path, card))
         if self.warm:

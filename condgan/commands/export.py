@@ -1,0 +1,52 @@
+"""`python -m condgan export` and `python -m condgan sample`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", help="the run to export, e.g. runs/cgan_cifar10")
+    parser.add_argument("--name", required=True, help="model name: the folder under --models-dir")
+    parser.add_argument("--models-dir", default="models", help="where exported models live (default: models)")
+    parser.add_argument("--no-h5", action="store_true", help="skip the legacy generator.h5")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from condgan.train.export_run import export_run
+
+    out = export_run(args.run_dir, args.name, args.models_dir, legacy_h5=not args.no_h5)
+    print(f"exported {args.run_dir} -> {out}")
+    return 0
+
+
+def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model_dir", help="an exported model, e.g. models/cgan_cifar10")
+    parser.add_argument("--label", action="append", help="class name or index (repeatable; conditional models)")
+    parser.add_argument("-n", type=int, default=16, help="images per label (or in all, unconditional)")
+    parser.add_argument("--seed", type=int, default=None, help="same seed, same images")
+    parser.add_argument("--columns", type=int, default=8)
+    parser.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    from condgan.errors import UserError
+    from condgan.export import load_generator
+    from condgan.viz import save_grid
+
+    if args.n < 1:
+        raise UserError(f"-n must be at least 1, got {args.n}")
+    if not str(args.output).lower().endswith(".png"):
+        raise UserError(f"output {args.output!r} must end in .png")
+    generator = load_generator(args.model_dir)
+    labels = None
+    if generator.conditional:
+        if not args.label:
+            raise UserError(f"{args.model_dir} is conditional: pass --label, one of {generator.classes}")
+        labels = [lab for lab in args.label for _ in range(args.n)]
+    elif args.label:
+        raise UserError(f"{args.model_dir} is unconditional: drop --label")
+    images = generator.generate(labels=labels, n=None if labels else args.n, seed=args.seed)
+    path = save_grid(images, Path(args.output), columns=args.columns)
+    print(f"wrote {len(images)} images to {path}")
+    return 0

@@ -1,0 +1,36 @@
+"""`python -m condgan train`: parse arguments, call `condgan.train.loop.train`."""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from condgan.config import load_config
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="config file (configs/*.py); defaults apply without one")
+    parser.add_argument("--data", help="'cifar10', a CIFAR-10 copy, an .npz array set or class folders "
+                        "(overrides the config's data)")
+    parser.add_argument("--name", help="run name (default: the config's name); the run goes to runs/NAME")
+    parser.add_argument("--run-dir", help="explicit run directory (default: runs/NAME)")
+    parser.add_argument("--resume", action="store_true", help="continue the run from its newest checkpoint")
+    parser.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
+                        help="tf.distribute strategy (overrides the config)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config field, e.g. --set epochs=5 (repeatable)")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    overrides = list(args.overrides)
+    for key in ("data", "name", "strategy"):
+        if getattr(args, key):
+            overrides.append(f"{key}={getattr(args, key)}")
+    config = load_config(args.config, overrides)
+    run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.name
+    from condgan.train.loop import train
+
+    summary = train(config, run_dir, resume=args.resume)
+    print(f"done: {summary['images_seen']} images in {summary['wall_time_s']:.0f}s -> {run_dir}")
+    return 0

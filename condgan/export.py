@@ -1,0 +1,223 @@
+"""Exported generators: `models/<name>/generator.keras`, `generator.h5`, `card.json`.
+
+`export_generator` writes a model directory; `load_generator` reads one back in Keras safe
+mode and wraps it in `LoadedGenerator`, whose `generate()` turns labels and a seed into uint8
+images.  Image *i* of a request is a function of its own seed only (`seed + i`), and the
+generator always runs on fixed-size chunks, so the same seed gives the same pixels whatever the
+batch size or the server's micro-batching.  This module imports keras but not TensorFlow, so a
+model exported here loads under any Keras backend.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from condgan.data.arrays import class_index, write_json_atomic
+from condgan.errors import UserError
+
+CARD_FILE = "card.json"
+KERAS_FILE = "generator.keras"
+H5_FILE = "generator.h5"
+KINDS = ("gan", "cgan", "attngan")
+# Generator calls always see this many rows (the last chunk is padded), so the arithmetic
+# each image goes through is the same whatever the request size.
+CHUNK = 16
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+SEED_MAX = 2**31 - 1
+
+
+def check_model_name(name: str) -> str:
+    """Model names become directory names: allow only a safe, flat character set."""
+    if not isinstance(name, str) or not _NAME_RE.match(name) or name in (".", ".."):
+        raise UserError(f"model name {name!r} is not allowed: use letters, digits, '_', '-', '.' "
+                        "(at most 64 characters, not starting with '.' or '-')")
+    return name
+
+
+def library_versions() -> dict[str, str]:
+    import keras
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__,
+                "keras": keras.__version__, "keras_backend": keras.backend.backend()}
+    try:
+        import condgan
+
+        versions["condgan"] = condgan.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    return versions
+
+
+def export_generator(generator, out_dir: str | os.PathLike, *, kind: str, latent_dim: int,
+                     classes: Sequence[str] | None = None, training: Mapping | None = None,
+                     dataset: Mapping | None = None, images_seen: int | None = None,
+                     wall_time_s: float | None = None, metrics: Mapping | None = None,
+                     legacy_h5: bool = True, extra: Mapping | None = None) -> Path:
+    """Write generator.keras (+ generator.h5) and card.json into `out_dir`, replacing it whole.
+
+    The new directory is assembled beside the old one and swapped in by rename, so a failed
+    export never leaves a half-written model where a good one was.
+    """
+    if kind not in KINDS:
+        raise UserError(f"model kind {kind!r} is not known: use one of {KINDS}")
+    if kind == "cgan" and not classes:
+        raise UserError("a conditional generator needs its class names for the card")
+    out_dir = Path(out_dir)
+    check_model_name(out_dir.name)
+    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    generator.save(staging / KERAS_FILE)
+    files = {"keras": KERAS_FILE}
+    if legacy_h5:
+        generator.save(staging / H5_FILE)
+        files["h5"] = H5_FILE
+    size = int(generator.outputs[0].shape[1])
+    card = {
+        "name": out_dir.name,
+        "kind": kind,
+        "classes": list(classes) if classes else None,
+        "latent_dim": int(latent_dim),
+        "image_size": size,
+        "channels": int(generator.outputs[0].shape[-1]),
+        "value_range": [-1.0, 1.0],
+        "inputs": [t.name for t in generator.inputs] if hasattr(generator, "inputs") else None,
+        "files": files,
+        "training": dict(training or {}),
+        "dataset": dict(dataset or {}),
+        "images_seen": images_seen,
+        "wall_time_s": wall_time_s,
+        "metrics": dict(metrics or {}),
+        "versions": library_versions(),
+        "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    card.update(extra or {})
+    write_json_atomic(staging / CARD_FILE, card)
+    old = out_dir.with_name(f".{out_dir.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
+def read_card(model_dir: str | os.PathLike) -> dict[str, Any]:
+    path = Path(model_dir) / CARD_FILE
+    if not path.is_file():
+        raise UserError(f"{str(model_dir)!r} has no {CARD_FILE}: it is not an exported model; "
+                        "export one with `python -m condgan export runs/NAME --name NAME`")
+    try:
+        card = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise UserError(f"{path} is not valid JSON ({error}): re-export the model") from None
+    if card.get("kind") not in KINDS:
+        raise UserError(f"{path}: kind {card.get('kind')!r} is not one of {KINDS}")
+    return card
+
+
+def update_card_metrics(model_dir: str | os.PathLike, metrics: Mapping[str, Any]) -> dict:
+    """Merge `metrics` (name -> {value, protocol, ...}) into card.json, atomically."""
+    card = read_card(model_dir)
+    card.setdefault("metrics", {}).update(metrics)
+    write_json_atomic(Path(model_dir) / CARD_FILE, card)
+    return card
+
+
+class LoadedGenerator:
+    """An exported generator plus its card: labels and seeds in, uint8 images out."""
+
+    def __init__(self, model, card: Mapping[str, Any], path: Path) -> None:
+        self.model = model
+        self.card = dict(card)
+        self.path = path
+        self.name = card.get("name", path.name)
+        self.kind = card["kind"]
+        self.classes = card.get("classes")
+        self.latent_dim = int(card["latent_dim"])
+        self.image_size = int(card["image_size"])
+
+    @property
+    def conditional(self) -> bool:
+        return self.kind == "cgan"
+
+    def label_indices(self, labels: Sequence[str | int]) -> np.ndarray:
+        if not self.conditional:
+            raise UserError(f"model {self.name!r} is unconditional: pass n, not labels")
+        return np.array([class_index(self.classes, lab) for lab in labels], dtype=np.int32)
+
+    @staticmethod
+    def noise_for_seeds(seeds: Sequence[int], latent_dim: int) -> np.ndarray:
+        """One standard-normal vector per seed, from numpy's PCG64 (backend-independent)."""
+        return np.stack([np.random.default_rng(int(s)).standard_normal(latent_dim)
+                         for s in seeds]).astype(np.float32)
+
+    def generate_for_seeds(self, seeds: Sequence[int], labels: Sequence[str | int] | None = None
+                           ) -> np.ndarray:
+        """uint8 (N, H, W, 3); image i depends only on seeds[i] (and labels[i])."""
+        seeds = [int(s) for s in seeds]
+        if any(not 0 <= s <= SEED_MAX for s in seeds):
+            raise UserError(f"seeds must lie in 0..{SEED_MAX}")
+        noise = self.noise_for_seeds(seeds, self.latent_dim)
+        inputs = [noise]
+        if self.conditional:
+            if labels is None or len(labels) != len(seeds):
+                raise UserError(f"model {self.name!r} is conditional: give one label per image, "
+                                f"from {self.classes}")
+            inputs.append(self.label_indices(labels))
+        return self._run_chunked(inputs)
+
+    def generate(self, labels: Sequence[str | int] | str | int | None = None, n: int | None = None,
+                 seed: int | None = None) -> np.ndarray:
+        """Images for `labels` (conditional) or `n` images (unconditional), from `seed`."""
+        if isinstance(labels, (str, int, np.integer)):
+            labels = [labels] * (n or 1)
+        count = len(labels) if labels is not None else n
+        if not count or count < 1:
+            raise UserError("say how many images: give labels (conditional models) or n >= 1")
+        base = int(np.random.default_rng().integers(0, SEED_MAX - count)) if seed is None else int(seed)
+        return self.generate_for_seeds(range(base, base + count), labels)
+
+    def _run_chunked(self, inputs: list[np.ndarray]) -> np.ndarray:
+        count = inputs[0].shape[0]
+        outputs = []
+        for start in range(0, count, CHUNK):
+            chunk = [a[start:start + CHUNK] for a in inputs]
+            rows = chunk[0].shape[0]
+            if rows < CHUNK:  # pad by repeating the first row; padded rows are dropped
+                chunk = [np.concatenate([a, np.repeat(a[:1], CHUNK - rows, axis=0)]) for a in chunk]
+            images = np.asarray(self.model(chunk if len(chunk) > 1 else chunk[0], training=False))
+            outputs.append(images[:rows])
+        return to_uint8(np.concatenate(outputs))
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """[-1, 1] floats to uint8 with rounding (not truncation, which darkens by half a level)."""
+    return np.clip(np.rint((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def load_generator(path: str | os.PathLike) -> LoadedGenerator:
+    """Load `models/<name>/` in safe mode (no arbitrary code runs from the file)."""
+    import keras
+
+    import condgan.models  # noqa: F401  registers the custom layers before deserialising
+
+    path = Path(path)
+    card = read_card(path)
+    file = path / card.get("files", {}).get("keras", KERAS_FILE)
+    if not file.is_file():
+        raise UserError(f"{str(path)!r} has a card but no {file.name}: re-export the model")
+    model = keras.saving.load_model(file, safe_mode=True, compile=False)
+    return LoadedGenerator(model, card, path)

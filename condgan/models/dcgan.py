@@ -1,0 +1,114 @@
+"""DCGAN-style generators and discriminators (Radford et al. 2016) with three ways to condition.
+
+One backbone, three recipes, so comparisons change one thing at a time:
+
+* ``conditioning="none"``: the unconditional DCGAN.
+* ``conditioning="concat"``: the classic Keras cGAN recipe (Mirza & Osindero 2014 as popularised
+  by the Keras-2-era tutorials): a label embedding concatenated to the noise in G and, as an
+  extra image plane, to the image in D.
+* ``conditioning="projection"``: the stronger recipe: conditional batch norm in G and a
+  projection discriminator (Miyato & Koyama 2018), normally with spectral norm (Miyato et al.
+  2018) and the hinge loss.
+
+Resolution doubles per block from 4x4, so any power of two >= 16 works (32 and 64 are tested).
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from condgan.errors import UserError
+from condgan.models.layers import ConditionalBatchNorm, ProjectionLogit
+
+CONDITIONINGS = ("none", "concat", "projection")
+CONCAT_EMBED_DIM = 50  # the classic recipe's label embedding width
+
+
+def _num_blocks(image_size: int) -> int:
+    blocks = math.log2(image_size / 4)
+    if image_size < 16 or blocks != int(blocks):
+        raise UserError(f"image size {image_size} is not supported: use a power of two >= 16 "
+                        "(e.g. 32 or 64)")
+    return int(blocks)
+
+
+def _check(conditioning: str, num_classes: int) -> None:
+    if conditioning not in CONDITIONINGS:
+        raise UserError(f"conditioning {conditioning!r} is not known: use one of {CONDITIONINGS}")
+    if conditioning != "none" and num_classes < 2:
+        raise UserError(f"a conditional model needs at least 2 classes, got {num_classes}")
+
+
+def build_generator(image_size: int = 32, latent_dim: int = 128, base_channels: int = 64,
+                    num_classes: int = 0, conditioning: str = "none", channels: int = 3,
+                    name: str = "generator") -> keras.Model:
+    """Noise (and label) -> image in [-1, 1] of shape (image_size, image_size, channels)."""
+    _check(conditioning, num_classes)
+    blocks = _num_blocks(image_size)
+    noise = keras.Input((latent_dim,), name="noise")
+    inputs = [noise]
+    h = noise
+    if conditioning != "none":
+        label = keras.Input((), dtype="int32", name="label")
+        inputs.append(label)
+    if conditioning == "concat":
+        embedded = layers.Embedding(num_classes, CONCAT_EMBED_DIM, name="label_embedding")(label)
+        h = layers.Concatenate(name="noise_and_label")([noise, embedded])
+
+    def normalise(x, index):
+        if conditioning == "projection":
+            return ConditionalBatchNorm(num_classes, name=f"cbn{index}")([x, label])
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"bn{index}")(x)
+
+    width = base_channels * 2 ** (blocks - 1)
+    h = layers.Dense(4 * 4 * width, use_bias=False, name="project")(h)
+    h = layers.Reshape((4, 4, width))(h)
+    h = layers.ReLU()(normalise(h, 0))
+    for i in range(blocks):
+        width = int(max(base_channels * 2.0 ** (blocks - 2 - i), base_channels // 2))
+        h = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False,
+                                   name=f"up{i + 1}")(h)
+        h = layers.ReLU()(normalise(h, i + 1))
+    h = layers.Conv2D(channels, 3, padding="same", name="to_rgb")(h)
+    image = layers.Activation("tanh", dtype="float32", name="image")(h)
+    return keras.Model(inputs, image, name=name)
+
+
+def build_discriminator(image_size: int = 32, base_channels: int = 64, num_classes: int = 0,
+                        conditioning: str = "none", spectral_norm: bool = False, channels: int = 3,
+                        dropout: float = 0.0, name: str = "discriminator") -> keras.Model:
+    """Image (and label) -> one unnormalised logit per image (losses take logits)."""
+    _check(conditioning, num_classes)
+    blocks = _num_blocks(image_size)
+
+    def maybe_sn(layer):
+        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral_norm else layer
+
+    image = keras.Input((image_size, image_size, channels), name="image")
+    inputs = [image]
+    h = image
+    if conditioning != "none":
+        label = keras.Input((), dtype="int32", name="label")
+        inputs.append(label)
+    if conditioning == "concat":
+        plane = layers.Embedding(num_classes, CONCAT_EMBED_DIM, name="label_embedding")(label)
+        plane = layers.Dense(image_size * image_size, name="label_plane")(plane)
+        plane = layers.Reshape((image_size, image_size, 1))(plane)
+        h = layers.Concatenate(name="image_and_label")([image, plane])
+    h = maybe_sn(layers.Conv2D(base_channels, 3, padding="same", name="from_rgb"))(h)
+    h = layers.LeakyReLU(0.2)(h)
+    for i in range(blocks):
+        width = base_channels * 2 ** min(i + 1, 3)
+        h = maybe_sn(layers.Conv2D(width, 4, strides=2, padding="same", name=f"down{i + 1}"))(h)
+        h = layers.LeakyReLU(0.2)(h)
+    features = layers.GlobalAveragePooling2D(name="pool")(h)
+    if dropout:
+        features = layers.Dropout(dropout)(features)
+    logit = maybe_sn(layers.Dense(1, name="logit"))(features)
+    if conditioning == "projection":
+        logit = layers.Add(name="logit_plus_projection")(
+            [logit, ProjectionLogit(num_classes, name="projection")([features, label])])
+    return keras.Model(inputs, layers.Activation("linear", dtype="float32", name="score")(logit),
+                       name=name)

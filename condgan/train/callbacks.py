@@ -1,0 +1,132 @@
+"""Training callbacks: progress bookkeeping, checkpoints, sample grids, the loss plot.
+
+Backend-neutral (keras callbacks, numpy, matplotlib).  `RunProgress` is the single source of
+truth for the step counter and images seen; the others read it.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from condgan.export import to_uint8
+from condgan.train.checkpoint import save_checkpoint
+from condgan.train.state import ema_weights, training_state
+from condgan.viz import save_grid, save_loss_plot
+
+
+class RunProgress(keras.callbacks.Callback):
+    """Counts steps and images, times them, and appends one line per epoch to history.jsonl."""
+
+    def __init__(self, run_dir: Path, global_batch: int, steps_per_epoch: int, step: int = 0,
+                 images_seen: int = 0, wall_time_s: float = 0.0, max_minutes: float = 0.0):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.global_batch = global_batch
+        self.steps_per_epoch = steps_per_epoch
+        self.step = step
+        self.images_seen = images_seen
+        self.wall_time_s = wall_time_s
+        self.max_minutes = max_minutes
+        self._started = None
+        self._epoch_images = 0
+        self._epoch_losses: dict[str, list[float]] = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+        self._epoch_images = 0
+        self._epoch_losses = {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        self.wall_time_s += now - self._started
+        self._started = now
+        self.step += 1
+        self.images_seen += self.global_batch
+        self._epoch_images += self.global_batch
+        for key, value in (logs or {}).items():
+            self._epoch_losses.setdefault(key, []).append(float(value))
+        if self.max_minutes and self.wall_time_s >= self.max_minutes * 60:
+            self.model.stop_training = True
+
+    def epoch_summary(self, epoch: int, epoch_seconds: float) -> dict:
+        record = {"epoch": epoch + 1, "step": self.step, "images_seen": self.images_seen,
+                  "kimg": round(self.images_seen / 1000, 3), "wall_time_s": round(self.wall_time_s, 2),
+                  "images_per_s": round(self._epoch_images / max(epoch_seconds, 1e-9), 2)}
+        record.update({k: float(np.mean(v)) for k, v in self._epoch_losses.items()})
+        return record
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """At each epoch end: history line, checkpoint, sample grid, loss plot (in that order, so a
+    kill while plotting never costs the checkpoint)."""
+
+    def __init__(self, progress: RunProgress, sampler, sample_every_epochs: int = 1):
+        super().__init__()
+        self.progress = progress
+        self.sampler = sampler
+        self.sample_every_epochs = sample_every_epochs
+        self._epoch_start_wall = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start_wall = self.progress.wall_time_s
+
+    def on_epoch_end(self, epoch, logs=None):
+        run_dir = self.progress.run_dir
+        record = self.progress.epoch_summary(epoch, self.progress.wall_time_s - self._epoch_start_wall)
+        with open(run_dir / "history.jsonl", "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        save_checkpoint(run_dir, self.progress.step, training_state(
+            self.model, self.progress.step, self.progress.images_seen, self.progress.wall_time_s))
+        if (epoch + 1) % self.sample_every_epochs == 0:
+            save_grid(self.sampler(), run_dir / "samples" / f"epoch_{epoch + 1:04d}.png",
+                      columns=self.sampler.columns)
+        save_loss_plot(read_history(run_dir), run_dir / "losses.png")
+
+
+class StepCheckpoint(keras.callbacks.Callback):
+    """A full checkpoint every `every_steps` steps (besides the one at each epoch end)."""
+
+    def __init__(self, progress: RunProgress, every_steps: int):
+        super().__init__()
+        self.progress = progress
+        self.every_steps = every_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        p = self.progress
+        if self.every_steps and p.step % self.every_steps == 0 and p.step % p.steps_per_epoch:
+            save_checkpoint(p.run_dir, p.step, training_state(self.model, p.step, p.images_seen,
+                                                              p.wall_time_s))
+
+
+class EmaSampler:
+    """Draws the fixed-noise grid from the EMA generator: one row per class (conditional) or a
+    square grid (unconditional).  The noise is fixed for the whole run so grids are comparable
+    across epochs."""
+
+    def __init__(self, gan, ema_generator, num_classes: int, per_class: int, seed: int):
+        self.gan = gan
+        self.ema_generator = ema_generator
+        rows = num_classes if gan.conditional else per_class
+        self.columns = per_class
+        count = rows * per_class
+        self.noise = np.random.default_rng([seed, 7]).standard_normal(
+            (count, gan.latent_dim)).astype(np.float32)
+        self.labels = np.repeat(np.arange(rows), per_class).astype(np.int32)
+
+    def __call__(self) -> np.ndarray:
+        for variable, value in zip(self.ema_generator.variables,
+                                   ema_weights(self.gan.generator, self.gan.g_optimizer)):
+            variable.assign(value)
+        inputs = [self.noise, self.labels] if self.gan.conditional else self.noise
+        return to_uint8(np.asarray(self.ema_generator(inputs, training=False)))
+
+
+def read_history(run_dir: Path) -> list[dict]:
+    path = Path(run_dir) / "history.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,49 @@
+"""Turn a run directory into an exported model: rebuild G from the run's config, load the
+EMA weights from the newest checkpoint, write `models/<name>/` with its card."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from condgan.config import config_from_json
+from condgan.errors import UserError
+from condgan.export import check_model_name, export_generator, read_card
+
+
+def build_ema_generator(run_dir: str | os.PathLike):
+    """(generator with EMA weights, config, dataset meta, checkpoint state) of a run."""
+    from condgan.models import build_generator
+    from condgan.train.checkpoint import assign_state, load_latest_checkpoint
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise UserError(f"{str(run_dir)!r} is not a run directory (no config.json): pass runs/NAME")
+    config = config_from_json(json.loads((run_dir / "config.json").read_text()))
+    dataset = json.loads((run_dir / "dataset.json").read_text())
+    latest = load_latest_checkpoint(run_dir)
+    if latest is None:
+        raise UserError(f"run {str(run_dir)!r} has no checkpoint yet: train it first")
+    _, state = latest
+    conditioning = config.conditioning if config.conditional else "none"
+    classes = dataset["classes"] if config.conditional else []
+    generator = build_generator(config.image_size, config.latent_dim, config.g_channels,
+                                len(classes), conditioning)
+    assign_state("ema", generator.variables, state)
+    return generator, config, dataset, state
+
+
+def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models",
+               legacy_h5: bool = True) -> Path:
+    check_model_name(name)
+    generator, config, dataset, state = build_ema_generator(run_dir)
+    out = Path(models_dir) / name
+    metrics = {}
+    if (out / "card.json").is_file():  # keep measured metrics when re-exporting the same run
+        metrics = read_card(out).get("metrics", {})
+    step, images_seen = (int(v) for v in state["progress"])
+    return export_generator(
+        generator, out, kind="cgan" if config.conditional else "gan", latent_dim=config.latent_dim,
+        classes=dataset["classes"] if config.conditional else None, training=config.to_json(),
+        dataset=dataset, images_seen=images_seen, wall_time_s=round(float(state["wall_time_s"]), 1),
+        metrics=metrics, legacy_h5=legacy_h5, extra={"run_dir": str(run_dir), "step": step})

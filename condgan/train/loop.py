@@ -1,0 +1,148 @@
+"""`train(config, run_dir, resume)`: the whole training run in one function.
+
+The run directory holds the resolved config (`config.json`), `history.jsonl`, checkpoints,
+sample grids and the loss plot.  A run resumes from its newest checkpoint, which may be
+mid-epoch: the data stream is rebuilt from (seed, epoch) and fast-forwarded to the saved step,
+and the random stream is keyed by the optimizer step, so the resumed run computes the same
+updates as one that was never stopped.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from condgan.config import TrainConfig, config_from_json
+from condgan.data.arrays import write_json_atomic
+from condgan.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> TrainConfig:
+    """Create the run dir (or check it for --resume) and return the config to train with."""
+    config_file = run_dir / "config.json"
+    if resume:
+        if not config_file.is_file():
+            raise UserError(f"cannot resume: {str(run_dir)!r} has no config.json; start it without --resume")
+        return config_from_json(json.loads(config_file.read_text()))
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise UserError(f"run directory {str(run_dir)!r} already exists: pass --resume to continue "
+                        "it, or choose another --name / --run-dir")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(config_file, config.to_json())
+    return config
+
+
+def build_gan(config: TrainConfig, num_classes: int):
+    """Generator, discriminator, the GAN model and its compiled optimizers (call in scope)."""
+    import keras
+
+    from condgan.models import build_discriminator, build_generator
+    from condgan.train.tf_gan import GAN
+
+    conditioning = config.conditioning if config.conditional else "none"
+    classes = num_classes if config.conditional else 0
+    generator = build_generator(config.image_size, config.latent_dim, config.g_channels, classes,
+                                conditioning)
+    discriminator = build_discriminator(config.image_size, config.d_channels, classes, conditioning,
+                                        spectral_norm=config.spectral_norm, dropout=config.d_dropout)
+    gan = GAN(generator, discriminator, latent_dim=config.latent_dim, conditional=config.conditional,
+              seed=config.seed, n_critic=config.n_critic, diffaugment=config.diffaugment)
+    ema = {"use_ema": True, "ema_momentum": config.ema_decay} if config.ema_decay else {}
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
+        g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2, **ema),
+        loss=config.loss)
+    return gan
+
+
+def _trim_history(run_dir: Path, step: int) -> None:
+    """Drop history lines written after the checkpoint we resume from (they will be redone)."""
+    path = run_dir / "history.jsonl"
+    if path.exists():
+        keep = [line for line in path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= step]
+        tmp = path.with_name(path.name + ".partial")
+        tmp.write_text("".join(line + "\n" for line in keep))
+        os.replace(tmp, path)
+
+
+def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
+          data=None, extra_callbacks=()) -> dict:
+    """Train (or resume) a run; returns the final history record.  `data` may pass an
+    ArraySet directly (tests, notebooks) instead of loading `config.data`."""
+    import keras
+
+    from condgan.data.sources import load_training_set
+    from condgan.train.callbacks import EmaSampler, EpochEnd, RunProgress, StepCheckpoint
+    from condgan.train.checkpoint import load_latest_checkpoint
+    from condgan.train.state import restore_training_state
+    from condgan.train.tf_data import ArrayStream
+    from condgan.train.tf_distribute import make_strategy
+
+    run_dir = Path(run_dir)
+    config = prepare_run_dir(run_dir, config, resume)
+    if data is None:
+        data = load_training_set(config.data, config.image_size, config.classes)
+    if data.image_size != config.image_size:
+        raise UserError(f"images are {data.image_size}px but the config says image_size="
+                        f"{config.image_size}: set image_size={data.image_size} or resize the data")
+    meta = {"classes": data.classes, "fingerprint": data.fingerprint(), "num_images": len(data),
+            "source": data.meta.get("source", str(config.data))}
+    write_json_atomic(run_dir / "dataset.json", meta)
+
+    strategy = make_strategy(config.strategy)
+    stream = ArrayStream(data, config.batch_size, config.seed, config.cache)
+    with strategy.scope():
+        gan = build_gan(config, len(data.classes))
+        ema_generator = keras.models.clone_model(gan.generator)
+    step, images_seen, wall = 0, 0, 0.0
+    restored = load_latest_checkpoint(run_dir) if resume else None
+    if restored is not None:
+        step, images_seen, wall = restore_training_state(gan, restored[1])
+        _trim_history(run_dir, step)
+        log.info("resumed %s at step %d (%d images seen)", run_dir, step, images_seen)
+    elif config.d_pretrain_steps:
+        _pretrain_discriminator(gan, stream, strategy, config)
+
+    progress = RunProgress(run_dir, config.batch_size, stream.steps_per_epoch, step, images_seen,
+                           wall, config.max_minutes)
+    sampler = EmaSampler(gan, ema_generator, len(data.classes), config.samples_per_class, config.seed)
+    callbacks = [progress, StepCheckpoint(progress, config.checkpoint_every_steps),
+                 EpochEnd(progress, sampler, config.sample_every_epochs), *extra_callbacks]
+    if config.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), update_freq="epoch"))
+    start_epoch, offset = divmod(step, stream.steps_per_epoch)
+    for epoch in range(start_epoch, config.epochs):
+        dataset = stream.distributed(strategy, epoch, offset if epoch == start_epoch else 0)
+        gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, callbacks=callbacks,
+                verbose=config.verbose)
+        if gan.stop_training:
+            log.info("stopping: the %.1f-minute budget is spent", config.max_minutes)
+            break
+    summary = {"step": progress.step, "images_seen": progress.images_seen,
+               "wall_time_s": round(progress.wall_time_s, 2)}
+    write_json_atomic(run_dir / "summary.json", summary)
+    return summary
+
+
+def _pretrain_discriminator(gan, stream, strategy, config: TrainConfig) -> None:
+    """D-only steps against the untrained G before the adversarial loop (the seed project's
+    pre-training), on a stream of its own so the main data order is unchanged."""
+    gan.d_only = True
+    gan.make_train_function(force=True)
+    stream_seed, stream.seed = stream.seed, config.seed + 1_000_003
+    try:
+        epochs = -(-config.d_pretrain_steps // stream.steps_per_epoch)
+        for epoch in range(epochs):
+            steps = min(stream.steps_per_epoch, config.d_pretrain_steps - epoch * stream.steps_per_epoch)
+            gan.fit(stream.distributed(strategy, epoch).take(steps) if strategy.num_replicas_in_sync == 1
+                    else stream.distributed(strategy, epoch), steps_per_epoch=steps, epochs=1,
+                    verbose=config.verbose)
+    finally:
+        stream.seed = stream_seed
+        gan.d_only = False
+        gan.make_train_function(force=True)

@@ -1,0 +1,20 @@
+"""Unconditional GAN on one CIFAR-10 class: the 5,000 horses (shipped as models/gan_horses).
+
+DCGAN backbone, spectral norm in D, hinge loss, EMA generator, and DiffAugment (Zhao et al.
+2020: colour, translation, cutout) because 5,000 images are few for a GAN.
+
+Command:
+    python -m condgan train --config configs/gan_horses.py --data PATH_TO_CIFAR10
+    python -m condgan export runs/gan_horses --name gan_horses
+Runtime: the 90-minute wall-clock budget (max_minutes) on a shared 2-core CPU.
+"""
+from condgan.config import TrainConfig
+
+
+def get_config() -> TrainConfig:
+    return TrainConfig(
+        name="gan_horses", data="cifar10", classes=["horse"], conditional=False,
+        conditioning="none", image_size=32, latent_dim=128, g_channels=64, d_channels=32,
+        spectral_norm=True, loss="hinge", g_lr=1e-4, d_lr=4e-4, beta1=0.0, beta2=0.9,
+        batch_size=64, ema_decay=0.999, diffaugment="color,translation,cutout", epochs=2000,
+        max_minutes=90, checkpoint_every_steps=500, samples_per_class=8, seed=0)
