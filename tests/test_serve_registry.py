@@ -267,3 +267,16 @@ class LiveServer:
         except Exception:  # noqa: BLE001
             self.process.kill()
         self.log.close()
+
+
+def test_graph_forward_gives_the_same_pixels_as_the_exported_loader(models_dir):
+    """The server runs generators as a traced graph; pixels must match `load_generator`'s."""
+    from condgan.export import load_generator
+    from condgan.serve.registry import GraphForward, Registry
+
+    served = Registry(models_dir, warm_up=False).start(background=False).models["tiny_cgan"]
+    assert isinstance(served.model.model, GraphForward)
+    labels = [i % 3 for i in range(20)]
+    images, _ = served.run(labels, list(range(20)))
+    np.testing.assert_array_equal(
+        images, load_generator(models_dir / "tiny_cgan").generate_for_seeds(range(20), labels))
