@@ -12,7 +12,7 @@ from condgan.scrape.openverse import OpenverseSource
 from condgan.scrape.validate import ImageLimits
 from scrape_server import FakeWeb, Route, make_jpeg, populate
 
-FAST = RetryPolicy(retries=2, backoff=0.01, max_wait=2.0, timeout=0.5)
+FAST = RetryPolicy(retries=2, backoff=0.01, max_wait=2.0, timeout=1.0)
 
 
 def options(**kw):

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def command(out: Path) -> list[str]:
     return [sys.executable, str(ROOT / "dataset" / "scrape_openverse.py"), "--label", "horse",
             "--query", "horse", "--limit", "100", "--out", str(out), "--workers", "2",
-            "--min-size", "32", "--retries", "1", "--backoff", "0.01", "--timeout", "0.5",
+            "--min-size", "32", "--retries", "1", "--backoff", "0.01", "--timeout", "1",
             "--no-progress"]
 
 
