@@ -36,7 +36,7 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> TrainCo
     return config
 
 
-def build_gan(config: TrainConfig, num_classes: int):
+def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
     """Generator, discriminator, the GAN model and its compiled optimizers (call in scope)."""
     import keras
 
@@ -46,7 +46,7 @@ def build_gan(config: TrainConfig, num_classes: int):
     conditioning = config.conditioning if config.conditional else "none"
     classes = num_classes if config.conditional else 0
     generator = build_generator(config.image_size, config.latent_dim, config.g_channels, classes,
-                                conditioning)
+                                conditioning, synchronized_bn=distributed)
     discriminator = build_discriminator(config.image_size, config.d_channels, classes, conditioning,
                                         spectral_norm=config.spectral_norm, dropout=config.d_dropout)
     gan = GAN(generator, discriminator, latent_dim=config.latent_dim, conditional=config.conditional,
@@ -97,7 +97,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     strategy = make_strategy(config.strategy)
     stream = ArrayStream(data, config.batch_size, config.seed, config.cache)
     with strategy.scope():
-        gan = build_gan(config, len(data.classes))
+        gan = build_gan(config, len(data.classes), strategy.num_replicas_in_sync > 1)
         ema_generator = keras.models.clone_model(gan.generator)
     step, images_seen, wall = 0, 0, 0.0
     restored = load_latest_checkpoint(run_dir) if resume else None
@@ -117,9 +117,12 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), update_freq="epoch"))
     start_epoch, offset = divmod(step, stream.steps_per_epoch)
     for epoch in range(start_epoch, config.epochs):
-        dataset = stream.distributed(strategy, epoch, offset if epoch == start_epoch else 0)
-        gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, callbacks=callbacks,
-                verbose=config.verbose)
+        skip = offset if epoch == start_epoch else 0
+        dataset = stream.distributed(strategy, epoch, skip)
+        # An explicit step count: a distributed iterator of unknown length would otherwise
+        # run one extra, empty step at its end, and Adam moves weights even on zero gradients.
+        gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=stream.steps_per_epoch - skip,
+                callbacks=callbacks, verbose=config.verbose)
         if gan.stop_training:
             log.info("stopping: the %.1f-minute budget is spent", config.max_minutes)
             break
@@ -139,8 +142,7 @@ def _pretrain_discriminator(gan, stream, strategy, config: TrainConfig) -> None:
         epochs = -(-config.d_pretrain_steps // stream.steps_per_epoch)
         for epoch in range(epochs):
             steps = min(stream.steps_per_epoch, config.d_pretrain_steps - epoch * stream.steps_per_epoch)
-            gan.fit(stream.distributed(strategy, epoch).take(steps) if strategy.num_replicas_in_sync == 1
-                    else stream.distributed(strategy, epoch), steps_per_epoch=steps, epochs=1,
+            gan.fit(stream.distributed(strategy, epoch), steps_per_epoch=steps, epochs=1,
                     verbose=config.verbose)
     finally:
         stream.seed = stream_seed
