@@ -76,6 +76,8 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
                         "metrics when its weights are available")
     parser.add_argument("--inception-weights", help="local InceptionV3 .h5 weights file "
                         "(default: ~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels.h5)")
+    parser.add_argument("--no-download", action="store_true",
+                        help="never download InceptionV3 weights (an error instead, if they are missing)")
     parser.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "condgan" / "stats"),
                         help="folder for cached reference statistics")
     parser.add_argument("--batch-size", type=_positive_int, default=100)
@@ -90,6 +92,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.model, args.data, split=args.split, n=args.n, classifier_dir=args.classifier,
         metrics=args.metrics, inception_weights=args.inception_weights, cache_dir=args.cache_dir,
         batch_size=args.batch_size, seed=args.seed, write_card=not args.no_card,
+        allow_download=not args.no_download,
         say=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_table(results))
     return 0

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from condgan.data.arrays import ArraySet, write_json_atomic
+from condgan.metrics.accuracy import per_class_accuracy
 from condgan.metrics.classifier import (AugmentedBatches, ClassifierConfig, build_classifier,
                                         compile_classifier, strip_optimizer)
 from condgan.metrics.protocol import library_versions, sha256_file
@@ -72,11 +73,6 @@ def predict_logits(model: keras.Model, x: np.ndarray, batch_size: int = 500,
         logits = 0.5 * (logits + model.predict(x[:, :, ::-1].astype("float32"),
                                                batch_size=batch_size, verbose=0))
     return logits
-
-
-def per_class_accuracy(pred: np.ndarray, y: np.ndarray, classes: list[str]) -> dict[str, float]:
-    return {name: float(np.mean(pred[y == i] == i)) if np.any(y == i) else float("nan")
-            for i, name in enumerate(classes)}
 
 
 def train_classifier(train: ArraySet, test: ArraySet, out_dir: str | os.PathLike,

@@ -65,29 +65,48 @@ class Extracted:
         return int(self.features.shape[0])
 
 
+class _Accumulator:
+    """Features (preallocated), probabilities and moments of one network over one stream."""
+
+    def __init__(self, total: int, keep_probs: bool):
+        self.total, self.keep_probs, self.filled = total, keep_probs, 0
+        self.features = self.probs = self.moments = None
+
+    def add(self, out: dict) -> None:
+        f = np.asarray(out["features"], np.float32)
+        if self.features is None:
+            self.features = np.empty((self.total, f.shape[1]), np.float32)
+            self.moments = RunningMoments(f.shape[1])
+            if self.keep_probs and out.get("probs") is not None:
+                self.probs = np.empty((self.total, np.shape(out["probs"])[1]), np.float32)
+        if self.filled + len(f) > self.total:
+            raise ValueError(f"batches hold more than the announced {self.total} images")
+        self.features[self.filled:self.filled + len(f)] = f
+        if self.probs is not None:
+            self.probs[self.filled:self.filled + len(f)] = np.asarray(out["probs"], np.float32)
+        self.moments.update(f)
+        self.filled += len(f)
+
+    def result(self) -> Extracted:
+        if self.features is None or self.filled != self.total:
+            raise ValueError(f"expected {self.total} images, got {self.filled}")
+        return Extracted(self.features, self.probs, self.moments.mean, self.moments.covariance)
+
+
+def extract_many(networks: dict[str, Callable[[np.ndarray], dict]], batches: Iterable[np.ndarray],
+                 total: int, keep_probs: bool = True) -> dict[str, Extracted]:
+    """Run every network over each batch as it comes, so images are drawn (generated) once."""
+    accumulators = {name: _Accumulator(total, keep_probs) for name in networks}
+    for images in batches:
+        for name, network in networks.items():
+            accumulators[name].add(network(images))
+    return {name: acc.result() for name, acc in accumulators.items()}
+
+
 def extract(network: Callable[[np.ndarray], dict], batches: Iterable[np.ndarray], total: int,
             keep_probs: bool = True) -> Extracted:
     """Run `network` over `batches` holding `total` images; stream the moments."""
-    features = probs = moments = None
-    filled = 0
-    for images in batches:
-        out = network(images)
-        f = np.asarray(out["features"], np.float32)
-        if features is None:
-            features = np.empty((total, f.shape[1]), np.float32)
-            moments = RunningMoments(f.shape[1])
-            if keep_probs and out.get("probs") is not None:
-                probs = np.empty((total, np.shape(out["probs"])[1]), np.float32)
-        if filled + len(f) > total:
-            raise ValueError(f"batches hold more than the announced {total} images")
-        features[filled:filled + len(f)] = f
-        if probs is not None:
-            probs[filled:filled + len(f)] = np.asarray(out["probs"], np.float32)
-        moments.update(f)
-        filled += len(f)
-    if features is None or filled != total:
-        raise ValueError(f"expected {total} images, got {filled}")
-    return Extracted(features, probs, moments.mean, moments.covariance)
+    return extract_many({"net": network}, batches, total, keep_probs)["net"]
 
 
 def array_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:

@@ -1,0 +1,174 @@
+"""`evaluate`: FID/KID/IS, classifier FID, per-class accuracy and intra-class FID of a model.
+
+Images are generated batch by batch (image i from seed `seed + i`, labels cycling through the
+classes for conditional models) and fed to every feature network as they come, so each image
+is drawn once and memory holds only features.  Each metric goes into `card.json` with its
+protocol (protocol.py).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from condgan.errors import UserError
+from condgan.metrics.accuracy import accuracy_report, intra_class_fid
+from condgan.metrics.datasets import data_name, load_reference
+from condgan.metrics.features import balanced_labels, extract_many, generated_batches
+from condgan.metrics.fid import frechet_distance
+from condgan.metrics.inception_score import inception_score
+from condgan.metrics.kid import kernel_distance
+from condgan.metrics.protocol import make_protocol
+from condgan.metrics.stats_cache import reference_features
+
+INCEPTION_METRICS = ("fid", "kid", "is", "intra_fid")
+CLASSIFIER_METRICS = ("classifier_fid", "accuracy", "intra_classifier_fid")
+ALL_METRICS = INCEPTION_METRICS + CLASSIFIER_METRICS
+CONDITIONAL_ONLY = ("accuracy", "intra_classifier_fid", "intra_fid")
+
+
+def covariance_warning(n: int, dim: int, what: str) -> str | None:
+    """A d-dim covariance from n samples has rank <= n-1: singular, FID meaningless, if n <= d."""
+    if n > dim:
+        return None
+    return (f"warning: {what} uses {n} images but its features have {dim} dimensions, so the "
+            f"covariance is singular and the value is unreliable: use at least {dim + 1} images "
+            f"(ideally {max(10 * dim, 10000)}+) for a stable covariance")
+
+
+def parse_metrics(text: str, conditional: bool) -> list[str] | None:
+    """The requested metrics, or None for 'auto'."""
+    if text == "auto":
+        return None
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in names if m not in ALL_METRICS]
+    if unknown or not names:
+        raise UserError(f"--metrics {text!r}: unknown {unknown}; choose from {', '.join(ALL_METRICS)}")
+    if not conditional and any(m in CONDITIONAL_ONLY for m in names):
+        raise UserError(f"--metrics {text!r}: {', '.join(CONDITIONAL_ONLY)} need a class-conditional "
+                        "model; this one is unconditional")
+    return names
+
+
+def _check_classes(model_classes, data_classes, data, what: str) -> None:
+    if list(model_classes) != list(data_classes):
+        raise UserError(f"the classes of {what} {list(model_classes)} differ from those of --data "
+                        f"{data!r} {list(data_classes)}: evaluate against the data set the model was "
+                        "trained on (same class names, same order)")
+
+
+def _default_classifier(data: str) -> Path | None:
+    folder = Path("models") / "classifiers" / data_name(data)
+    return folder if (folder / "classifier.keras").is_file() else None
+
+
+def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 10000,
+                   classifier_dir: str | None = None, metrics: str = "auto",
+                   inception_weights: str | None = None, cache_dir: str | None = None,
+                   batch_size: int = 100, seed: int = 0, write_card: bool = True,
+                   allow_download: bool = True, say: Callable[[str], None] = print,
+                   generator=None) -> dict:
+    from condgan.export import load_generator, read_card, update_card_metrics
+
+    card = read_card(model_dir)  # a clear error for a folder without card.json
+    conditional = card["kind"] == "cgan"
+    wanted = parse_metrics(metrics, conditional)
+    reference = load_reference(data, split)
+    if conditional:
+        _check_classes(card["classes"], reference.classes, data, f"model {model_dir!r}")
+
+    networks = {}
+    want_classifier = wanted is None or any(m in CLASSIFIER_METRICS for m in wanted)
+    folder = Path(classifier_dir) if classifier_dir else _default_classifier(data)
+    if want_classifier and folder is not None:
+        from condgan.metrics.reference import ReferenceClassifier
+
+        networks["classifier"] = ReferenceClassifier(folder)
+        _check_classes(networks["classifier"].classes, reference.classes, data,
+                       f"reference classifier {str(folder)!r}")
+    elif wanted and want_classifier:
+        raise UserError(f"classifier metrics need a reference classifier: pass --classifier DIR or "
+                        f"train one with `python -m condgan train-classifier --data {data} "
+                        f"-o models/classifiers/{data_name(data)}`")
+    want_inception = wanted is None or any(m in INCEPTION_METRICS for m in wanted)
+    if want_inception:
+        from condgan.metrics.inception import InceptionFeatures
+
+        try:  # 'auto' never downloads 92 MB unasked; an explicit request may
+            networks["inception"] = InceptionFeatures(
+                inception_weights or "auto",
+                allow_download=allow_download and wanted is not None)
+        except UserError as error:
+            if wanted is not None:
+                raise
+            say(f"skipping Inception metrics (fid, kid, is): {error}")
+    if not networks:
+        raise UserError("no metric can be computed: pass --classifier DIR (train one with "
+                        "`train-classifier`) or --inception-weights PATH")
+    selected = [m for m in (wanted or ALL_METRICS)
+                if (m in CLASSIFIER_METRICS and "classifier" in networks or
+                    m in INCEPTION_METRICS and "inception" in networks)
+                and (conditional or m not in CONDITIONAL_ONLY)]
+
+    g = generator if generator is not None else load_generator(model_dir)
+    labels = balanced_labels(n, len(card["classes"])) if conditional else None
+    sample = (lambda lab, seeds: g.generate_for_seeds(list(seeds), None if lab is None else list(lab)))
+    say(f"generating {n} images from {model_dir} (seeds {seed}..{seed + n - 1})")
+    gen = extract_many(networks, generated_batches(sample, n, batch_size, seed, labels), total=n)
+    refs = {name: reference_features(net, reference, cache_dir, batch_size, say)
+            for name, net in networks.items()}
+
+    results = {}
+    for metric in selected:
+        net_name = "classifier" if metric in CLASSIFIER_METRICS else "inception"
+        net, g_out, r_out = networks[net_name], gen[net_name], refs[net_name]
+        warnings = []
+        if metric in ("fid", "classifier_fid"):
+            warnings.append(covariance_warning(n, net.dim, metric))
+            entry = {"value": frechet_distance(g_out.mean, g_out.covariance, r_out.mean, r_out.covariance)}
+        elif metric in ("intra_fid", "intra_classifier_fid"):
+            per_class_n = n // len(card["classes"])
+            warnings.append(covariance_warning(per_class_n, net.dim, f"{metric} (per class)"))
+            entry = intra_class_fid(g_out.features, labels, r_out.features, reference.y, card["classes"])
+        elif metric == "kid":
+            value, std = kernel_distance(g_out.features, r_out.features, seed=seed)
+            entry = {"value": value, "std": std, "subsets": 100, "subset_size": min(1000, n, len(reference))}
+        elif metric == "is":
+            value, std = inception_score(g_out.probs, splits=10)
+            entry = {"value": value, "std": std, "splits": 10}
+        else:  # accuracy
+            entry = accuracy_report(g_out.probs.argmax(axis=1), labels, card["classes"])
+            entry["classifier_test_accuracy"] = net.test_accuracy
+        warnings = [w for w in warnings if w]
+        for line in warnings:
+            say(line)
+        name = "classifier_accuracy" if metric == "accuracy" else metric
+        entry["protocol"] = make_protocol(
+            num_generated=n, num_reference=len(reference) if metric != "accuracy" else None,
+            split=split, feature_network=net.name, weights_fingerprint=net.weights_fingerprint,
+            resize=net.resize, seed=seed, data=str(data), data_fingerprint=reference.fingerprint(),
+            labels="balanced: image i asks for class i mod K" if conditional else None,
+            warnings=warnings or None)
+        results[name] = entry
+    if write_card:
+        update_card_metrics(model_dir, results)
+        say(f"wrote {', '.join(results)} into {Path(model_dir) / 'card.json'}")
+    return results
+
+
+def format_table(results: dict) -> str:
+    rows = [("metric", "value", "+-", "feature network", "N gen", "N ref")]
+    for name, entry in results.items():
+        p = entry["protocol"]
+        value = entry["value"]
+        rows.append((name, "nan" if value is None or (isinstance(value, float) and math.isnan(value))
+                     else f"{value:.4f}", f"{entry['std']:.4f}" if "std" in entry else "",
+                     p["feature_network"][:48], str(p["num_generated"]), str(p["num_reference"] or "")))
+    for name in ("classifier_accuracy",):
+        if name in results:
+            for cls, acc in results[name]["per_class"].items():
+                rows.append((f"  {cls}", f"{acc:.4f}", "", "", "", ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)

@@ -1,0 +1,31 @@
+"""Tiny real data, a tiny trained reference classifier and a tiny exported cGAN for metric tests."""
+import numpy as np
+
+CLASSES = ["top_left", "top_right", "bottom"]
+SIZE = 16
+
+
+def quadrant_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class = where a bright 6x6 square sits, on a noisy background: learnable, not trivial."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % len(CLASSES)
+    x = rng.integers(0, 90, (n, SIZE, SIZE, 3)).astype(np.uint8)
+    corners = {0: (1, 1), 1: (1, 9), 2: (9, 5)}
+    for i, label in enumerate(y):
+        r, c = corners[int(label)]
+        r, c = r + rng.integers(-1, 2), c + rng.integers(-1, 2)
+        x[i, r:r + 6, c:c + 6] = rng.integers(180, 256, 3).astype(np.uint8)
+    return x, y.astype(np.int64)
+
+
+def tiny_cgan(latent_dim: int = 4):
+    """A real (untrained) conditional generator with the export contract: (noise, label) -> [-1, 1]."""
+    import keras
+
+    noise = keras.Input((latent_dim,), name="noise")
+    label = keras.Input((), dtype="int32", name="label")
+    e = keras.layers.Flatten()(keras.layers.Embedding(len(CLASSES), 4)(keras.layers.Reshape((1,))(label)))
+    h = keras.layers.Dense(4 * 4 * 3)(keras.layers.Concatenate()([noise, e]))
+    h = keras.layers.UpSampling2D(4)(keras.layers.Reshape((4, 4, 3))(h))
+    out = keras.layers.Activation("tanh")(h)
+    return keras.Model([noise, label], out)
