@@ -109,11 +109,16 @@ def matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
     return 2 * size ** 3 / best / 1e9
 
 
-def raw_throughput(model_dir: Path, batch: int = 64, repeats: int = 5) -> float:
-    """Images/s of LoadedGenerator.generate_for_seeds alone (no HTTP, no PNG)."""
+def raw_throughput(model_dir: Path, batch: int = 64, repeats: int = 5, graph: bool = True
+                   ) -> float:
+    """Images/s of LoadedGenerator.generate_for_seeds alone (no HTTP, no PNG), run eagerly
+    (as `load_generator` returns it) or through the compiled predict function (as served)."""
     from condgan.export import load_generator
+    from condgan.serve.registry import GraphForward
 
     generator = load_generator(model_dir)
+    if graph:
+        generator.model = GraphForward(generator.model)
     labels = [i % len(generator.classes) for i in range(batch)] if generator.conditional else None
     generator.generate_for_seeds(range(batch), labels)
     start = time.perf_counter()
@@ -233,11 +238,13 @@ def main() -> int:
     gflop = layer_flops(generator.model) / 1e9
     machine = matmul_gflops()
     raw = raw_throughput(models_dir / args.model)
+    raw_eager = raw_throughput(models_dir / args.model, graph=False)
     del generator
     results = {"model": args.model, "gflop_per_image": round(gflop, 4),
                "matmul_gflops": round(machine, 1),
                "compute_bound_images_per_s": round(machine / gflop, 0),
-               "raw_generator_images_per_s": round(raw, 1), "cpus": os.cpu_count(),
+               "raw_generator_images_per_s": round(raw, 1),
+               "raw_generator_eager_images_per_s": round(raw_eager, 1), "cpus": os.cpu_count(),
                "loadavg_start": os.getloadavg(), "runs": []}
     print(json.dumps({k: v for k, v in results.items() if k != "runs"}), flush=True)
     python = sys.executable

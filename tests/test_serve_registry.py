@@ -280,3 +280,18 @@ def test_graph_forward_gives_the_same_pixels_as_the_exported_loader(models_dir):
     images, _ = served.run(labels, list(range(20)))
     np.testing.assert_array_equal(
         images, load_generator(models_dir / "tiny_cgan").generate_for_seeds(range(20), labels))
+
+
+def test_batcher_never_makes_a_sequential_client_wait(models_dir):
+    import time
+
+    from condgan.serve.batching import MicroBatcher
+    from condgan.serve.registry import Registry
+
+    served = Registry(models_dir).start(background=False).models["tiny_cgan"]
+    batcher = MicroBatcher(served.run, max_wait_s=2.0)
+    start = time.monotonic()
+    for i in range(3):
+        batcher.submit([0], [i])
+    assert time.monotonic() - start < 2.0 and batcher.batches == 3
+    batcher.close()
