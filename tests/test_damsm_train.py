@@ -7,6 +7,7 @@ import pytest
 
 from condgan.cli import main
 from condgan.data.shapes import write_shapes
+from condgan.errors import UserError
 from condgan.text import build_vocabulary, tokenize
 from condgan.train.checkpoint import load_latest_checkpoint
 from condgan.train.damsm_trainer import (DamsmConfig, DamsmModels, caption_batch, encode_split,
@@ -51,50 +52,59 @@ def test_one_epoch_lowers_the_loss(shapes):
     assert loss() < 0.9 * before
 
 
-def test_resume_is_exact_and_history_has_both_losses(shapes, tmp_path):
-    cfg = dataclasses.replace(TINY, epochs=2)
-    straight = pretrain_damsm(cfg, shapes, tmp_path / "straight", log=lambda m: None)
-    pretrain_damsm(dataclasses.replace(TINY, epochs=1), shapes, tmp_path / "split",
-                   log=lambda m: None) if False else None
-    # interrupt: train 1 epoch under the 2-epoch config by removing later checkpoints
+@pytest.fixture(scope="module")
+def cli_run(shapes, tmp_path_factory):
+    """Two epochs through the command line (config file + --set overrides)."""
+    tmp = tmp_path_factory.mktemp("cli")
+    config = tmp / "tiny_config.py"
+    config.write_text("from condgan.train.damsm_trainer import DamsmConfig\n"
+                      "def get_config():\n"
+                      f"    return DamsmConfig(**{TINY.to_json()!r})\n")
+    run = tmp / "run"
+    assert main(["pretrain-damsm", "--config", str(config), "--data", str(shapes),
+                 "--run-dir", str(run), "--set", "epochs=2"]) == 0
+    return config, run
+
+
+def test_history_config_and_tensorboard(cli_run):
+    _, run = cli_run
+    rows = [json.loads(x) for x in (run / "history.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2] and rows[-1]["images_seen"] == 16 * 16
+    for key in ("train_w_loss", "train_s_loss", "val_w_loss", "val_s_loss", "val_r_precision"):
+        assert np.isfinite(rows[-1][key])
+    assert json.loads((run / "config.json").read_text())["config"]["epochs"] == 2
+    assert (run / "vocabulary.json").is_file() and any((run / "tensorboard").iterdir())
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["metrics"]["val_r_precision"] is not None and summary["train_seconds"] > 0
+
+
+def test_resume_is_exact(shapes, cli_run, tmp_path):
+    """One epoch, then resume to two: the same weights, optimizer slots and step as straight."""
+    _, straight = cli_run
     run = tmp_path / "resumed"
-    pretrain_damsm(cfg, shapes, run, log=lambda m: None)
-    for path in sorted((run / "checkpoints").iterdir())[1:]:
-        path.unlink()  # keep only the mid-run checkpoint (step 6 of 16)
-    step_kept = load_latest_checkpoint(run)[0]
-    assert 0 < step_kept < 16
-    pretrain_damsm(cfg, shapes, run, log=lambda m: None)
-    a, b = load_latest_checkpoint(tmp_path / "straight"), load_latest_checkpoint(run)
+    pretrain_damsm(TINY, shapes, run, log=lambda m: None)             # stops after epoch 1
+    pretrain_damsm(dataclasses.replace(TINY, epochs=2), shapes, run, log=lambda m: None)
+    a, b = load_latest_checkpoint(straight), load_latest_checkpoint(run)
     assert a[0] == b[0] == 16
     for key in a[1]:
         if key != "elapsed":
             np.testing.assert_array_equal(a[1][key], b[1][key], err_msg=key)
     rows = [json.loads(x) for x in (run / "history.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2]
-    for key in ("train_w_loss", "train_s_loss", "val_w_loss", "val_s_loss", "val_r_precision"):
-        assert np.isfinite(rows[-1][key])
-    assert straight["metrics"]["val_r_precision"] is not None
-    assert json.loads((run / "config.json").read_text())["config"]["dim"] == 16
-    assert (run / "vocabulary.json").is_file() and any((run / "tensorboard").iterdir())
+    with pytest.raises(UserError, match="different"):
+        pretrain_damsm(dataclasses.replace(TINY, dim=8), shapes, run, log=lambda m: None)
 
 
-def test_cli_pretrain_and_evaluate(shapes, tmp_path, capsys):
-    config = tmp_path / "tiny_config.py"
-    config.write_text("from condgan.train.damsm_trainer import DamsmConfig\n"
-                      "def get_config():\n"
-                      f"    return DamsmConfig(**{json.dumps(TINY.to_json())})\n"
-                      .replace("null", "None").replace("true", "True").replace("false", "False"))
-    run = tmp_path / "run"
-    assert main(["pretrain-damsm", "--config", str(config), "--data", str(shapes),
-                 "--run-dir", str(run), "--set", "fc=false"]) == 0
-    assert json.loads((run / "config.json").read_text())["config"]["fc"] is False
+def test_cli_evaluate_and_bad_override(cli_run, capsys):
+    config, run = cli_run
     assert main(["evaluate-damsm", str(run), "--repeats", "2", "--examples", "1"]) == 0
     out = capsys.readouterr().out
     result = json.loads(out.strip().splitlines()[-1])
     assert 0.0 <= result["r_precision"] <= 1.0 and result["queries"] == 100
+    assert "1. " in out  # a retrieval example
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["evaluation"]["repeats"] == 2 and "train_seconds" in summary
+    assert summary["evaluation"]["repeats"] == 2
     with pytest.raises(SystemExit):
-        main(["pretrain-damsm", "--config", str(config), "--data", str(shapes),
+        main(["pretrain-damsm", "--config", str(config), "--data", str(run),
               "--run-dir", str(run), "--set", "bogus=1"])
     assert "bogus" in capsys.readouterr().err

@@ -200,8 +200,16 @@ def validate(models: DamsmModels, split: EncodedSplit, cfg: DamsmConfig) -> dict
         tokens, lengths = caption_batch(split, index, cfg.max_len, None)
         img, txt = encode_pairs(models.image, models.text, split.images[index], tokens, lengths)
         out["val_r_precision"] = r_precision(img, txt, seed=cfg.seed,
-                                             class_ids=split.class_ids[index])["r_precision"]
+                                             class_ids=_class_filter(split.class_ids[index])
+                                             )["r_precision"]
     return out
+
+
+def _class_filter(class_ids: np.ndarray, candidates: int = 100):
+    """Class ids for R-precision's mismatch filter, or None when a class is so large that
+    fewer than 99 images of other classes remain (tiny or single-class sets)."""
+    counts = np.unique(class_ids, return_counts=True)[1]
+    return class_ids if len(class_ids) - counts.max() >= candidates - 1 else None
 
 
 def pretrain_damsm(cfg: DamsmConfig, data_path: str | os.PathLike, run_dir: str | os.PathLike,
@@ -215,9 +223,14 @@ def pretrain_damsm(cfg: DamsmConfig, data_path: str | os.PathLike, run_dir: str 
     run_dir.mkdir(parents=True, exist_ok=True)
     saved = run_dir / "config.json"
     resolved = {"config": cfg.to_json(), "data": str(Path(data_path).resolve())}
-    if saved.is_file() and json.loads(saved.read_text())["config"] != cfg.to_json():
-        raise UserError(f"{run_dir} was started with a different config ({saved}): resume with "
-                        "that config or choose another --run-dir")
+    # Resuming may extend `epochs` (train longer) but nothing that changes what is trained.
+    free = {"epochs", "checkpoint_every", "val_batches", "rp_images"}
+    if saved.is_file():
+        before = json.loads(saved.read_text())["config"]
+        changed = sorted(k for k in before if k not in free and before[k] != cfg.to_json().get(k))
+        if changed:
+            raise UserError(f"{run_dir} was started with different {changed} ({saved}): resume "
+                            "with that config or choose another --run-dir")
     write_json_atomic(saved, resolved)
 
     train_set = load_split(data_path, "train", cfg.image_size)
@@ -364,7 +377,8 @@ def evaluate_damsm(run_dir: str | os.PathLike, data_path: str | None = None, rep
     index = np.arange(n)
     tokens, lengths = caption_batch(test, index, cfg.max_len, None)
     img, txt = encode_pairs(image, text, test.images[index], tokens, lengths)
-    rp = r_precision(img, txt, seed=cfg.seed, class_ids=test.class_ids[index], repeats=repeats)
+    rp = r_precision(img, txt, seed=cfg.seed, class_ids=_class_filter(test.class_ids[index]),
+                     repeats=repeats)
     rp_plain = r_precision(img, txt, seed=cfg.seed, repeats=repeats)
     sims = (img / np.linalg.norm(img, axis=1, keepdims=True)) @ \
         (txt / np.linalg.norm(txt, axis=1, keepdims=True)).T
