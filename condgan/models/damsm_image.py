@@ -31,6 +31,16 @@ def cached_inception_weights() -> str | None:
     return str(path) if path.is_file() else None
 
 
+def _add_projections(model: keras.Model, dim: int) -> None:
+    """The trainable heads both encoders share: regions via a 1x1 conv without bias, the global
+    feature via Dense, both initialised uniform +-0.1 (AttnGAN `CNN_ENCODER.init_trainable_weights`)."""
+    init = keras.initializers.RandomUniform(-0.1, 0.1)
+    model.region_proj = layers.Conv2D(dim, 1, use_bias=False, kernel_initializer=init,
+                                      name="region_proj")
+    model.global_proj = layers.Dense(dim, kernel_initializer=init, name="global_proj")
+    model.pool = layers.GlobalAveragePooling2D()
+
+
 def _to_channels_first(x):
     return ops.transpose(x, (0, 3, 1, 2))
 
@@ -51,11 +61,7 @@ class DamsmInceptionEncoder(keras.Model):
         self.backbone = keras.Model(base.input, [base.get_layer("mixed7").output, base.output],
                                     name="inception_v3")
         self.backbone.trainable = False  # frozen, as AttnGAN trains only the projections
-        init = keras.initializers.RandomUniform(-0.1, 0.1)
-        self.region_proj = layers.Conv2D(dim, 1, use_bias=False, kernel_initializer=init,
-                                         name="region_proj")
-        self.global_proj = layers.Dense(dim, kernel_initializer=init, name="global_proj")
-        self.pool = layers.GlobalAveragePooling2D()
+        _add_projections(self, dim)
 
     def call(self, images, training=False):
         x = ops.image.resize(images, (299, 299), interpolation="bilinear")
@@ -85,11 +91,7 @@ class DamsmCnnEncoder(keras.Model):
         self.local_blocks = [block(width, "down1"), block(width * 2, "down2"),
                              block(width * 4, "down3")]
         self.global_blocks = [block(width * 8, "down4")]
-        init = keras.initializers.RandomUniform(-0.1, 0.1)
-        self.region_proj = layers.Conv2D(dim, 1, use_bias=False, kernel_initializer=init,
-                                         name="region_proj")
-        self.global_proj = layers.Dense(dim, kernel_initializer=init, name="global_proj")
-        self.pool = layers.GlobalAveragePooling2D()
+        _add_projections(self, dim)
 
     def call(self, images, training=False):
         x = images
