@@ -75,6 +75,8 @@ def test_invalid_input_shows_api_error(page):
     page.wait_for_selector("#error:not([hidden])")
     text = page.inner_text("#error")
     assert "n must be an integer from 1 to 16" in text and "invalid_n" in text
+    page.screenshot(path=str(Path(os.environ.get("SERVE_SCREENSHOT_DIR", page.screenshot_dir))
+                             / "serve_page_error.png"))
 
 
 def test_keyboard_only(page):
@@ -87,3 +89,15 @@ def test_keyboard_only(page):
     page.wait_for_function("document.querySelectorAll('#grid img').length === 2")
     page.wait_for_function("[...document.querySelectorAll('#grid img')].every(i => i.complete)")
     assert all(width > 0 for width in rendered_widths(page)) and page.is_hidden("#error")
+
+
+def test_grid_is_responsive(page):
+    columns = "getComputedStyle(document.querySelector('#grid')).gridTemplateColumns.split(' ').length"
+    wide = page.evaluate(columns)
+    page.set_viewport_size({"width": 380, "height": 800})
+    try:
+        assert page.evaluate(columns) == 2 < wide
+        page.screenshot(path=str(Path(os.environ.get("SERVE_SCREENSHOT_DIR", page.screenshot_dir))
+                                 / "serve_page_narrow.png"), full_page=True)
+    finally:
+        page.set_viewport_size({"width": 900, "height": 800})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,15 +60,17 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     registry = Registry(models_dir, loaders=loaders, warm_up=warm_up,
                         default_caption_model=default_caption_model)
     batchers: dict[str, MicroBatcher] = {}
+    batchers_lock = threading.Lock()
     app.extensions["condgan"] = {"registry": registry, "batchers": batchers, "max_n": max_n,
                                  "micro_batching": micro_batching}
 
     def batcher_for(served: ServedModel) -> MicroBatcher:
-        if served.name not in batchers:  # created once; setdefault keeps the first under a race
-            batchers.setdefault(served.name, MicroBatcher(
-                served.run, max_images=max_batch_images, max_wait_s=max_wait_ms / 1000,
-                name=served.name))
-        return batchers[served.name]
+        with batchers_lock:  # one worker thread per model, created on its first request
+            if served.name not in batchers:
+                batchers[served.name] = MicroBatcher(
+                    served.run, max_images=max_batch_images, max_wait_s=max_wait_ms / 1000,
+                    name=served.name)
+            return batchers[served.name]
 
     def ready_or_503() -> None:
         if not registry.ready.is_set():
