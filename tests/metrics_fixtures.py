@@ -29,3 +29,21 @@ def tiny_cgan(latent_dim: int = 4):
     h = keras.layers.UpSampling2D(4)(keras.layers.Reshape((4, 4, 3))(h))
     out = keras.layers.Activation("tanh")(h)
     return keras.Model([noise, label], out)
+
+
+def untrained_classifier_dir(folder, width: int = 2):
+    """A real, untrained reference classifier folder (mechanics of `evaluate`, not quality)."""
+    from condgan.metrics.classifier import build_classifier
+    from condgan.metrics.classifier_train import save_classifier
+
+    model = build_classifier(len(CLASSES), SIZE, width)
+    save_classifier(model, folder, {"kind": "classifier", "classes": CLASSES, "image_size": SIZE,
+                                    "architecture": "untrained test net", "test_accuracy": None})
+    return folder
+
+
+def exported_cgan(folder):
+    from condgan.export import export_generator
+
+    return export_generator(tiny_cgan(), folder, kind="cgan", latent_dim=4, classes=CLASSES,
+                            legacy_h5=False)

@@ -75,6 +75,18 @@ def predict_logits(model: keras.Model, x: np.ndarray, batch_size: int = 500,
     return logits
 
 
+def save_classifier(model: keras.Model, out_dir: str | os.PathLike, card: dict) -> dict:
+    """Write classifier.keras and card.json (with the weights' sha256), each atomically."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ("partial-" + CLASSIFIER_FILE)
+    model.save(tmp)
+    os.replace(tmp, out / CLASSIFIER_FILE)
+    card = dict(card, weights_sha256=sha256_file(out / CLASSIFIER_FILE))
+    write_json_atomic(out / CARD_FILE, card)
+    return card
+
+
 def train_classifier(train: ArraySet, test: ArraySet, out_dir: str | os.PathLike,
                      cfg: ClassifierConfig, *, resume: bool = True, command: str | None = None,
                      verbose: int = 0, say: Callable[[str], None] = print) -> dict:
@@ -107,9 +119,6 @@ def train_classifier(train: ArraySet, test: ArraySet, out_dir: str | os.PathLike
     clean = strip_optimizer(model, len(train.classes), cfg.width)
     pred = predict_logits(clean, test.x).argmax(axis=1)
     accuracy = float(np.mean(pred == test.y))
-    tmp = out / ("partial-" + CLASSIFIER_FILE)
-    clean.save(tmp)
-    os.replace(tmp, out / CLASSIFIER_FILE)
     card = {
         "kind": "classifier",
         "architecture": f"ResNet-9 (Page 2018) at width {cfg.width}",
@@ -127,9 +136,8 @@ def train_classifier(train: ArraySet, test: ArraySet, out_dir: str | os.PathLike
         "config": dataclasses.asdict(cfg),
         "wall_time_s": round(wall, 1),
         "command": command if command is not None else " ".join(sys.argv),
-        "weights_sha256": sha256_file(out / CLASSIFIER_FILE),
         "versions": library_versions(),
     }
-    write_json_atomic(out / CARD_FILE, card)
+    card = save_classifier(clean, out, card)
     say(f"test accuracy {accuracy:.4f} on {len(test)} images; saved {out / CLASSIFIER_FILE}")
     return card

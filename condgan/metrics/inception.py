@@ -28,6 +28,7 @@ WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inc
 INPUT_SIZE = 299
 RESIZE = "bilinear to 299x299 (keras.layers.Resizing, antialias=False), then x/127.5 - 1"
 DIM = 2048
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
 def keras_models_dir() -> Path:
@@ -77,6 +78,9 @@ class InceptionFeatures:
             file = resolve_weights(None if weights == "auto" else weights, allow_download)
             self.weights_fingerprint = sha256_file(file)
             self.name = "InceptionV3 pool3 (keras.applications ImageNet weights)"
+        if file is not None and open(file, "rb").read(8) != HDF5_MAGIC:
+            raise UserError(f"{file} is not a usable InceptionV3 weights file (not HDF5): "
+                            f"download it again from {WEIGHTS_URL}")
         base = keras.applications.InceptionV3(include_top=True, weights=None)
         if file is not None:
             try:
@@ -96,5 +100,7 @@ class InceptionFeatures:
         images = np.asarray(images)
         if images.shape[-1] == 1:  # grayscale sets: replicate to RGB, as the network expects
             images = np.repeat(images, 3, axis=-1)
-        pool, probs = self.model.predict_on_batch(images.astype(np.float32))
+        # A direct call, not predict(): no graph tracing of the ~300-layer net, which costs
+        # more than the batches themselves for the few images tests use.
+        pool, probs = self.model(images.astype(np.float32), training=False)
         return {"features": np.asarray(pool), "probs": np.asarray(probs)}

@@ -1,0 +1,100 @@
+"""`python -m condgan evaluate` end to end on a tiny exported cGAN, and its bad-input errors."""
+import json
+
+import numpy as np
+import pytest
+
+from condgan.cli import main
+from condgan.data.arrays import ArraySet, save_array_set
+from tests.metrics_fixtures import CLASSES, exported_cgan, quadrant_images, untrained_classifier_dir
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("evaluate")
+    x, y = quadrant_images(60, seed=2)
+    data = save_array_set(root / "ref.npz", ArraySet(x, y, CLASSES), source="test", command="test")
+    other = save_array_set(root / "other.npz", ArraySet(x, y, ["a", "b", "c"]), source="test",
+                           command="test")
+    return {"root": root, "data": str(data), "other": str(other),
+            "model": exported_cgan(root / "tiny_cgan"),
+            "classifier": untrained_classifier_dir(root / "clf")}
+
+
+def _evaluate(setup, *extra):
+    return main(["evaluate", str(setup["model"]), "--data", setup["data"], "--classifier",
+                 str(setup["classifier"]), "--cache-dir", str(setup["root"] / "cache"),
+                 "--batch-size", "8", *extra])
+
+
+def test_evaluate_writes_metrics_with_protocol_and_warns_on_small_n(setup, capsys):
+    assert _evaluate(setup, "--n", "12", "--metrics", "classifier_fid,accuracy,intra_classifier_fid") == 0
+    out, err = capsys.readouterr()
+    assert "classifier_fid" in out and "top_left" in out
+    # 12 images < 16 feature dimensions of the width-2 net: the warning says what N is needed.
+    assert "singular" in err and "at least 17 images" in err
+    metrics = json.loads((setup["model"] / "card.json").read_text())["metrics"]
+    assert set(metrics) == {"classifier_fid", "classifier_accuracy", "intra_classifier_fid"}
+    assert "fid" not in metrics  # classifier FID is never labelled FID
+    fid = metrics["classifier_fid"]
+    assert fid["value"] >= 0 and np.isfinite(fid["value"])
+    protocol = fid["protocol"]
+    assert protocol["num_generated"] == 12 and protocol["num_reference"] == 60
+    assert protocol["weights_fingerprint"].startswith("sha256:") and protocol["seed"] == 0
+    assert protocol["reference_split"] == "test" and protocol["resize"] == "none"
+    assert protocol["warnings"] and protocol["versions"]["keras"]
+    accuracy = metrics["classifier_accuracy"]
+    assert 0 <= accuracy["value"] <= 1 and set(accuracy["per_class"]) == set(CLASSES)
+    assert np.sum(accuracy["confusion"]) == 12
+    assert len(list((setup["root"] / "cache").glob("ref-*.npz"))) == 1
+
+
+def test_evaluate_is_deterministic_and_reuses_the_cache(setup, capsys):
+    args = ("--n", "20", "--metrics", "classifier_fid", "--no-card")
+    assert _evaluate(setup, *args) == 0
+    first = capsys.readouterr().out
+    cached = list((setup["root"] / "cache").glob("ref-*.npz"))
+    assert _evaluate(setup, *args) == 0
+    assert capsys.readouterr().out == first
+    assert list((setup["root"] / "cache").glob("ref-*.npz")) == cached
+
+
+def test_model_dir_without_card_is_a_clear_error(setup, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(tmp_path), "--data", setup["data"]])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "card.json" in err and "export" in err and len(err.strip().splitlines()) == 1
+
+
+def test_data_with_other_classes_is_a_clear_error(setup, capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(setup["model"]), "--data", setup["other"], "--n", "10"])
+    err = capsys.readouterr().err
+    assert "differ" in err and "top_left" in err and "'a'" in err
+
+
+def test_inception_offline_without_weights_is_a_clear_error(setup, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
+    with pytest.raises(SystemExit):
+        _evaluate(setup, "--metrics", "fid", "--no-download", "--n", "10")
+    err = capsys.readouterr().err
+    assert "InceptionV3 weights not found" in err and "--inception-weights" in err
+    with pytest.raises(SystemExit):
+        _evaluate(setup, "--metrics", "kid", "--inception-weights", str(tmp_path / "missing.h5"))
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_unconditional_model_refuses_accuracy(setup, tmp_path, capsys):
+    import keras
+
+    from condgan.export import export_generator
+
+    noise = keras.Input((4,))
+    image = keras.layers.Activation("tanh")(keras.layers.UpSampling2D(4)(
+        keras.layers.Reshape((4, 4, 3))(keras.layers.Dense(48)(noise))))
+    model = export_generator(keras.Model(noise, image), tmp_path / "tiny_gan", kind="gan",
+                             latent_dim=4, legacy_h5=False)
+    with pytest.raises(SystemExit):
+        main(["evaluate", str(model), "--data", setup["data"], "--metrics", "accuracy"])
+    assert "class-conditional" in capsys.readouterr().err
