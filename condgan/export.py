@@ -198,7 +198,8 @@ class LoadedGenerator:
             rows = chunk[0].shape[0]
             if rows < CHUNK:  # pad by repeating the first row; padded rows are dropped
                 chunk = [np.concatenate([a, np.repeat(a[:1], CHUNK - rows, axis=0)]) for a in chunk]
-            images = np.asarray(self.model(chunk if len(chunk) > 1 else chunk[0], training=False))
+            # predict_on_batch runs a compiled function: several times faster than an eager call.
+            images = np.asarray(self.model.predict_on_batch(chunk if len(chunk) > 1 else chunk[0]))
             outputs.append(images[:rows])
         return to_uint8(np.concatenate(outputs))
 

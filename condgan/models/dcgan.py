@@ -43,8 +43,12 @@ def _check(conditioning: str, num_classes: int) -> None:
 
 def build_generator(image_size: int = 32, latent_dim: int = 128, base_channels: int = 64,
                     num_classes: int = 0, conditioning: str = "none", channels: int = 3,
-                    name: str = "generator") -> keras.Model:
-    """Noise (and label) -> image in [-1, 1] of shape (image_size, image_size, channels)."""
+                    synchronized_bn: bool = False, name: str = "generator") -> keras.Model:
+    """Noise (and label) -> image in [-1, 1] of shape (image_size, image_size, channels).
+
+    `synchronized_bn` computes batch statistics over the global batch under tf.distribute
+    (TensorFlow only), so replicas match one device; exported models are rebuilt without it.
+    """
     _check(conditioning, num_classes)
     blocks = _num_blocks(image_size)
     noise = keras.Input((latent_dim,), name="noise")
@@ -59,8 +63,10 @@ def build_generator(image_size: int = 32, latent_dim: int = 128, base_channels: 
 
     def normalise(x, index):
         if conditioning == "projection":
-            return ConditionalBatchNorm(num_classes, name=f"cbn{index}")([x, label])
-        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"bn{index}")(x)
+            return ConditionalBatchNorm(num_classes, synchronized=synchronized_bn,
+                                        name=f"cbn{index}")([x, label])
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=synchronized_bn,
+                                         name=f"bn{index}")(x)
 
     width = base_channels * 2 ** (blocks - 1)
     h = layers.Dense(4 * 4 * width, use_bias=False, name="project")(h)

@@ -14,13 +14,15 @@ class ConditionalBatchNorm(keras.layers.Layer):
     plain batch norm and conditioning is learnt, not imposed.
     """
 
-    def __init__(self, num_classes: int, momentum: float = 0.9, epsilon: float = 1e-5, **kwargs):
+    def __init__(self, num_classes: int, momentum: float = 0.9, epsilon: float = 1e-5,
+                 synchronized: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = num_classes
         self.momentum = momentum
         self.epsilon = epsilon
-        self.norm = keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon,
-                                                    center=False, scale=False)
+        self.synchronized = synchronized
+        self.norm = keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, center=False,
+                                                    scale=False, synchronized=synchronized)
 
     def build(self, input_shape):
         channels = int(input_shape[0][-1])
@@ -40,8 +42,11 @@ class ConditionalBatchNorm(keras.layers.Layer):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes,
-                "momentum": self.momentum, "epsilon": self.epsilon}
+        config = {**super().get_config(), "num_classes": self.num_classes,
+                  "momentum": self.momentum, "epsilon": self.epsilon}
+        if self.synchronized:  # only training-time models under tf.distribute set it
+            config["synchronized"] = True
+        return config
 
 
 @keras.saving.register_keras_serializable(package="condgan")

@@ -72,5 +72,8 @@ def _cutout(x, u):
     cx = ops.floor(u[:, 1] * (width + 1 - cut_w % 2))[:, None, None]
     ys = ops.cast(ops.arange(height), "float32")[None, :, None]
     xs = ops.cast(ops.arange(width), "float32")[None, None, :]
-    inside = ops.logical_and(ops.abs(ys - cy) < cut_h / 2, ops.abs(xs - cx) < cut_w / 2)
+    # A cut_h x cut_w square whose top-left corner is centre - size // 2 (clipped at the edges).
+    top, left = cy - cut_h // 2, cx - cut_w // 2
+    inside = ops.logical_and(ops.logical_and(ys >= top, ys < top + cut_h),
+                             ops.logical_and(xs >= left, xs < left + cut_w))
     return x * ops.cast(ops.logical_not(inside), x.dtype)[..., None]

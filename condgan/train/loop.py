@@ -96,6 +96,8 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
 
     strategy = make_strategy(config.strategy)
     stream = ArrayStream(data, config.batch_size, config.seed, config.cache)
+    # Same seed, same initial weights: on every replica, worker and restart.
+    keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         gan = build_gan(config, len(data.classes), strategy.num_replicas_in_sync > 1)
         ema_generator = keras.models.clone_model(gan.generator)

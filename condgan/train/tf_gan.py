@@ -42,6 +42,7 @@ class GAN(keras.Model):
         self.policy = parse_policy(diffaugment)
         self.d_only = False  # discriminator pre-training phase
         self.global_batch_size = None
+        self.built = True  # the sub-models are built; nothing for fit() to trace symbolically
 
     def compile(self, d_optimizer, g_optimizer, loss: str = "hinge", **kwargs):
         super().compile(**kwargs)

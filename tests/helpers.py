@@ -1,0 +1,45 @@
+"""Small builders shared by tests: tiny array sets, class-folder trees, CLI runs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_array_set(n: int = 64, size: int = 16, classes=("dark", "stripes")):
+    from condgan.data.arrays import ArraySet
+
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % len(classes)
+    x = rng.integers(0, 60, (n, size, size, 3)).astype(np.uint8)
+    x[y == 1, :, ::2] = 230
+    return ArraySet(x, y.astype(np.int64), list(classes), {"source": "tiny test data"})
+
+
+def write_class_folders(root: Path, per_class: int = 3, size=(40, 30), classes=("cats", "dogs")) -> Path:
+    rng = np.random.default_rng(1)
+    for label, name in enumerate(classes):
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 255, (size[1], size[0], 3)).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i:03d}.{'png' if i % 2 else 'jpg'}")
+    return root
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", "condgan", *args], cwd=cwd or ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run_script(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
