@@ -88,7 +88,11 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
         networks["classifier"] = ReferenceClassifier(folder)
         _check_classes(networks["classifier"].classes, reference.classes, data,
                        f"reference classifier {str(folder)!r}")
-    elif wanted and want_classifier:
+    elif wanted is None:
+        say(f"skipping classifier metrics: no reference classifier at models/classifiers/"
+            f"{data_name(data)}; train one with `python -m condgan train-classifier --data {data} "
+            f"-o models/classifiers/{data_name(data)}` or pass --classifier DIR")
+    elif want_classifier:
         raise UserError(f"classifier metrics need a reference classifier: pass --classifier DIR or "
                         f"train one with `python -m condgan train-classifier --data {data} "
                         f"-o models/classifiers/{data_name(data)}`")

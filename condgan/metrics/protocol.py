@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +24,12 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    import keras
-    import numpy
+    """The exporter's version record plus scipy, whose sqrtm the Frechet distance depends on."""
     import scipy
 
-    versions = {"python": platform.python_version(), "numpy": numpy.__version__,
-                "scipy": scipy.__version__, "keras": keras.__version__,
-                "keras_backend": keras.backend.backend()}
-    try:
-        import tensorflow as tf
+    from condgan.export import library_versions as base_versions
 
-        versions["tensorflow"] = tf.__version__
-    except ImportError:  # another backend; the record still says which
-        pass
-    return versions
+    return dict(base_versions(), scipy=scipy.__version__)
 
 
 def make_protocol(*, num_generated: int | None, num_reference: int | None, split: str | None,
