@@ -11,7 +11,6 @@ import math
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 
 from condgan.errors import UserError
 from condgan.metrics.accuracy import accuracy_report, intra_class_fid
