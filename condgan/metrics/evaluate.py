@@ -11,7 +11,6 @@ import math
 from pathlib import Path
 from typing import Callable
 
-
 from condgan.errors import UserError
 from condgan.metrics.accuracy import accuracy_report, intra_class_fid
 from condgan.metrics.datasets import data_name, load_reference
