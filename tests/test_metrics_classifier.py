@@ -27,8 +27,8 @@ def test_model_has_no_lambda_and_takes_other_sizes():
 
 
 def test_trained_classifier_beats_chance_and_resumes(tmp_path):
-    x, y = quadrant_images(384, seed=0)
-    xt, yt = quadrant_images(150, seed=1)
+    x, y = quadrant_images(256, seed=0)
+    xt, yt = quadrant_images(90, seed=1)
     train, test = ArraySet(x, y, CLASSES), ArraySet(xt, yt, CLASSES)
     cfg = ClassifierConfig(width=4, epochs=3, batch_size=32, peak_lr=0.1)
     lines = []
@@ -37,7 +37,7 @@ def test_trained_classifier_beats_chance_and_resumes(tmp_path):
     assert set(card["per_class_test_accuracy"]) == set(CLASSES)
     assert json.loads((tmp_path / "card.json").read_text())["test_accuracy"] == card["test_accuracy"]
     history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
-    assert [h["epoch"] for h in history] == [1, 2, 3] and history[-1]["images_seen"] == 3 * 384
+    assert [h["epoch"] for h in history] == [1, 2, 3] and history[-1]["images_seen"] == 3 * 256
     # A finished run resumes to "nothing left to do" and reproduces the same weights.
     again = train_classifier(train, test, tmp_path, cfg, say=lines.append, command="test")
     assert any("resuming" in line for line in lines) and again["test_accuracy"] == card["test_accuracy"]
