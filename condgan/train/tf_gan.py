@@ -57,6 +57,12 @@ class GAN(keras.Model):
     def metrics(self):
         return []
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' TF trainer peeks at a batch to build state symbolically; everything here is
+        # built in compile(), and its peek fails on int labels under MultiWorkerMirroredStrategy
+        # (it MEAN-reduces the PerReplica batch).  Nothing to do.
+        return
+
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
@@ -143,5 +149,10 @@ class GAN(keras.Model):
 
     def _logs(self, d_loss, g_loss):
         # Each replica holds its share of the global mean; fit() averages replicas' logs.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        return {"d_loss": d_loss * replicas, "g_loss": g_loss * replicas}
+        strategy = tf.distribute.get_strategy()
+        logs = {"d_loss": d_loss * strategy.num_replicas_in_sync,
+                "g_loss": g_loss * strategy.num_replicas_in_sync}
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras reduces multi-worker logs with MEAN over axis 0, which needs a vector.
+            logs = {k: tf.reshape(v, (1,)) for k, v in logs.items()}
+        return logs

@@ -32,6 +32,7 @@ if args.logical_cpus:
         cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(args.logical_cpus)])
 
 import keras  # noqa: E402
+keras.config.disable_traceback_filtering()
 
 from condgan.config import TrainConfig, apply_overrides  # noqa: E402
 from condgan.data.arrays import ArraySet  # noqa: E402
