@@ -6,7 +6,7 @@ DCGAN backbone, spectral norm in D, hinge loss, EMA generator, and DiffAugment (
 Command:
     python -m condgan train --config configs/gan_horses.py --data PATH_TO_CIFAR10
     python -m condgan export runs/gan_horses --name gan_horses
-Runtime: the 90-minute wall-clock budget (max_minutes) on a shared 2-core CPU.
+Runtime: the 75-minute wall-clock budget (max_minutes) on a shared 2-core CPU.
 """
 from condgan.config import TrainConfig
 
@@ -17,4 +17,4 @@ def get_config() -> TrainConfig:
         conditioning="none", image_size=32, latent_dim=128, g_channels=64, d_channels=32,
         spectral_norm=True, loss="hinge", g_lr=1e-4, d_lr=4e-4, beta1=0.0, beta2=0.9,
         batch_size=64, ema_decay=0.999, diffaugment="color,translation,cutout", epochs=2000,
-        max_minutes=90, checkpoint_every_steps=500, samples_per_class=8, seed=0)
+        max_minutes=75, checkpoint_every_steps=500, samples_per_class=8, seed=0)

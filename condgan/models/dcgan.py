@@ -109,7 +109,10 @@ def build_discriminator(image_size: int = 32, base_channels: int = 64, num_class
         width = base_channels * 2 ** min(i + 1, 3)
         h = maybe_sn(layers.Conv2D(width, 4, strides=2, padding="same", name=f"down{i + 1}"))(h)
         h = layers.LeakyReLU(0.2)(h)
-    features = layers.GlobalAveragePooling2D(name="pool")(h)
+    # Flatten, as DCGAN does, rather than global pooling: with only three downsamplings the
+    # features' receptive field is smaller than the image, and a pooled D cannot see where
+    # things are, so G learns to tile textures.
+    features = layers.Flatten(name="features")(h)
     if dropout:
         features = layers.Dropout(dropout)(features)
     logit = maybe_sn(layers.Dense(1, name="logit"))(features)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from condgan.export import to_uint8
+from condgan.models.standing_stats import recompute_bn_statistics
 from condgan.train.checkpoint import save_checkpoint
 from condgan.train.state import ema_weights, training_state
 from condgan.viz import save_grid, save_loss_plot
@@ -110,6 +111,8 @@ class EmaSampler:
     def __init__(self, gan, ema_generator, num_classes: int, per_class: int, seed: int):
         self.gan = gan
         self.ema_generator = ema_generator
+        self.num_classes = num_classes if gan.conditional else 0
+        self.seed = seed
         rows = num_classes if gan.conditional else per_class
         self.columns = per_class
         count = rows * per_class
@@ -121,6 +124,7 @@ class EmaSampler:
         for variable, value in zip(self.ema_generator.variables,
                                    ema_weights(self.gan.generator, self.gan.g_optimizer)):
             variable.assign(value)
+        recompute_bn_statistics(self.ema_generator, self.gan.latent_dim, self.num_classes, self.seed)
         inputs = [self.noise, self.labels] if self.gan.conditional else self.noise
         return to_uint8(np.asarray(self.ema_generator(inputs, training=False)))
 

@@ -14,6 +14,7 @@ from condgan.export import check_model_name, export_generator, read_card
 def build_ema_generator(run_dir: str | os.PathLike):
     """(generator with EMA weights, config, dataset meta, checkpoint state) of a run."""
     from condgan.models import build_generator
+    from condgan.models.standing_stats import recompute_bn_statistics
     from condgan.train.checkpoint import assign_state, load_latest_checkpoint
 
     run_dir = Path(run_dir)
@@ -30,6 +31,7 @@ def build_ema_generator(run_dir: str | os.PathLike):
     generator = build_generator(config.image_size, config.latent_dim, config.g_channels,
                                 len(classes), conditioning)
     assign_state("ema", generator.variables, state)
+    recompute_bn_statistics(generator, config.latent_dim, len(classes), config.seed)
     return generator, config, dataset, state
 
 
