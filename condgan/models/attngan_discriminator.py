@@ -1,0 +1,108 @@
+"""AttnGAN's discriminators (Xu et al. 2018; reference `model.py` D_NET64/128/256), one per stage.
+
+Each stage's discriminator has an image encoder down to a 4x4 map of 8*df channels and two
+heads on it (StackGAN++'s joint conditional-unconditional D):
+* unconditional: conv 4x4 (valid) -> one logit "is this image real";
+* sentence-conditional: the sentence feature tiled over the 4x4 map and concatenated, conv3x3
+  + BN + LeakyReLU to 8*df, conv 4x4 (valid) -> one logit "is this a real image matching this
+  caption".
+The encoder is split from the heads so the trainer can score the same real features against
+matching and mismatched sentences (AttnGAN's "wrong" pairs) without encoding the images twice.
+
+Encoder: a first stride-2 conv (no norm), then stride-2 conv + BN + LeakyReLU(0.2) blocks.  The
+channel schedule follows AttnGAN's `encode_image_by_16times` (df, 2df, 4df, 8df) for 64 px; for
+32 px the first block starts at 2df, and beyond 64 px extra blocks stay at 8df (AttnGAN's
+128/256 px nets go up to 16df/32df and back with 3x3 blocks; ours is lighter, same output).
+Logits are raw (the losses use sigmoid cross-entropy on logits, numerically safer than AttnGAN's
+Sigmoid + BCELoss with the same value).
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers, ops
+
+from condgan.errors import UserError
+
+
+def _down_channels(image_size: int, df: int) -> list[int]:
+    blocks = math.log2(image_size / 4)
+    if blocks != int(blocks) or blocks < 2:
+        raise UserError(f"discriminator image size {image_size} must be a power of two >= 16")
+    blocks = int(blocks)
+    offset = max(0, 4 - blocks)
+    return [df * 2 ** min(i + offset, 3) for i in range(blocks)]
+
+
+def build_stage_encoder(image_size: int, df: int = 64, name: str = "d_encoder") -> keras.Model:
+    """(B, S, S, 3) image -> (B, 4, 4, 8*df) features."""
+    image = keras.Input((image_size, image_size, 3), name="image")
+    h = image
+    for i, channels in enumerate(_down_channels(image_size, df)):
+        h = layers.Conv2D(channels, 4, strides=2, padding="same", use_bias=False,
+                          name=f"down{i + 1}")(h)
+        if i:
+            h = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"down{i + 1}_bn")(h)
+        h = layers.LeakyReLU(0.2, name=f"down{i + 1}_act")(h)
+    return keras.Model(image, h, name=name)
+
+
+def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads") -> keras.Model:
+    """[features (B, 4, 4, 8df), sentence (B, D)] -> [unconditional (B,), conditional (B,)] logits."""
+    features = keras.Input((4, 4, df * 8), name="features")
+    sentence = keras.Input((text_dim,), name="sentence")
+    uncond = layers.Conv2D(1, 4, padding="valid", name="uncond_logit")(features)
+    tiled = layers.UpSampling2D(4, name="tile_sentence")(layers.Reshape((1, 1, text_dim))(sentence))
+    joint = layers.Concatenate(name="joint")([features, tiled])
+    joint = layers.Conv2D(df * 8, 3, padding="same", use_bias=False, name="joint_conv")(joint)
+    joint = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="joint_bn")(joint)
+    joint = layers.LeakyReLU(0.2, name="joint_act")(joint)
+    cond = layers.Conv2D(1, 4, padding="valid", name="cond_logit")(joint)
+    flat = layers.Flatten(name="uncond")
+    return keras.Model([features, sentence],
+                       [layers.Activation("linear", dtype="float32", name="uncond_score")(flat(uncond)),
+                        layers.Activation("linear", dtype="float32", name="cond_score")(
+                            layers.Flatten(name="cond")(cond))], name=name)
+
+
+@keras.saving.register_keras_serializable(package="condgan")
+class AttnDiscriminators(keras.Model):
+    """The per-stage discriminators as one model, so their variables checkpoint as one set.
+
+    `features(stage, images)` and `logits(stage, features, sentence)` (each logit (B,)) are what
+    the trainer uses; `call([images_per_stage, sentence])` returns [(uncond, cond) per stage].
+    """
+
+    def __init__(self, sizes: list[int], df: int = 64, text_dim: int = 256, **kwargs):
+        super().__init__(**kwargs)
+        self.sizes, self.df, self.text_dim = list(sizes), df, text_dim
+        self.encoders = [build_stage_encoder(s, df, name=f"d{i + 1}_encoder")
+                         for i, s in enumerate(self.sizes)]
+        self.heads = [build_stage_heads(df, text_dim, name=f"d{i + 1}_heads")
+                      for i in range(len(self.sizes))]
+
+    def features(self, stage: int, images, training=False):
+        return self.encoders[stage](images, training=training)
+
+    def logits(self, stage: int, features, sentence, training=False):
+        uncond, cond = self.heads[stage]([features, sentence], training=training)
+        return ops.reshape(uncond, (-1,)), ops.reshape(cond, (-1,))
+
+    def call(self, inputs, training=False):
+        images, sentence = inputs
+        return [self.logits(i, self.features(i, x, training), sentence, training)
+                for i, x in enumerate(images)]
+
+    def get_config(self):
+        return {**super().get_config(), "sizes": self.sizes, "df": self.df,
+                "text_dim": self.text_dim}
+
+
+def build_attngan_discriminators(sizes: list[int], df: int = 64, text_dim: int = 256
+                                 ) -> AttnDiscriminators:
+    """Built discriminators for stage resolutions `sizes` (e.g. [32, 64])."""
+    d = AttnDiscriminators(sizes, df, text_dim)
+    # The sub-models are functional, hence built; mark the container built too.
+    d.built = True
+    return d

@@ -1,0 +1,62 @@
+"""AttnGAN's objectives (Xu et al. 2018, eqs. 3-5 and the reference `miscc/losses.py`), keras.ops.
+
+Per stage i, with unconditional logit u and sentence-conditional logit c of the stage's
+discriminator (sigmoid cross-entropy written with softplus on logits:
+-log sigmoid(x) = softplus(-x), -log(1 - sigmoid(x)) = softplus(x)):
+
+* discriminator (AttnGAN `discriminator_loss`):
+  (L(u_real, 1) + L(c_real, 1)) / 2 + (L(u_fake, 0) + L(c_fake, 0) + L(c_wrong, 0)) / 3,
+  where "wrong" scores real images against another image's sentence.  AttnGAN pairs image k
+  with sentence k+1 for k < B-1; we roll the batch (image k with sentence k+1 mod B) so every
+  example has a wrong pair and the loss stays a per-example vector (global-batch scaling).
+* generator (AttnGAN `generator_loss`): L(u_fake, 1) + L(c_fake, 1) summed over stages, plus
+  lambda * (w_loss0 + w_loss1 + s_loss0 + s_loss1), the DAMSM loss of the *last* stage's images
+  against their captions through the frozen pretrained encoders (eq. 5, lambda = 5 for birds),
+  plus the conditioning-augmentation KL term.
+
+Per-example functions return (B,) vectors; the trainer sums them and divides by the global batch.
+"""
+from __future__ import annotations
+
+from keras import ops
+
+from condgan.train.damsm_losses import GAMMA1, GAMMA2, GAMMA3, sent_loss, words_loss
+
+
+def kl_loss(mu, logvar):
+    """KL(N(mu, exp(logvar)) || N(0, I)) averaged over batch and dimensions (AttnGAN `KL_loss`):
+    -0.5 * mean(1 + logvar - mu^2 - exp(logvar))."""
+    return -0.5 * ops.mean(1.0 + logvar - ops.square(mu) - ops.exp(logvar))
+
+
+def kl_per_example(mu, logvar):
+    """The same KL, averaged over dimensions only: (B,); its batch mean equals `kl_loss`."""
+    return -0.5 * ops.mean(1.0 + logvar - ops.square(mu) - ops.exp(logvar), axis=-1)
+
+
+def d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong):
+    """Per-example discriminator loss of one stage (all inputs are (B,) logits)."""
+    real = (ops.softplus(-u_real) + ops.softplus(-c_real)) / 2.0
+    fake = (ops.softplus(u_fake) + ops.softplus(c_fake) + ops.softplus(c_wrong)) / 3.0
+    return real + fake
+
+
+def g_stage_loss(u_fake, c_fake):
+    """Per-example generator adversarial loss of one stage."""
+    return ops.softplus(-u_fake) + ops.softplus(-c_fake)
+
+
+def mismatched(sentence):
+    """Each row paired with the next row's sentence (the last with the first)."""
+    return ops.roll(sentence, shift=-1, axis=0)
+
+
+def damsm_generator_loss(image_encoder, fake_images, words, sentence, lengths, class_ids=None,
+                         gamma1=GAMMA1, gamma2=GAMMA2, gamma3=GAMMA3):
+    """(w_loss, s_loss) = (w_loss0 + w_loss1, s_loss0 + s_loss1) of generated images and their
+    captions, in-batch (AttnGAN: image i matches caption i, same-class pairs masked).  The
+    encoder runs in inference mode; only the generator receives gradients."""
+    regions, global_ = image_encoder(fake_images, training=False)
+    w0, w1, _ = words_loss(regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
+    s0, s1 = sent_loss(global_, sentence, class_ids, gamma3)
+    return w0 + w1, s0 + s1

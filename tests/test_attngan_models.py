@@ -1,0 +1,93 @@
+"""AttnGAN generator and discriminators: tensor shapes, word attention, the KL term, safe-mode save."""
+import keras
+import numpy as np
+import pytest
+
+from condgan.models.attngan_discriminator import build_attngan_discriminators
+from condgan.models.attngan_generator import (WordAttention, build_attngan_generator,
+                                              final_image_model, split_outputs, stage_sizes)
+from condgan.train.attngan_losses import kl_loss, kl_per_example
+from condgan.errors import UserError
+
+D, T, Z, C = 16, 6, 8, 4
+
+
+def _inputs(batch=3, seed=0, lengths=(2, 6, 1)):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((batch, Z)).astype("float32"),
+            rng.standard_normal((batch, C)).astype("float32"),
+            rng.standard_normal((batch, D)).astype("float32"),
+            rng.standard_normal((batch, D, T)).astype("float32"),
+            np.array(lengths, dtype="int32")]
+
+
+@pytest.mark.parametrize("size,stages,sizes", [(32, 1, [32]), (64, 1, [64]), (64, 3, [16, 32, 64])])
+def test_shapes_through_g_and_d(size, stages, sizes):
+    assert stage_sizes(size, stages) == sizes
+    g = build_attngan_generator(size, stages, text_dim=D, max_len=T, z_dim=Z, condition_dim=C,
+                                gf=8, residual_blocks=2)
+    images, mu, logvar, attns = split_outputs(g(_inputs()), stages)
+    assert [tuple(x.shape) for x in images] == [(3, s, s, 3) for s in sizes]
+    assert tuple(mu.shape) == tuple(logvar.shape) == (3, C)
+    assert [tuple(a.shape) for a in attns] == [(3, T, s // 2, s // 2) for s in sizes[1:]]
+    for x in images:
+        assert np.all(np.abs(np.asarray(x)) <= 1.0)
+    d = build_attngan_discriminators(sizes, df=8, text_dim=D)
+    logits = d([images, _inputs()[2]])
+    assert len(logits) == stages
+    for uncond, cond in logits:
+        assert tuple(uncond.shape) == tuple(cond.shape) == (3,)
+    for i, s in enumerate(sizes):
+        assert tuple(d.features(i, images[i]).shape) == (3, 4, 4, 64)
+
+
+def test_unsupported_size_is_a_user_error():
+    with pytest.raises(UserError, match="stages"):
+        stage_sizes(48, 2)
+
+
+def test_attention_sums_to_one_over_real_words_and_ignores_padding():
+    layer = WordAttention(8)
+    rng = np.random.default_rng(1)
+    h = rng.standard_normal((3, 4, 4, 8)).astype("float32")
+    words = rng.standard_normal((3, D, T)).astype("float32")
+    lengths = np.array([2, 6, 1], dtype="int32")
+    context, attn = (np.asarray(t) for t in layer([h, words, lengths]))
+    assert attn.shape == (3, T, 4, 4)
+    np.testing.assert_allclose(attn.sum(axis=1), 1.0, rtol=1e-5)
+    for b, n in enumerate(lengths):
+        assert np.all(attn[b, n:] == 0.0)
+    # Padding positions may hold anything: the output must not change.
+    noisy = words.copy()
+    for b, n in enumerate(lengths):
+        noisy[b, :, n:] = rng.standard_normal((D, T - n)) * 100
+    context2, attn2 = (np.asarray(t) for t in layer([h, noisy, lengths]))
+    np.testing.assert_allclose(context2, context, rtol=1e-5, atol=1e-6)
+    # NumPy reference of eq. 2 for one region: softmax over real words of h_j . (W e_i).
+    kernel = np.asarray(layer.project.kernel)
+    e = words[0, :, :2].T @ kernel                     # (2 words, 8)
+    s = e @ h[0, 1, 2]
+    p = np.exp(s - s.max()) / np.exp(s - s.max()).sum()
+    np.testing.assert_allclose(attn[0, :2, 1, 2], p, rtol=1e-5)
+    np.testing.assert_allclose(context[0, 1, 2], p @ e, rtol=1e-5, atol=1e-6)
+
+
+def test_kl_term_matches_numpy():
+    rng = np.random.default_rng(2)
+    mu = rng.standard_normal((5, 7)).astype("float32")
+    logvar = rng.standard_normal((5, 7)).astype("float32")
+    # KL(N(mu, sigma^2) || N(0, 1)) per dimension = 0.5 (sigma^2 + mu^2 - 1 - log sigma^2)
+    reference = np.mean(0.5 * (np.exp(logvar) + mu ** 2 - 1.0 - logvar))
+    np.testing.assert_allclose(float(kl_loss(mu, logvar)), reference, rtol=1e-5)
+    np.testing.assert_allclose(np.mean(np.asarray(kl_per_example(mu, logvar))), reference, rtol=1e-5)
+    assert float(kl_loss(np.zeros((2, 3)), np.zeros((2, 3)))) == 0.0
+
+
+def test_generator_saves_and_loads_in_safe_mode(tmp_path):
+    g = build_attngan_generator(32, 2, text_dim=D, max_len=T, z_dim=Z, condition_dim=C, gf=8,
+                                residual_blocks=1)
+    final = final_image_model(g, 2)
+    final.save(tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True, compile=False)
+    x = _inputs()
+    np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(final(x)))
