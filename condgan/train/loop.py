@@ -21,8 +21,9 @@ from condgan.errors import UserError
 log = logging.getLogger(__name__)
 
 
-def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> TrainConfig:
-    """Create the run dir (or check it for --resume) and return the config to train with."""
+def resolve_run_config(run_dir: Path, config: TrainConfig, resume: bool) -> TrainConfig:
+    """The config to train with: the run's own for --resume, else `config` for a new run dir.
+    Only checks, writes nothing: a start that fails on bad input leaves no half-made run behind."""
     config_file = run_dir / "config.json"
     if resume:
         if not config_file.is_file():
@@ -31,9 +32,17 @@ def prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> TrainCo
     if run_dir.exists() and any(run_dir.iterdir()):
         raise UserError(f"run directory {str(run_dir)!r} already exists: pass --resume to continue "
                         "it, or choose another --name / --run-dir")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(config_file, config.to_json())
     return config
+
+
+def check_model_config(config: TrainConfig) -> None:
+    """Reject an unsupported image size or conditioning before any data is read (CIFAR-10 at
+    a new size is a long resize), using the model builders' own rules."""
+    from condgan.models.dcgan import CONDITIONINGS, _num_blocks
+
+    _num_blocks(config.image_size)
+    if config.conditional and config.conditioning not in CONDITIONINGS:
+        raise UserError(f"conditioning {config.conditioning!r} is not known: use one of {CONDITIONINGS}")
 
 
 def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
@@ -84,12 +93,18 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     from condgan.train.tf_distribute import make_strategy
 
     run_dir = Path(run_dir)
-    config = prepare_run_dir(run_dir, config, resume)
+    # Every check on user input comes before the first write (run dir, config.json).
+    config = resolve_run_config(run_dir, config, resume)
+    check_model_config(config)
     if data is None:
         data = load_training_set(config.data, config.image_size, config.classes)
     if data.image_size != config.image_size:
         raise UserError(f"images are {data.image_size}px but the config says image_size="
                         f"{config.image_size}: set image_size={data.image_size} or resize the data")
+    if not resume:
+        resolve_run_config(run_dir, config, resume)  # still free after the data load?
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run_dir / "config.json", config.to_json())
     meta = {"classes": data.classes, "fingerprint": data.fingerprint(), "num_images": len(data),
             "source": data.meta.get("source", str(config.data))}
     write_json_atomic(run_dir / "dataset.json", meta)
