@@ -1,0 +1,225 @@
+"""Exported AttnGAN models: `models/<name>/` with the generator, the text encoder, the vocabulary.
+
+Layout (card `kind: "attngan"`):
+* `generator.keras`: the EMA generator's final-stage view, inputs [noise (Z,), ca_noise (C,),
+  sentence (D,), words (D, T), lengths ()] -> image (S, S, 3) in [-1, 1];
+* `text_encoder.keras`: the frozen DAMSM text encoder as a functional model
+  [tokens (T,) int32, lengths () int32] -> [words (D, T), sentence (D,)];
+* `vocabulary.json`: the DAMSM vocabulary (`condgan.text.Vocabulary`);
+* `card.json`: the foundation's card fields plus z_dim, condition_dim, max_len, stages.
+
+`load_attngan(path)` loads both models in Keras safe mode and returns an `AttnGANModel`:
+`generate(captions=[...], seed=...)` -> (uint8 images, unknown words per caption), and the
+serving interface of `condgan.serve.registry` (`generate_captions`, `check_caption`).
+Image i depends only on (caption i, seed i): its noise comes from numpy's PCG64 seeded with the
+seed (backend-independent), and both networks always run on fixed chunks of `CHUNK` rows.
+Words missing from the vocabulary are dropped from the encoded caption (as AttnGAN does) and
+*reported*; a caption with no known word is refused with a `UserError`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from condgan.data.arrays import write_json_atomic
+from condgan.errors import UserError
+from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, SEED_MAX, check_model_name,
+                            library_versions, read_card, to_uint8)
+
+TEXT_ENCODER_FILE = "text_encoder.keras"
+VOCABULARY_FILE = "vocabulary.json"
+
+
+def noise_for_seeds(seeds: Sequence[int], z_dim: int, condition_dim: int):
+    """(z (N, Z), eps (N, C)) float32: one standard-normal draw of Z + C numbers per seed."""
+    both = np.stack([np.random.default_rng(int(s)).standard_normal(z_dim + condition_dim)
+                     for s in seeds]).astype(np.float32)
+    return both[:, :z_dim], both[:, z_dim:]
+
+
+def text_encoder_model(text_encoder, max_len: int):
+    """The DAMSM encoder (a subclassed model with two call arguments) as a functional model,
+    which saves and loads in safe mode like any other."""
+    import keras
+    tokens = keras.Input((max_len,), dtype="int32", name="tokens")
+    lengths = keras.Input((), dtype="int32", name="lengths")
+    words, sentence = text_encoder(tokens, lengths, training=False)
+    return keras.Model([tokens, lengths], [words, sentence], name="text_encoder")
+
+
+def export_attngan(generator, text_encoder, vocabulary, out_dir: str | os.PathLike, *,
+                   stages: int, z_dim: int, condition_dim: int, max_len: int,
+                   training: Mapping | None = None, dataset: Mapping | None = None,
+                   images_seen: int | None = None, wall_time_s: float | None = None,
+                   metrics: Mapping | None = None, warmup_caption: str | None = None) -> Path:
+    """Write the model folder; assembled beside the old one and swapped in by rename."""
+    from condgan.models.attngan_generator import final_image_model
+    out_dir = Path(out_dir)
+    check_model_name(out_dir.name)
+    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    final = final_image_model(generator, stages)
+    final.save(staging / KERAS_FILE)
+    text_encoder_model(text_encoder, max_len).save(staging / TEXT_ENCODER_FILE)
+    vocabulary.save(staging / VOCABULARY_FILE)
+    card = {
+        "name": out_dir.name, "kind": "attngan", "classes": None,
+        "latent_dim": int(z_dim + condition_dim), "z_dim": int(z_dim),
+        "condition_dim": int(condition_dim), "max_len": int(max_len), "stages": int(stages),
+        "image_size": int(final.outputs[0].shape[1]), "channels": 3, "value_range": [-1.0, 1.0],
+        "vocabulary_size": len(vocabulary),
+        "files": {"keras": KERAS_FILE, "text_encoder": TEXT_ENCODER_FILE,
+                  "vocabulary": VOCABULARY_FILE},
+        "training": dict(training or {}), "dataset": dict(dataset or {}),
+        "images_seen": images_seen, "wall_time_s": wall_time_s, "metrics": dict(metrics or {}),
+        "versions": library_versions(),
+        "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if warmup_caption:
+        card["warmup_caption"] = warmup_caption
+    write_json_atomic(staging / CARD_FILE, card)
+    old = out_dir.with_name(f".{out_dir.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
+class AttnGANModel:
+    """An exported AttnGAN: captions and seeds in, uint8 images and unknown words out."""
+
+    def __init__(self, generator, text_encoder, vocabulary, card: Mapping, path: Path):
+        self.model, self.text_encoder, self.vocabulary = generator, text_encoder, vocabulary
+        self.card, self.path = dict(card), path
+        self.name = card.get("name", path.name)
+        self.kind = "attngan"
+        self.z_dim, self.condition_dim = int(card["z_dim"]), int(card["condition_dim"])
+        self.max_len, self.image_size = int(card["max_len"]), int(card["image_size"])
+
+    def unknown_words(self, caption: str) -> list[str]:
+        from condgan.text import tokenize
+        return [w for w in tokenize(caption) if w not in self.vocabulary]
+
+    def check_caption(self, caption: str) -> list[str]:
+        """Unknown words of `caption`; UserError when none of its words is known."""
+        from condgan.text import tokenize
+        words = tokenize(caption) if isinstance(caption, str) else []
+        unknown = [w for w in words if w not in self.vocabulary]
+        if len(unknown) == len(words):
+            known = ", ".join(self.vocabulary.words[1:13])
+            raise UserError(f"caption {caption!r} has no word this model knows (unknown: "
+                            f"{unknown or 'none given'}): use words from its vocabulary, e.g. {known}")
+        return unknown
+
+    def generate_captions(self, captions: Sequence[str], seeds: Sequence[int]):
+        """(uint8 (N, S, S, 3), unknown words per caption); image i uses captions[i], seeds[i]."""
+        from condgan.text import encode_texts
+        captions, seeds = list(captions), [int(s) for s in seeds]
+        if len(captions) != len(seeds):
+            raise UserError(f"{len(captions)} captions but {len(seeds)} seeds: give one seed per caption")
+        if any(not 0 <= s <= SEED_MAX for s in seeds):
+            raise UserError(f"seeds must lie in 0..{SEED_MAX}")
+        unknown = [self.check_caption(c) for c in captions]
+        tokens, lengths = encode_texts(captions, self.vocabulary, self.max_len)
+        z, eps = noise_for_seeds(seeds, self.z_dim, self.condition_dim)
+        out = []
+        for start in range(0, len(seeds), CHUNK):
+            rows = [a[start:start + CHUNK] for a in (tokens, lengths, z, eps)]
+            count = len(rows[0])
+            if count < CHUNK:  # pad with copies of the first row; padded rows are dropped
+                rows = [np.concatenate([a, np.repeat(a[:1], CHUNK - count, axis=0)]) for a in rows]
+            t, n, zz, ee = rows
+            words, sentence = self.text_encoder.predict_on_batch([t, n])
+            images = self.model.predict_on_batch([zz, ee, np.asarray(sentence), np.asarray(words), n])
+            out.append(np.asarray(images)[:count])
+        return to_uint8(np.concatenate(out)), unknown
+
+    def generate(self, captions: Sequence[str] | str, seed: int | None = None, n: int = 1):
+        """Images for `captions` (a list, or one caption repeated `n` times): image i uses
+        seed + i (a random base when `seed` is None).  Returns (images, unknown words per caption)."""
+        if isinstance(captions, str):
+            captions = [captions] * n
+        captions = list(captions)
+        if not captions:
+            raise UserError("give at least one caption")
+        base = int(np.random.default_rng().integers(0, SEED_MAX - len(captions))) if seed is None else int(seed)
+        return self.generate_captions(captions, range(base, base + len(captions)))
+
+
+def load_attngan(path: str | os.PathLike) -> AttnGANModel:
+    """Load `models/<name>/` (kind attngan) in safe mode."""
+    import keras
+
+    import condgan.models  # noqa: F401  registers the foundation's custom layers
+    import condgan.models.attngan_generator  # noqa: F401  registers GLU, CA, WordAttention
+    import condgan.models.damsm_text  # noqa: F401  registers DamsmTextEncoder
+    from condgan.text import Vocabulary
+
+    path = Path(path)
+    card = read_card(path)
+    if card["kind"] != "attngan":
+        raise UserError(f"{str(path)!r} is a {card['kind']!r} model, not a caption model: load it "
+                        "with condgan.export.load_generator")
+    files = card.get("files", {})
+    needed = [files.get("keras", KERAS_FILE), files.get("text_encoder", TEXT_ENCODER_FILE),
+              files.get("vocabulary", VOCABULARY_FILE)]
+    for name in needed:
+        if Path(name).name != name or not (path / name).is_file():
+            raise UserError(f"{str(path)!r} lacks {name!r}: re-export the model with "
+                            "`python -m condgan export-attngan`")
+    generator = keras.saving.load_model(path / needed[0], safe_mode=True, compile=False)
+    text_encoder = keras.saving.load_model(path / needed[1], safe_mode=True, compile=False)
+    return AttnGANModel(generator, text_encoder, Vocabulary.load(path / needed[2]), card, path)
+
+
+def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models"
+               ) -> Path:
+    """Export a `train-attngan` run's EMA generator (newest checkpoint) to models_dir/name."""
+    import json
+
+    import keras
+
+    from condgan.train.attngan_run import AttnGANConfig, build_models
+    from condgan.train.checkpoint import load_latest_checkpoint
+    from condgan.train.damsm_trainer import load_damsm
+
+    run_dir = Path(run_dir)
+    config_file = run_dir / "config.json"
+    resolved = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    if resolved.get("kind") != "attngan":
+        raise UserError(f"{str(run_dir)!r} is not a train-attngan run (no config.json with kind "
+                        "attngan): pass the folder `python -m condgan train-attngan` wrote")
+    cfg = AttnGANConfig.from_json(resolved["config"])
+    restored = load_latest_checkpoint(run_dir)
+    if restored is None:
+        raise UserError(f"{run_dir} has no checkpoint yet: train it first")
+    text_encoder, image_encoder, vocabulary, damsm_cfg = load_damsm(resolved["damsm"])
+    keras.utils.set_random_seed(cfg.seed)
+    trainer = build_models(cfg, damsm_cfg, text_encoder, image_encoder)
+    state = restored[1]
+    keys = sorted(k for k in state if k.startswith("ema/"))
+    for key, variable in zip(keys, trainer.generator.variables):
+        variable.assign(state[key])
+    step, images_seen = (int(v) for v in state["progress"])
+    summary_file = run_dir / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    metrics = {k: {"value": v, "protocol": summary["evaluation"].get("protocol")}
+               for k, v in summary.get("evaluation", {}).items() if k.startswith("r_precision")}
+    return export_attngan(trainer.generator, text_encoder, vocabulary, Path(models_dir) / name,
+                          stages=cfg.stages, z_dim=cfg.z_dim, condition_dim=cfg.condition_dim,
+                          max_len=damsm_cfg.max_len, training=cfg.to_json(),
+                          dataset={"data": resolved.get("data"), "damsm": resolved.get("damsm")},
+                          images_seen=images_seen, wall_time_s=float(state["wall_time_s"]),
+                          metrics=metrics, warmup_caption=_warmup_caption(vocabulary))
+
+
+def _warmup_caption(vocabulary) -> str:
+    return " ".join(vocabulary.words[1:4])

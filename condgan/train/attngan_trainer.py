@@ -1,0 +1,141 @@
+"""AttnGAN training (Xu et al. 2018; reference `trainer.py`) as a `keras.Model` with a TF `train_step`.
+
+Same machinery as the foundation's `condgan.train.tf_gan.GAN`, so `fit()`, the foundation's
+callbacks (history.jsonl, checkpoints with exact resume, sample grids, loss plot) and the
+exporter's EMA weights all work unchanged:
+* **Randomness**: z and the conditioning-augmentation eps come from stateless normals keyed by
+  (seed, stream, D optimizer iteration), drawn for the *global* batch and sliced per replica,
+  so a resumed run draws what the uninterrupted one would have.
+* **Fused step**: one generator forward, each stage's discriminator on real, fake and
+  mismatched (real image, other caption) pairs, both updates from one persistent tape.
+  AttnGAN updates the discriminators first and runs them again for the generator loss; the
+  fused step scores the fakes once with the pre-update discriminators (as the foundation's GAN).
+* **Losses** (`condgan.train.attngan_losses`): per-stage conditional + unconditional terms, the
+  DAMSM word and sentence losses of the last stage's images through the *frozen* pretrained
+  encoders (part 1, `load_damsm`) weighted by lambda, and the KL term.  Per-example losses are
+  summed and divided by the global batch; the in-batch DAMSM loss is a local batch mean scaled
+  by the replica's share.
+* **EMA generator**: the G optimizer's `use_ema` average (AttnGAN keeps avg_param_G with 0.999).
+The run function, data stream and sampler are in `condgan.train.attngan_run`.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from condgan.models.attngan_generator import split_outputs
+from condgan.train import attngan_losses as L
+
+_Z_STREAM, _CA_STREAM = 1, 2
+
+
+def downsample(images, size: int):
+    """Box-filter a (B, S, S, 3) batch to (B, size, size, 3): the real image of a lower stage."""
+    factor = int(images.shape[1]) // size
+    if factor == 1:
+        return images
+    return ops.average_pool(images, pool_size=factor, strides=factor, padding="valid")
+
+
+class AttnGANTrainer(keras.Model):
+    def __init__(self, generator, discriminator, text_encoder, image_encoder, *, stages: int,
+                 sizes: list[int], z_dim: int, condition_dim: int, damsm_lambda: float = 5.0,
+                 kl_weight: float = 1.0, class_masking: bool = True, gammas=(4.0, 5.0, 10.0),
+                 damsm_image_size: int | None = None, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.text_encoder = text_encoder
+        self.image_encoder = image_encoder
+        text_encoder.trainable = False   # frozen, as AttnGAN (`requires_grad = False`)
+        image_encoder.trainable = False
+        self.stages, self.sizes = int(stages), list(sizes)
+        self.z_dim, self.condition_dim = int(z_dim), int(condition_dim)
+        self.damsm_lambda, self.kl_weight = float(damsm_lambda), float(kl_weight)
+        self.class_masking = bool(class_masking)
+        self.gammas = tuple(float(g) for g in gammas)
+        self.damsm_image_size = damsm_image_size
+        self.seed = int(seed)
+        self.global_batch_size = None
+        self.built = True
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return []
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        return  # everything is built in compile() (see tf_gan.GAN)
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    # --- randomness -------------------------------------------------------------------------
+    def _global_batch(self, local_batch):
+        if self.global_batch_size is not None:
+            return self.global_batch_size
+        return local_batch * tf.distribute.get_strategy().num_replicas_in_sync
+
+    def _normal(self, stream, counter, global_batch, local_batch, width):
+        seed = tf.stack([tf.constant(self.seed * 16 + stream, tf.int64), tf.cast(counter, tf.int64)])
+        values = tf.random.stateless_normal((global_batch, width), seed=seed)
+        ctx = tf.distribute.get_replica_context()
+        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        return values[replica * local_batch:(replica + 1) * local_batch]
+
+    # --- the step ---------------------------------------------------------------------------
+    def losses(self, images, tokens, lengths, class_ids, counter, training=True):
+        """All loss terms of one batch (global-batch scaled) and the fake images."""
+        local = tf.shape(images)[0]
+        global_batch = self._global_batch(local)
+        share = tf.cast(local, "float32") / tf.cast(global_batch, "float32")
+        words, sentence = self.text_encoder(tokens, lengths, training=False)
+        words, sentence = ops.stop_gradient(words), ops.stop_gradient(sentence)
+        z = self._normal(_Z_STREAM, counter, global_batch, local, self.z_dim)
+        eps = self._normal(_CA_STREAM, counter, global_batch, local, self.condition_dim)
+        fakes, mu, logvar, _ = split_outputs(
+            self.generator([z, eps, sentence, words, lengths], training=training), self.stages)
+        d_sum, g_sum = 0.0, 0.0
+        for i, size in enumerate(self.sizes):
+            f_real = self.discriminator.features(i, downsample(images, size), training)
+            f_fake = self.discriminator.features(i, fakes[i], training)
+            u_real, c_real = self.discriminator.logits(i, f_real, sentence, training)
+            _, c_wrong = self.discriminator.logits(i, f_real, L.mismatched(sentence), training)
+            u_fake, c_fake = self.discriminator.logits(i, f_fake, sentence, training)
+            d_sum += L.d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong)
+            g_sum += L.g_stage_loss(u_fake, c_fake)
+        last = fakes[-1]
+        if self.damsm_image_size and self.damsm_image_size != self.sizes[-1]:
+            last = ops.image.resize(last, (self.damsm_image_size, self.damsm_image_size))
+        g1, g2, g3 = self.gammas
+        w_loss, s_loss = L.damsm_generator_loss(
+            self.image_encoder, last, words, sentence, lengths,
+            class_ids if self.class_masking else None, g1, g2, g3)
+        scale = 1.0 / tf.cast(global_batch, "float32")
+        parts = {"d_loss": ops.sum(d_sum) * scale, "g_adv": ops.sum(g_sum) * scale,
+                 "w_loss": w_loss * share, "s_loss": s_loss * share,
+                 "kl": ops.sum(L.kl_per_example(mu, logvar)) * scale}
+        parts["g_loss"] = (parts["g_adv"] + self.damsm_lambda * (parts["w_loss"] + parts["s_loss"])
+                           + self.kl_weight * parts["kl"])
+        return parts
+
+    def train_step(self, data):
+        images, tokens, lengths, class_ids = data
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        with tf.GradientTape(persistent=True) as tape:
+            parts = self.losses(images, tokens, lengths, class_ids, self.d_optimizer.iterations)
+        self.d_optimizer.apply(tape.gradient(parts["d_loss"], d_vars), d_vars)
+        self.g_optimizer.apply(tape.gradient(parts["g_loss"], g_vars), g_vars)
+        del tape
+        strategy = tf.distribute.get_strategy()
+        logs = {k: v * strategy.num_replicas_in_sync for k, v in parts.items()}
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            logs = {k: tf.reshape(v, (1,)) for k, v in logs.items()}
+        return logs

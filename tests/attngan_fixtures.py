@@ -1,0 +1,46 @@
+"""Tiny Shapes data and a tiny (untrained, frozen) DAMSM run folder for the AttnGAN tests."""
+import json
+
+import numpy as np
+
+from condgan.data.shapes import write_shapes
+from condgan.text import build_vocabulary, tokenize
+from condgan.train.attngan_run import AttnGANConfig
+from condgan.train.checkpoint import save_checkpoint
+from condgan.train.damsm_trainer import DamsmConfig, DamsmModels, load_split
+
+SIZE = 32
+TINY_DAMSM = DamsmConfig(name="tiny_damsm", image_size=SIZE, cnn_width=8, dim=16, embed_dim=16,
+                         dropout=0.0, batch_size=16, epochs=1)
+TINY = AttnGANConfig(name="tiny_attngan", image_size=SIZE, stages=2, z_dim=8, condition_dim=4,
+                     gf=8, df=8, residual_blocks=1, batch_size=16, epochs=1, damsm_lambda=5.0,
+                     checkpoint_every_steps=2, sample_captions=2, samples_per_caption=2,
+                     rp_images=0, tensorboard=False, verbose=0)
+
+
+def make_shapes(folder):
+    """64 training and 32 held-out images at 32 px."""
+    write_shapes(folder, 96, size=SIZE, seed=0, test_fraction=32 / 96)
+    return folder
+
+
+def make_damsm_run(folder, data):
+    """A DAMSM run folder `load_damsm` accepts: randomly initialised encoders (the AttnGAN
+    tests need fixed encoders, not good ones), vocabulary from the training captions."""
+    train = load_split(data, "train", SIZE)
+    vocab = build_vocabulary(tokenize(c) for caps in train.captions for c in caps)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps({"config": TINY_DAMSM.to_json(),
+                                                    "data": str(data)}))
+    vocab.save(folder / "vocabulary.json")
+    models = DamsmModels(TINY_DAMSM, len(vocab))
+    save_checkpoint(folder, 1, models.state(1))
+    return folder
+
+
+def fixed_batch(split, n=16, seed=0):
+    from condgan.train.damsm_trainer import caption_batch
+    index = np.arange(n)
+    tokens, lengths = caption_batch(split, index, 18, None)
+    images = split.images[index].astype(np.float32) / 127.5 - 1.0
+    return images, tokens, lengths, split.class_ids[index].astype(np.int32)
