@@ -1,4 +1,5 @@
-"""AttnGAN training on tiny Shapes: steps lower the DAMSM loss; a run checkpoints, samples, resumes."""
+"""AttnGAN training on tiny Shapes: steps lower the DAMSM loss; a run checkpoints, samples,\nresumes, exports and samples through the commands."""
+import argparse
 import json
 
 import keras
@@ -7,6 +8,9 @@ import pytest
 import tensorflow as tf
 
 from attngan_fixtures import TINY, fixed_batch, make_damsm_run, make_shapes
+from condgan.commands.attngan import (add_export_attngan_arguments, add_sample_attngan_arguments,
+                                      run_export_attngan, run_sample_attngan)
+from condgan.errors import UserError
 from condgan.train.attngan_run import build_models, load_splits, train_attngan
 from condgan.train.checkpoint import list_checkpoints
 from condgan.train.damsm_trainer import load_damsm
@@ -36,7 +40,7 @@ def test_training_steps_lower_the_damsm_loss(setup):
 
     before = damsm_loss()
     frozen = [np.asarray(v) for v in text.variables + image.variables]
-    for _ in range(20):
+    for _ in range(14):
         logs = step(batch)
     assert all(np.isfinite(float(v)) for v in logs.values())
     after = damsm_loss()
@@ -46,10 +50,16 @@ def test_training_steps_lower_the_damsm_loss(setup):
         np.testing.assert_array_equal(np.asarray(v), old)
 
 
-def test_run_writes_history_checkpoints_samples_and_resumes(setup, tmp_path):
+@pytest.fixture(scope="module")
+def trained_run(setup, tmp_path_factory):
     data, damsm = setup
-    run = tmp_path / "run"
+    run = tmp_path_factory.mktemp("run") / "run"
     summary = train_attngan(TINY, data, damsm, run, log_fn=lambda m: None)
+    return run, summary
+
+
+def test_run_writes_history_checkpoints_and_samples(trained_run):
+    run, summary = trained_run
     assert summary["step"] == 4 and summary["images_seen"] == 64
     history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
     assert len(history) == 1 and {"d_loss", "g_loss", "w_loss", "s_loss", "kl"} <= set(history[0])
@@ -57,7 +67,29 @@ def test_run_writes_history_checkpoints_samples_and_resumes(setup, tmp_path):
     assert (run / "samples" / "epoch_0001.png").is_file()
     assert (run / "samples" / "captions.txt").read_text().count("row ") == 2
     assert json.loads((run / "config.json").read_text())["kind"] == "attngan"
-    # raising epochs resumes from step 4 and trains one more epoch
+
+
+def test_export_and_sample_commands(trained_run, tmp_path, capsys):
+    run, _ = trained_run
+    models = tmp_path / "models"
+    parser = argparse.ArgumentParser()
+    add_export_attngan_arguments(parser)
+    run_export_attngan(parser.parse_args([str(run), "--name", "tiny", "--models-dir", str(models)]))
+    card = json.loads((models / "tiny" / "card.json").read_text())
+    assert card["kind"] == "attngan" and card["images_seen"] == 64
+    parser = argparse.ArgumentParser()
+    add_sample_attngan_arguments(parser)
+    out = tmp_path / "grid.png"
+    run_sample_attngan(parser.parse_args([str(models / "tiny"), "--caption", "a red zebra circle",
+                                          "-n", "3", "--seed", "1", "-o", str(out)]))
+    assert out.is_file() and "['zebra']" in capsys.readouterr().out
+    with pytest.raises(UserError, match="train-attngan"):
+        run_export_attngan(argparse.Namespace(run_dir=str(tmp_path), name="x", models_dir=str(models)))
+
+
+def test_raising_epochs_resumes(setup, trained_run):
+    data, damsm = setup
+    run, _ = trained_run
     more = train_attngan(TINY.__class__(**{**TINY.to_json(), "epochs": 2}), data, damsm, run,
                          log_fn=lambda m: None)
     assert more["step"] == 8

@@ -1,0 +1,79 @@
+"""`python -m condgan train-attngan`, `export-attngan`, `sample-attngan` (AttnGAN part 2)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from condgan.errors import UserError
+
+
+def add_train_attngan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="config file, e.g. configs/attngan_shapes.py")
+    parser.add_argument("--data", required=True,
+                        help="captioned folder (captions.jsonl) or AttnGAN birds folder")
+    parser.add_argument("--damsm", required=True,
+                        help="pretrained DAMSM run folder (pretrain-damsm), e.g. runs/damsm_shapes")
+    parser.add_argument("--run-dir", default=None, help="default runs/<config name>; re-running resumes")
+    parser.add_argument("--strategy", default=None, choices=("default", "mirrored", "multiworker"),
+                        help="tf.distribute strategy (default: the config's)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set epochs=2 --set stages=1")
+
+
+def run_train_attngan(args: argparse.Namespace) -> int:
+    from condgan.commands.damsm import _overrides, load_config_file
+    from condgan.train.attngan_run import AttnGANConfig, train_attngan
+
+    cfg = load_config_file(args.config)
+    if not isinstance(cfg, AttnGANConfig):
+        raise UserError(f"--config {args.config!r} does not return an AttnGANConfig: see "
+                        "configs/attngan_shapes.py")
+    sets = list(args.set) + ([f"strategy={args.strategy}"] if args.strategy else [])
+    cfg = _overrides(cfg, sets)
+    run_dir = args.run_dir or f"runs/{cfg.name}"
+    summary = train_attngan(cfg, args.data, args.damsm, run_dir, log_fn=lambda m: print(m, flush=True))
+    print(json.dumps({"run_dir": run_dir, **summary}))
+    return 0
+
+
+def add_export_attngan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", help="a train-attngan run, e.g. runs/attngan_shapes")
+    parser.add_argument("--name", required=True, help="model name: the folder under --models-dir")
+    parser.add_argument("--models-dir", default="models", help="default: models")
+
+
+def run_export_attngan(args: argparse.Namespace) -> int:
+    from condgan.attngan_export import export_run
+    out = export_run(args.run_dir, args.name, args.models_dir)
+    print(f"exported {args.run_dir} -> {out}")
+    return 0
+
+
+def add_sample_attngan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model_dir", help="an exported caption model, e.g. models/attngan_shapes")
+    parser.add_argument("--caption", action="append", required=True,
+                        help="caption (repeatable); each gets -n images, one row")
+    parser.add_argument("-n", type=int, default=8, help="images per caption")
+    parser.add_argument("--seed", type=int, default=None, help="same seed, same images")
+    parser.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
+
+
+def run_sample_attngan(args: argparse.Namespace) -> int:
+    from condgan.attngan_export import load_attngan
+    from condgan.viz import save_grid
+
+    if args.n < 1:
+        raise UserError(f"-n must be at least 1, got {args.n}")
+    if not str(args.output).lower().endswith(".png"):
+        raise UserError(f"output {args.output!r} must end in .png")
+    model = load_attngan(args.model_dir)
+    captions = [c for c in args.caption for _ in range(args.n)]
+    images, unknown = model.generate(captions=captions, seed=args.seed)
+    for caption in args.caption:
+        missing = model.check_caption(caption)
+        if missing:
+            print(f"unknown words ignored in {caption!r}: {missing}")
+    path = save_grid(images, Path(args.output), columns=args.n)
+    print(f"wrote {len(images)} images to {path}")
+    return 0
