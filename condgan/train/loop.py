@@ -83,6 +83,11 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
           data=None, extra_callbacks=()) -> dict:
     """Train (or resume) a run; returns the final history record.  `data` may pass an
     ArraySet directly (tests, notebooks) instead of loading `config.data`."""
+    run_dir = Path(run_dir)
+    # Every check on user input comes before the first write (run dir, config.json), and the
+    # run-dir checks before TensorFlow is imported, so a wrong --resume fails in a blink.
+    config = resolve_run_config(run_dir, config, resume)
+
     import keras
 
     from condgan.data.sources import load_training_set
@@ -92,10 +97,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     from condgan.train.tf_data import ArrayStream
     from condgan.train.tf_distribute import make_strategy
 
-    run_dir = Path(run_dir)
-    # Every check on user input comes before the first write (run dir, config.json).
-    config = resolve_run_config(run_dir, config, resume)
-    check_model_config(config)
+    check_model_config(config)  # before the data: a long CIFAR-10 read must not end in this error
     if data is None:
         data = load_training_set(config.data, config.image_size, config.classes)
     if data.image_size != config.image_size:
