@@ -1,4 +1,5 @@
-"""`python -m condgan train-attngan`, `export-attngan`, `sample-attngan` (AttnGAN part 2)."""
+"""`python -m condgan train-attngan`, `export-attngan`, `sample-attngan`, `evaluate-attngan`,
+`train-shapes-attributes` (AttnGAN part 2)."""
 from __future__ import annotations
 
 import argparse
@@ -76,4 +77,51 @@ def run_sample_attngan(args: argparse.Namespace) -> int:
             print(f"unknown words ignored in {caption!r}: {missing}")
     path = save_grid(images, Path(args.output), columns=args.n)
     print(f"wrote {len(images)} images to {path}")
+    return 0
+
+
+def add_train_shapes_attributes_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="Shapes folder written by make-shapes")
+    parser.add_argument("--out", default="runs/shapes_attributes", help="classifier folder")
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--max-images", type=int, default=None, help="use the first N training images")
+
+
+def run_train_shapes_attributes(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from condgan.metrics.attngan_caption_accuracy import caption_accuracy, load_classifier, train_classifier
+    from condgan.train.damsm_trainer import load_split
+
+    train = load_split(args.data, "train", args.image_size)
+    attributes = train.meta.get("attributes") or [None]
+    if attributes[0] is None:
+        raise UserError(f"{args.data}: captions.jsonl has no attributes: use a Shapes folder "
+                        "(python -m condgan make-shapes)")
+    if args.max_images:
+        keep = np.arange(min(args.max_images, len(train)))
+        train, attributes = train.subset(keep), [attributes[i] for i in keep]
+    path = train_classifier(train.images, attributes, args.out, epochs=args.epochs)
+    test = load_split(args.data, "test", args.image_size)
+    result = caption_accuracy(load_classifier(path), test.images, test.meta["attributes"])
+    from condgan.metrics.attngan_caption_accuracy import save_json
+    save_json(Path(args.out) / "real_test_accuracy.json", result)
+    print(json.dumps({"classifier": str(path), "real_test_accuracy": result}))
+    return 0
+
+
+def add_evaluate_attngan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model_dir", help="an exported caption model, e.g. models/attngan_shapes")
+    parser.add_argument("--data", required=True, help="the captioned folder with the test split")
+    parser.add_argument("--damsm", default=None, help="DAMSM run (default: the one in the card)")
+    parser.add_argument("--classifier", default=None,
+                        help="Shapes attribute classifier folder (train-shapes-attributes)")
+    parser.add_argument("-n", type=int, default=1000, help="held-out captions to score")
+
+
+def run_evaluate_attngan(args: argparse.Namespace) -> int:
+    from condgan.metrics.attngan_evaluate import evaluate_attngan
+    result = evaluate_attngan(args.model_dir, args.data, args.damsm, args.classifier, args.n)
+    print(json.dumps(result))
     return 0

@@ -1,0 +1,65 @@
+"""Shapes caption accuracy (attribute classifier) and evaluate-attngan on a tiny exported model."""
+import argparse
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from attngan_fixtures import TINY, make_damsm_run, make_shapes
+from condgan.attngan_export import export_attngan
+from condgan.commands.attngan import (add_evaluate_attngan_arguments,
+                                      add_train_shapes_attributes_arguments, run_evaluate_attngan,
+                                      run_train_shapes_attributes)
+from condgan.data.shapes import generate_shapes, write_shapes
+from condgan.metrics.attngan_caption_accuracy import caption_accuracy, cell_labels, load_classifier
+from condgan.train.attngan_run import build_models
+from condgan.train.damsm_trainer import load_damsm
+
+
+def test_cell_labels_follow_the_attributes():
+    data = generate_shapes(4, 64, seed=1)
+    labels = cell_labels(data.attributes)
+    for i, attrs in enumerate(data.attributes):
+        assert labels["present"][i].sum() == len(attrs["objects"])
+        assert (labels["shape"][i] >= 0).sum() == len(attrs["objects"])
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    root = tmp_path_factory.mktemp("clf")
+    data = root / "shapes"
+    write_shapes(data, 560, size=32, seed=2, test_fraction=160 / 560)  # 400 train, 160 test
+    parser = argparse.ArgumentParser()
+    add_train_shapes_attributes_arguments(parser)
+    run_train_shapes_attributes(parser.parse_args(["--data", str(data), "--out", str(root / "clf"),
+                                                   "--image-size", "32", "--epochs", "3"]))
+    return data, root / "clf"
+
+
+def test_classifier_reads_real_images(classifier):
+    data, clf = classifier
+    result = json.loads((clf / "real_test_accuracy.json").read_text())
+    # tiny training set, 3 epochs: far above chance (colour 1/6, background 1/3, position ~2/9)
+    assert result["colour"] > 0.6 and result["background"] > 0.9 and result["position"] > 0.8
+    assert set(result) >= {"shape", "size", "all_correct", "all_correct_one_object"}
+
+
+def test_evaluate_attngan_writes_card_metrics(classifier, tmp_path):
+    data, clf = classifier
+    tiny_data = make_shapes(tmp_path / "tiny")
+    text, image, vocab, damsm_cfg = load_damsm(make_damsm_run(tmp_path / "damsm", tiny_data))
+    keras.utils.set_random_seed(0)
+    trainer = build_models(TINY, damsm_cfg, text, image)
+    model = export_attngan(trainer.generator, text, vocab, tmp_path / "models" / "m", stages=2,
+                           z_dim=TINY.z_dim, condition_dim=TINY.condition_dim, max_len=18,
+                           dataset={"damsm": str(tmp_path / "damsm")})
+    parser = argparse.ArgumentParser()
+    add_evaluate_attngan_arguments(parser)
+    run_evaluate_attngan(parser.parse_args([str(model), "--data", str(data), "--classifier",
+                                            str(clf), "-n", "120"]))
+    metrics = json.loads((model / "card.json").read_text())["metrics"]
+    assert 0.0 <= metrics["r_precision_generated"]["value"] <= 1.0
+    assert metrics["caption_accuracy_real"]["value"]["colour"] > metrics[
+        "caption_accuracy_generated"]["value"]["colour"]  # untrained G vs real images
+    assert "held-out captions" in metrics["r_precision_real"]["protocol"]
