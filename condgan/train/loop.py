@@ -50,6 +50,7 @@ def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
     import keras
 
     from condgan.models import build_discriminator, build_generator
+    from condgan.train.ema import WarmupEmaAdam
     from condgan.train.tf_gan import GAN
 
     conditioning = config.conditioning if config.conditional else "none"
@@ -63,7 +64,7 @@ def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
     ema = {"use_ema": True, "ema_momentum": config.ema_decay} if config.ema_decay else {}
     gan.compile(
         d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
-        g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2, **ema),
+        g_optimizer=WarmupEmaAdam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2, **ema),
         loss=config.loss)
     return gan
 
