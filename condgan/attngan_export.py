@@ -1,8 +1,10 @@
 """Exported AttnGAN models: `models/<name>/` with the generator, the text encoder, the vocabulary.
 
 Layout (card `kind: "attngan"`):
-* `generator.keras`: the EMA generator's final-stage view, inputs [noise (Z,), ca_noise (C,),
-  sentence (D,), words (D, T), lengths ()] -> image (S, S, 3) in [-1, 1];
+* `generator.keras`: the EMA generator, inputs [noise (Z,), ca_noise (C,), sentence (D,),
+  words (D, T), lengths ()] -> [image per stage in [-1, 1], mu, logvar, word attention maps
+  per attentional stage] (`condgan.models.attngan_generator`); the last stage's image is the
+  output, the rest feed `AttnGANModel.attention` (the notebook's attention maps);
 * `text_encoder.keras`: the frozen DAMSM text encoder as a functional model
   [tokens (T,) int32, lengths () int32] -> [words (D, T), sentence (D,)];
 * `vocabulary.json`: the DAMSM vocabulary (`condgan.text.Vocabulary`);
@@ -58,21 +60,19 @@ def export_attngan(generator, text_encoder, vocabulary, out_dir: str | os.PathLi
                    images_seen: int | None = None, wall_time_s: float | None = None,
                    metrics: Mapping | None = None, warmup_caption: str | None = None) -> Path:
     """Write the model folder; assembled beside the old one and swapped in by rename."""
-    from condgan.models.attngan_generator import final_image_model
     out_dir = Path(out_dir)
     check_model_name(out_dir.name)
     staging = out_dir.with_name(f".{out_dir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    final = final_image_model(generator, stages)
-    final.save(staging / KERAS_FILE)
+    generator.save(staging / KERAS_FILE)
     text_encoder_model(text_encoder, max_len).save(staging / TEXT_ENCODER_FILE)
     vocabulary.save(staging / VOCABULARY_FILE)
     card = {
         "name": out_dir.name, "kind": "attngan", "classes": None,
         "latent_dim": int(z_dim + condition_dim), "z_dim": int(z_dim),
         "condition_dim": int(condition_dim), "max_len": int(max_len), "stages": int(stages),
-        "image_size": int(final.outputs[0].shape[1]), "channels": 3, "value_range": [-1.0, 1.0],
+        "image_size": int(generator.outputs[stages - 1].shape[1]), "channels": 3, "value_range": [-1.0, 1.0],
         "vocabulary_size": len(vocabulary),
         "files": {"keras": KERAS_FILE, "text_encoder": TEXT_ENCODER_FILE,
                   "vocabulary": VOCABULARY_FILE},
@@ -103,6 +103,7 @@ class AttnGANModel:
         self.kind = "attngan"
         self.z_dim, self.condition_dim = int(card["z_dim"]), int(card["condition_dim"])
         self.max_len, self.image_size = int(card["max_len"]), int(card["image_size"])
+        self.stages = int(card["stages"])
 
     def unknown_words(self, caption: str) -> list[str]:
         from condgan.text import tokenize
@@ -121,13 +122,17 @@ class AttnGANModel:
 
     def generate_captions(self, captions: Sequence[str], seeds: Sequence[int]):
         """(uint8 (N, S, S, 3), unknown words per caption); image i uses captions[i], seeds[i]."""
-        from condgan.text import encode_texts
         captions, seeds = list(captions), [int(s) for s in seeds]
         if len(captions) != len(seeds):
             raise UserError(f"{len(captions)} captions but {len(seeds)} seeds: give one seed per caption")
         if any(not 0 <= s <= SEED_MAX for s in seeds):
             raise UserError(f"seeds must lie in 0..{SEED_MAX}")
         unknown = [self.check_caption(c) for c in captions]
+        return to_uint8(self._forward(captions, seeds)[self.stages - 1]), unknown
+
+    def _forward(self, captions: list[str], seeds: list[int]) -> list[np.ndarray]:
+        """All generator outputs for captions and seeds, run in fixed chunks of CHUNK rows."""
+        from condgan.text import encode_texts
         tokens, lengths = encode_texts(captions, self.vocabulary, self.max_len)
         z, eps = noise_for_seeds(seeds, self.z_dim, self.condition_dim)
         out = []
@@ -138,9 +143,20 @@ class AttnGANModel:
                 rows = [np.concatenate([a, np.repeat(a[:1], CHUNK - count, axis=0)]) for a in rows]
             t, n, zz, ee = rows
             words, sentence = self.text_encoder.predict_on_batch([t, n])
-            images = self.model.predict_on_batch([zz, ee, np.asarray(sentence), np.asarray(words), n])
-            out.append(np.asarray(images)[:count])
-        return to_uint8(np.concatenate(out)), unknown
+            outputs = self.model.predict_on_batch([zz, ee, np.asarray(sentence), np.asarray(words), n])
+            out.append([np.asarray(o)[:count] for o in outputs])
+        return [np.concatenate(parts) for parts in zip(*out)]
+
+    def attention(self, caption: str, seed: int = 0) -> dict:
+        """One caption's images per stage (uint8) and, per attentional stage, the attention
+        map of each known word over that stage's input sub-regions (words x h x w)."""
+        from condgan.text import tokenize
+        self.check_caption(caption)
+        outputs = self._forward([caption], [int(seed)])
+        words = [w for w in tokenize(caption) if w in self.vocabulary][:self.max_len]
+        maps = [o[0, :len(words)] for o in outputs[self.stages + 2:]]
+        return {"images": [to_uint8(o[0]) for o in outputs[:self.stages]], "words": words,
+                "maps": maps}
 
     def generate(self, captions: Sequence[str] | str, seed: int | None = None, n: int = 1):
         """Images for `captions` (a list, or one caption repeated `n` times): image i uses

@@ -74,3 +74,18 @@ def test_served_caption_route_returns_png(exported):
     assert reply.status_code == 200 and body["unknown_words"] == ["zebra"] and len(body["images"]) == 2
     reply = client.post("/v1/models/tiny_attngan:generate", json={"caption": "zebra", "n": 1})
     assert reply.status_code == 400 and reply.get_json()["error"]["code"] == "no_known_words"
+
+
+def test_attention_maps_of_an_exported_model(exported):
+    from condgan.attngan_viz import attention_grid
+    model = load_attngan(exported[0])
+    result = model.attention("a small red zebra circle", seed=2)
+    assert result["words"] == ["a", "small", "red", "circle"]
+    assert [im.shape for im in result["images"]] == [(16, 16, 3), (32, 32, 3)]
+    (maps,) = result["maps"]
+    assert maps.shape == (4, 16, 16)
+    np.testing.assert_allclose(maps.sum(axis=0), 1.0, rtol=1e-4)
+    same, _ = model.generate(captions=["a small red zebra circle"], seed=2)
+    np.testing.assert_array_equal(same[0], result["images"][-1])
+    grid = attention_grid(result)
+    assert grid.dtype == np.uint8 and grid.shape[1] >= 5 * 64
