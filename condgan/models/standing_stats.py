@@ -8,23 +8,44 @@ EMA generator in training mode on fresh noise (BigGAN's "standing statistics", B
 """
 from __future__ import annotations
 
+import keras
 import numpy as np
 
-STANDING_BATCHES = 40
-STANDING_BATCH_SIZE = 64
+STANDING_BATCHES = 4
+STANDING_BATCH_SIZE = 256
+
+
+def _batch_norms(model) -> list:
+    return [layer for layer in model._flatten_layers()
+            if isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def recompute_bn_statistics(generator, latent_dim: int, num_classes: int = 0, seed: int = 0,
                             batches: int = STANDING_BATCHES, batch_size: int = STANDING_BATCH_SIZE) -> None:
-    """Run `generator` in training mode on `batches` noise batches so that every batch-norm
-    layer's moving statistics (momentum 0.9) converge to the EMA weights' own statistics."""
-    if not any("moving_mean" in v.path for v in generator.non_trainable_variables):
+    """Set every batch norm's moving mean/variance to the exact average of its batch
+    statistics over `batches` batches of fresh noise (and evenly spread labels)."""
+    norms = _batch_norms(generator)
+    if not norms:
         return
+    saved_momentum = [bn.momentum for bn in norms]
+    sums = [[np.zeros(bn.moving_mean.shape), np.zeros(bn.moving_variance.shape)] for bn in norms]
     rng = np.random.default_rng([seed, 2024])
-    for _ in range(batches):
-        noise = rng.standard_normal((batch_size, latent_dim)).astype(np.float32)
-        if num_classes:
-            labels = (np.arange(batch_size) % num_classes).astype(np.int32)
-            generator([noise, labels], training=True)
-        else:
-            generator(noise, training=True)
+    try:
+        for bn in norms:
+            bn.momentum = 0.0  # each call then stores exactly that batch's statistics
+        for _ in range(batches):
+            noise = rng.standard_normal((batch_size, latent_dim)).astype(np.float32)
+            if num_classes:
+                labels = (np.arange(batch_size) % num_classes).astype(np.int32)
+                generator([noise, labels], training=True)
+            else:
+                generator(noise, training=True)
+            for total, bn in zip(sums, norms):
+                total[0] += keras.ops.convert_to_numpy(bn.moving_mean)
+                total[1] += keras.ops.convert_to_numpy(bn.moving_variance)
+    finally:
+        for bn, momentum in zip(norms, saved_momentum):
+            bn.momentum = momentum
+    for (mean, var), bn in zip(sums, norms):
+        bn.moving_mean.assign(mean / batches)
+        bn.moving_variance.assign(var / batches)
