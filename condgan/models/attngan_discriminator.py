@@ -35,7 +35,13 @@ def _down_channels(image_size: int, df: int) -> list[int]:
     return [df * 2 ** min(i + offset, 3) for i in range(blocks)]
 
 
-def build_stage_encoder(image_size: int, df: int = 64, name: str = "d_encoder") -> keras.Model:
+def _bn(name, synchronized):
+    kwargs = {"synchronized": True} if synchronized else {}  # global-batch statistics (TF)
+    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name, **kwargs)
+
+
+def build_stage_encoder(image_size: int, df: int = 64, name: str = "d_encoder",
+                        synchronized_bn: bool = False) -> keras.Model:
     """(B, S, S, 3) image -> (B, 4, 4, 8*df) features."""
     image = keras.Input((image_size, image_size, 3), name="image")
     h = image
@@ -43,12 +49,13 @@ def build_stage_encoder(image_size: int, df: int = 64, name: str = "d_encoder") 
         h = layers.Conv2D(channels, 4, strides=2, padding="same", use_bias=False,
                           name=f"down{i + 1}")(h)
         if i:
-            h = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"down{i + 1}_bn")(h)
+            h = _bn(f"down{i + 1}_bn", synchronized_bn)(h)
         h = layers.LeakyReLU(0.2, name=f"down{i + 1}_act")(h)
     return keras.Model(image, h, name=name)
 
 
-def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads") -> keras.Model:
+def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads",
+                      synchronized_bn: bool = False) -> keras.Model:
     """[features (B, 4, 4, 8df), sentence (B, D)] -> [unconditional (B,), conditional (B,)] logits."""
     features = keras.Input((4, 4, df * 8), name="features")
     sentence = keras.Input((text_dim,), name="sentence")
@@ -56,7 +63,7 @@ def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads") 
     tiled = layers.UpSampling2D(4, name="tile_sentence")(layers.Reshape((1, 1, text_dim))(sentence))
     joint = layers.Concatenate(name="joint")([features, tiled])
     joint = layers.Conv2D(df * 8, 3, padding="same", use_bias=False, name="joint_conv")(joint)
-    joint = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="joint_bn")(joint)
+    joint = _bn("joint_bn", synchronized_bn)(joint)
     joint = layers.LeakyReLU(0.2, name="joint_act")(joint)
     cond = layers.Conv2D(1, 4, padding="valid", name="cond_logit")(joint)
     flat = layers.Flatten(name="uncond")
@@ -74,12 +81,14 @@ class AttnDiscriminators(keras.Model):
     the trainer uses; `call([images_per_stage, sentence])` returns [(uncond, cond) per stage].
     """
 
-    def __init__(self, sizes: list[int], df: int = 64, text_dim: int = 256, **kwargs):
+    def __init__(self, sizes: list[int], df: int = 64, text_dim: int = 256,
+                 synchronized_bn: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.sizes, self.df, self.text_dim = list(sizes), df, text_dim
-        self.encoders = [build_stage_encoder(s, df, name=f"d{i + 1}_encoder")
+        self.synchronized_bn = synchronized_bn
+        self.encoders = [build_stage_encoder(s, df, f"d{i + 1}_encoder", synchronized_bn)
                          for i, s in enumerate(self.sizes)]
-        self.heads = [build_stage_heads(df, text_dim, name=f"d{i + 1}_heads")
+        self.heads = [build_stage_heads(df, text_dim, f"d{i + 1}_heads", synchronized_bn)
                       for i in range(len(self.sizes))]
 
     def features(self, stage: int, images, training=False):
@@ -96,13 +105,13 @@ class AttnDiscriminators(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "sizes": self.sizes, "df": self.df,
-                "text_dim": self.text_dim}
+                "text_dim": self.text_dim, "synchronized_bn": self.synchronized_bn}
 
 
-def build_attngan_discriminators(sizes: list[int], df: int = 64, text_dim: int = 256
-                                 ) -> AttnDiscriminators:
+def build_attngan_discriminators(sizes: list[int], df: int = 64, text_dim: int = 256,
+                                 synchronized_bn: bool = False) -> AttnDiscriminators:
     """Built discriminators for stage resolutions `sizes` (e.g. [32, 64])."""
-    d = AttnDiscriminators(sizes, df, text_dim)
+    d = AttnDiscriminators(sizes, df, text_dim, synchronized_bn)
     # The sub-models are functional, hence built; mark the container built too.
     d.built = True
     return d

@@ -126,22 +126,26 @@ class WordAttention(keras.layers.Layer):
         return {**super().get_config(), "channels": self.channels}
 
 
-def _bn(name):
-    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+def _bn(name, synchronized=False):
+    # synchronized (TensorFlow only): batch statistics over the global batch under
+    # tf.distribute, so replicas compute what one device would; exported models are rebuilt
+    # without it so they load on any backend.
+    kwargs = {"synchronized": True} if synchronized else {}
+    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name, **kwargs)
 
 
-def up_block(x, channels: int, name: str):
+def up_block(x, channels: int, name: str, synchronized=False):
     """Nearest x2, conv3x3 (no bias) to 2*channels, BN, GLU -> channels."""
     x = layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_up")(x)
     x = layers.Conv2D(channels * 2, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    return GLU(name=f"{name}_glu")(_bn(f"{name}_bn")(x))
+    return GLU(name=f"{name}_glu")(_bn(f"{name}_bn", synchronized)(x))
 
 
-def residual_block(x, channels: int, name: str):
+def residual_block(x, channels: int, name: str, synchronized=False):
     y = layers.Conv2D(channels * 2, 3, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    y = GLU(name=f"{name}_glu")(_bn(f"{name}_bn1")(y))
+    y = GLU(name=f"{name}_glu")(_bn(f"{name}_bn1", synchronized)(y))
     y = layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = _bn(f"{name}_bn2")(y)
+    y = _bn(f"{name}_bn2", synchronized)(y)
     return layers.Add(name=f"{name}_add")([x, y])
 
 
@@ -165,7 +169,7 @@ def stage_sizes(image_size: int, stages: int) -> list[int]:
 
 def build_attngan_generator(image_size: int = 64, stages: int = 2, *, text_dim: int = 256,
                             max_len: int = 18, z_dim: int = 100, condition_dim: int = 100,
-                            gf: int = 32, residual_blocks: int = 2,
+                            gf: int = 32, residual_blocks: int = 2, synchronized_bn: bool = False,
                             name: str = "attngan_generator") -> keras.Model:
     """The multi-stage generator (see the module docstring for inputs and outputs).
 
@@ -184,18 +188,18 @@ def build_attngan_generator(image_size: int = 64, stages: int = 2, *, text_dim: 
     width = gf * 2 ** ups
     h = layers.Concatenate(name="c_z")([c_hat, noise])
     h = layers.Dense(4 * 4 * width * 2, use_bias=False, name="init_fc")(h)
-    h = GLU(name="init_glu")(_bn("init_bn")(h))
+    h = GLU(name="init_glu")(_bn("init_bn", synchronized_bn)(h))
     h = layers.Reshape((4, 4, width), name="init_reshape")(h)
     for i in range(ups):
         width //= 2
-        h = up_block(h, width, f"init_up{i + 1}")
+        h = up_block(h, width, f"init_up{i + 1}", synchronized_bn)
     images, attns = [image_head(h, "image_1")], []
     for stage in range(2, stages + 1):
         context, attn = WordAttention(gf, name=f"attn_{stage}")([h, words, lengths])
         h = layers.Concatenate(name=f"stage{stage}_concat")([h, context])
         for r in range(residual_blocks):
-            h = residual_block(h, gf * 2, f"stage{stage}_res{r + 1}")
-        h = up_block(h, gf, f"stage{stage}_up")
+            h = residual_block(h, gf * 2, f"stage{stage}_res{r + 1}", synchronized_bn)
+        h = up_block(h, gf, f"stage{stage}_up", synchronized_bn)
         images.append(image_head(h, f"image_{stage}"))
         attns.append(attn)
     return keras.Model([noise, ca_noise, sentence, words, lengths], [*images, mu, logvar, *attns],

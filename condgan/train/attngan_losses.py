@@ -12,7 +12,8 @@ discriminator (sigmoid cross-entropy written with softplus on logits:
 * generator (AttnGAN `generator_loss`): L(u_fake, 1) + L(c_fake, 1) summed over stages, plus
   lambda * (w_loss0 + w_loss1 + s_loss0 + s_loss1), the DAMSM loss of the *last* stage's images
   against their captions through the frozen pretrained encoders (eq. 5, lambda = 5 for birds),
-  plus the conditioning-augmentation KL term.
+  plus the conditioning-augmentation KL term.  The DAMSM part is part 1's `words_loss` and
+  `sent_loss` (`condgan.train.damsm_losses`), called by the trainer on the global batch.
 
 Per-example functions return (B,) vectors; the trainer sums them and divides by the global batch.
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 from keras import ops
 
-from condgan.train.damsm_losses import GAMMA1, GAMMA2, GAMMA3, sent_loss, words_loss
 
 
 def kl_loss(mu, logvar):
@@ -50,13 +50,3 @@ def mismatched(sentence):
     """Each row paired with the next row's sentence (the last with the first)."""
     return ops.roll(sentence, shift=-1, axis=0)
 
-
-def damsm_generator_loss(image_encoder, fake_images, words, sentence, lengths, class_ids=None,
-                         gamma1=GAMMA1, gamma2=GAMMA2, gamma3=GAMMA3):
-    """(w_loss, s_loss) = (w_loss0 + w_loss1, s_loss0 + s_loss1) of generated images and their
-    captions, in-batch (AttnGAN: image i matches caption i, same-class pairs masked).  The
-    encoder runs in inference mode; only the generator receives gradients."""
-    regions, global_ = image_encoder(fake_images, training=False)
-    w0, w1, _ = words_loss(regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
-    s0, s1 = sent_loss(global_, sentence, class_ids, gamma3)
-    return w0 + w1, s0 + s1

@@ -89,8 +89,10 @@ def _resolve(run_dir: Path, cfg: AttnGANConfig, data_path, damsm_dir) -> dict:
     return resolved
 
 
-def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder):
-    """Generator, discriminators and the compiled trainer (call inside the strategy scope)."""
+def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
+                 distributed: bool = False):
+    """Generator, discriminators and the compiled trainer (call inside the strategy scope);
+    `distributed` gives synchronized batch norms (global-batch statistics)."""
     import keras
 
     from condgan.models.attngan_discriminator import build_attngan_discriminators
@@ -101,8 +103,9 @@ def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder):
     generator = build_attngan_generator(cfg.image_size, cfg.stages, text_dim=damsm_cfg.dim,
                                         max_len=damsm_cfg.max_len, z_dim=cfg.z_dim,
                                         condition_dim=cfg.condition_dim, gf=cfg.gf,
-                                        residual_blocks=cfg.residual_blocks)
-    discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim)
+                                        residual_blocks=cfg.residual_blocks,
+                                        synchronized_bn=distributed)
+    discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed)
     trainer = AttnGANTrainer(generator, discriminator, text_encoder, image_encoder,
                              stages=cfg.stages, sizes=sizes, z_dim=cfg.z_dim,
                              condition_dim=cfg.condition_dim, damsm_lambda=cfg.damsm_lambda,
@@ -221,7 +224,8 @@ def train_attngan(cfg: AttnGANConfig, data_path, damsm_dir, run_dir, log_fn=prin
     strategy = make_strategy(cfg.strategy)
     keras.utils.set_random_seed(cfg.seed)
     with strategy.scope():
-        trainer = build_models(cfg, damsm_cfg, text_encoder, image_encoder)
+        trainer = build_models(cfg, damsm_cfg, text_encoder, image_encoder,
+                               strategy.num_replicas_in_sync > 1)
         ema_generator = keras.models.clone_model(trainer.generator)
     step, images_seen, wall = 0, 0, 0.0
     restored = load_latest_checkpoint(run_dir)

@@ -14,7 +14,8 @@ exporter's EMA weights all work unchanged:
   DAMSM word and sentence losses of the last stage's images through the *frozen* pretrained
   encoders (part 1, `load_damsm`) weighted by lambda, and the KL term.  Per-example losses are
   summed and divided by the global batch; the in-batch DAMSM loss is a local batch mean scaled
-  by the replica's share.
+  by the replica's share; it is computed on the all-gathered global batch, and batch norms are
+  synchronized, so N replicas compute the single-device update (tested on 2 logical CPUs).
 * **EMA generator**: the G optimizer's `use_ema` average (AttnGAN keeps avg_param_G with 0.999).
 The run function, data stream and sampler are in `condgan.train.attngan_run`.
 """
@@ -26,6 +27,7 @@ from keras import ops
 
 from condgan.models.attngan_generator import split_outputs
 from condgan.train import attngan_losses as L
+from condgan.train.damsm_losses import sent_loss, words_loss
 
 _Z_STREAM, _CA_STREAM = 1, 2
 
@@ -89,6 +91,19 @@ class AttnGANTrainer(keras.Model):
         replica = ctx.replica_id_in_sync_group if ctx is not None else 0
         return values[replica * local_batch:(replica + 1) * local_batch]
 
+    def _gather(self, x):
+        """The global batch of `x` on every replica (identity on one device).  The gradient of
+        all_gather sums the replicas' upstream gradients, hence the losses' replica share."""
+        ctx = tf.distribute.get_replica_context()
+        if ctx is None or ctx.num_replicas_in_sync == 1:
+            return x
+        return ctx.all_gather(x, axis=0)
+
+    def _local_rows(self, x, local_batch):
+        ctx = tf.distribute.get_replica_context()
+        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        return x[replica * local_batch:(replica + 1) * local_batch]
+
     # --- the step ---------------------------------------------------------------------------
     def losses(self, images, tokens, lengths, class_ids, counter, training=True):
         """All loss terms of one batch (global-batch scaled) and the fake images."""
@@ -101,22 +116,29 @@ class AttnGANTrainer(keras.Model):
         eps = self._normal(_CA_STREAM, counter, global_batch, local, self.condition_dim)
         fakes, mu, logvar, _ = split_outputs(
             self.generator([z, eps, sentence, words, lengths], training=training), self.stages)
+        # "wrong" pairs: the next row's sentence in the *global* batch, as on one device
+        wrong = self._local_rows(L.mismatched(self._gather(sentence)), local)
         d_sum, g_sum = 0.0, 0.0
         for i, size in enumerate(self.sizes):
             f_real = self.discriminator.features(i, downsample(images, size), training)
             f_fake = self.discriminator.features(i, fakes[i], training)
             u_real, c_real = self.discriminator.logits(i, f_real, sentence, training)
-            _, c_wrong = self.discriminator.logits(i, f_real, L.mismatched(sentence), training)
+            _, c_wrong = self.discriminator.logits(i, f_real, wrong, training)
             u_fake, c_fake = self.discriminator.logits(i, f_fake, sentence, training)
             d_sum += L.d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong)
             g_sum += L.g_stage_loss(u_fake, c_fake)
         last = fakes[-1]
         if self.damsm_image_size and self.damsm_image_size != self.sizes[-1]:
             last = ops.image.resize(last, (self.damsm_image_size, self.damsm_image_size))
+        # The DAMSM loss is an in-batch contrastive loss: score the global batch, as one device
+        # would (each replica computes it whole; the share below makes the gradients add up).
         g1, g2, g3 = self.gammas
-        w_loss, s_loss = L.damsm_generator_loss(
-            self.image_encoder, last, words, sentence, lengths,
-            class_ids if self.class_masking else None, g1, g2, g3)
+        regions, global_ = self.image_encoder(last, training=False)
+        w0, w1, _ = words_loss(self._gather(regions), self._gather(words), self._gather(lengths),
+                                 self._gather(class_ids) if self.class_masking else None, g1, g2, g3)
+        s0, s1 = sent_loss(self._gather(global_), self._gather(sentence),
+                             self._gather(class_ids) if self.class_masking else None, g3)
+        w_loss, s_loss = w0 + w1, s0 + s1
         scale = 1.0 / tf.cast(global_batch, "float32")
         parts = {"d_loss": ops.sum(d_sum) * scale, "g_adv": ops.sum(g_sum) * scale,
                  "w_loss": w_loss * share, "s_loss": s_loss * share,
