@@ -87,10 +87,38 @@ def test_export_and_sample_commands(trained_run, tmp_path, capsys):
         run_export_attngan(argparse.Namespace(run_dir=str(tmp_path), name="x", models_dir=str(models)))
 
 
-def test_raising_epochs_resumes(setup, trained_run):
+def test_raising_epochs_resumes(setup, trained_run, tmp_path):
+    import shutil
     data, damsm = setup
-    run, _ = trained_run
+    run = tmp_path / "longer"
+    shutil.copytree(trained_run[0], run)  # leave the module's run as it was
     more = train_attngan(TINY.__class__(**{**TINY.to_json(), "epochs": 2}), data, damsm, run,
                          log_fn=lambda m: None)
     assert more["step"] == 8
     assert len((run / "history.jsonl").read_text().splitlines()) == 2
+
+
+def test_resume_from_a_mid_epoch_checkpoint_is_exact(setup, trained_run, tmp_path):
+    """Drop the final checkpoint of a finished run, resume from step 2: the step-4 weights,
+    optimizer slots and EMA are bit-identical to the uninterrupted run's."""
+    import shutil
+
+    from condgan.train.checkpoint import load_latest_checkpoint
+    data, damsm = setup
+    run, _ = trained_run
+    with np.load(run / "checkpoints" / "ckpt-0000000004.npz") as npz:
+        reference = {k: npz[k] for k in npz.files}
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    for path in list_checkpoints(copy):
+        if path.name != "ckpt-0000000002.npz":
+            path.unlink()
+    (copy / "history.jsonl").write_text("")
+    summary = train_attngan(TINY.__class__(**{**TINY.to_json(), "tensorboard": True}), data,
+                            damsm, copy, log_fn=lambda m: None)
+    assert summary["step"] == 4 and (copy / "tensorboard").is_dir()
+    step, state = load_latest_checkpoint(copy)
+    assert step == 4 and state.keys() == reference.keys()
+    for key in reference:
+        if key != "wall_time_s":
+            np.testing.assert_array_equal(state[key], reference[key], err_msg=key)
