@@ -63,3 +63,4 @@ def test_evaluate_attngan_writes_card_metrics(classifier, tmp_path):
     assert metrics["caption_accuracy_real"]["value"]["colour"] > metrics[
         "caption_accuracy_generated"]["value"]["colour"]  # untrained G vs real images
     assert "held-out captions" in metrics["r_precision_real"]["protocol"]
+    assert metrics["damsm_fid"]["value"] > 0.0 and "NOT Inception FID" in metrics["damsm_fid"]["protocol"]

@@ -6,6 +6,11 @@ sets, top-1 by cosine of the DAMSM global image and sentence features) and is re
 generated images and, as the ceiling, for the real held-out images with the same captions.
 Caption accuracy (`attngan_caption_accuracy`) scores only captions that fit the text encoder's
 18 words (longer two-object captions lose words at evaluation; the count is reported).
+FID: Inception FID (`condgan.metrics.inception`) when the InceptionV3 weights are already on
+disk (never downloaded here); always `damsm_fid`, the Frechet distance between generated and
+real held-out images in the DAMSM image encoder's global feature space (D-dimensional, trained on
+this data set).  **damsm_fid is not FID**: another network and feature space; it works offline
+and compares runs that use the same DAMSM.
 Results are merged into the model's card.json with their protocol.
 """
 from __future__ import annotations
@@ -19,7 +24,8 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
                      seed: int = 0) -> dict:
     from condgan.attngan_export import load_attngan
     from condgan.export import update_card_metrics
-    from condgan.metrics.r_precision import r_precision_of_images
+    from condgan.metrics.fid import fid_from_features
+    from condgan.metrics.r_precision import encode_pairs, r_precision
     from condgan.text import encode_texts, tokenize
     from condgan.train.damsm_trainer import _class_filter, load_damsm, load_split
 
@@ -41,9 +47,17 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
     if model.image_size != damsm_cfg.image_size:
         raise UserError(f"model images are {model.image_size}px, the DAMSM's {damsm_cfg.image_size}px")
     result = {"queries": n}
+    features = {}
     for name, images in (("generated", fakes), ("real", real)):
-        result[f"r_precision_{name}"] = r_precision_of_images(
-            image, text, images, tokens, lengths, seed=seed, class_ids=ids, repeats=3)["r_precision"]
+        features[name], sentences = encode_pairs(image, text, images, tokens, lengths)
+        result[f"r_precision_{name}"] = r_precision(features[name], sentences, seed=seed,
+                                                    class_ids=ids, repeats=3)["r_precision"]
+    result["damsm_fid"] = fid_from_features(features["generated"], features["real"])
+    inception = _inception_or_none()
+    if inception is not None:
+        result["fid"] = fid_from_features(
+            np.concatenate([inception(fakes[k:k + 100])["features"] for k in range(0, n, 100)]),
+            np.concatenate([inception(real[k:k + 100])["features"] for k in range(0, n, 100)]))
     attributes = test.meta.get("attributes") or []
     if classifier is not None and attributes and attributes[0] is not None:
         from condgan.metrics.attngan_caption_accuracy import caption_accuracy, load_classifier
@@ -56,7 +70,19 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
     protocol = (f"{n} held-out captions (caption i%10 of test image i, seed 10000+i); R-precision: "
                 "1 true + 99 mismatched captions of other attribute sets, DAMSM cosine top-1, "
                 "3 repeats; caption accuracy: per-cell attribute classifier on captions of <= "
-                f"{damsm_cfg.max_len} words")
+                f"{damsm_cfg.max_len} words; damsm_fid (NOT Inception FID): Frechet distance of "
+                f"DAMSM global image features ({damsm_cfg.dim}-d) of generated vs the {n} real "
+                "held-out images; fid: InceptionV3 pool3 vs the same real images, only when its "
+                "weights are on disk")
     metrics = {k: {"value": v, "protocol": protocol} for k, v in result.items() if k != "queries"}
     update_card_metrics(model_dir, metrics)
     return result
+
+
+def _inception_or_none():
+    """InceptionV3 features when the weights are already on disk, else None (no download)."""
+    from condgan.metrics.inception import InceptionFeatures
+    try:
+        return InceptionFeatures(allow_download=False)
+    except UserError:
+        return None
