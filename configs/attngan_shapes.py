@@ -33,7 +33,7 @@ def get_config() -> AttnGANConfig:
         d_lr=2e-4,
         damsm_lambda=5.0,
         ema_decay=0.999,
-        checkpoint_every_steps=100,
+        checkpoint_every_steps=200,
         sample_captions=8,
         samples_per_caption=6,
         rp_images=1000,
