@@ -64,3 +64,13 @@ def test_evaluate_attngan_writes_card_metrics(classifier, tmp_path):
         "caption_accuracy_generated"]["value"]["colour"]  # untrained G vs real images
     assert "held-out captions" in metrics["r_precision_real"]["protocol"]
     assert metrics["damsm_fid"]["value"] > 0.0 and "NOT Inception FID" in metrics["damsm_fid"]["protocol"]
+
+
+def test_resize_for_a_damsm_of_another_size():
+    from condgan.metrics.attngan_evaluate import resize_uint8
+    images = np.zeros((2, 16, 16, 3), np.uint8)
+    images[:, :8] = 200
+    assert resize_uint8(images, 16) is images
+    out = resize_uint8(images, 32)
+    assert out.shape == (2, 32, 32, 3) and out.dtype == np.uint8
+    assert out[0, 0, 0, 0] == 200 and out[0, -1, 0, 0] == 0

@@ -44,8 +44,7 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
     tokens, lengths = encode_texts(captions, vocabulary, damsm_cfg.max_len)
     ids = _class_filter(test.class_ids[index])
     real = test.images[index]
-    if model.image_size != damsm_cfg.image_size:
-        raise UserError(f"model images are {model.image_size}px, the DAMSM's {damsm_cfg.image_size}px")
+    fakes, real = resize_uint8(fakes, damsm_cfg.image_size), resize_uint8(real, damsm_cfg.image_size)
     result = {"queries": n}
     features = {}
     for name, images in (("generated", fakes), ("real", real)):
@@ -86,3 +85,14 @@ def _inception_or_none():
         return InceptionFeatures(allow_download=False)
     except UserError:
         return None
+
+
+def resize_uint8(images: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear resize of uint8 images to size x size (identity when already that size), e.g.
+    256 px birds for a DAMSM trained at 299 px."""
+    images = np.asarray(images)
+    if images.shape[1] == size:
+        return images
+    import keras
+    out = np.asarray(keras.ops.image.resize(images.astype(np.float32), (size, size)))
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

@@ -263,6 +263,7 @@ def evaluate_generator(generator, text_encoder, image_encoder, test, damsm_cfg,
                        cfg: AttnGANConfig, n: int) -> dict:
     """R-precision (AttnGAN protocol, part 1's metric) of images generated from held-out captions,
     with real held-out images scored the same way for reference."""
+    from condgan.metrics.attngan_evaluate import resize_uint8
     from condgan.metrics.r_precision import r_precision_of_images
     from condgan.train.damsm_trainer import _class_filter, caption_batch
     n = min(n, len(test.images))
@@ -270,17 +271,14 @@ def evaluate_generator(generator, text_encoder, image_encoder, test, damsm_cfg,
     tokens, lengths = caption_batch(test, index, damsm_cfg.max_len, None)
     fakes = generate_with(generator, text_encoder, tokens, lengths, 10_000 + index, cfg.z_dim,
                           cfg.condition_dim, cfg.stages)
-    if cfg.image_size != damsm_cfg.image_size:
-        import keras
-        fakes = np.asarray(keras.ops.image.resize(fakes.astype(np.float32), (damsm_cfg.image_size,) * 2))
-        fakes = np.clip(np.rint(fakes), 0, 255).astype(np.uint8)
+    fakes = resize_uint8(fakes, damsm_cfg.image_size)
     ids = _class_filter(test.class_ids[index]) if n >= 100 else None
     out = {"queries": n, "protocol": "1 true + 99 mismatched captions (other attribute sets), "
            "top-1 by cosine of DAMSM global image and sentence features; seeds 10000+i"}
     if n >= 100:
         out["r_precision_generated"] = r_precision_of_images(
             image_encoder, text_encoder, fakes, tokens, lengths, seed=cfg.seed, class_ids=ids)["r_precision"]
-        real = test.images[index]
+        real = resize_uint8(test.images[index], damsm_cfg.image_size)
         out["r_precision_real"] = r_precision_of_images(
             image_encoder, text_encoder, real, tokens, lengths, seed=cfg.seed, class_ids=ids)["r_precision"]
     return out
