@@ -10,12 +10,15 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", required=True, help="model name: the folder under --models-dir")
     parser.add_argument("--models-dir", default="models", help="where exported models live (default: models)")
     parser.add_argument("--no-h5", action="store_true", help="skip the legacy generator.h5")
+    parser.add_argument("--weights", choices=["ema", "live"], default="ema",
+                        help="the EMA generator (default) or G's live weights")
 
 
 def run_export(args: argparse.Namespace) -> int:
     from condgan.train.export_run import export_run
 
-    out = export_run(args.run_dir, args.name, args.models_dir, legacy_h5=not args.no_h5)
+    out = export_run(args.run_dir, args.name, args.models_dir, legacy_h5=not args.no_h5,
+                     weights=args.weights)
     print(f"exported {args.run_dir} -> {out}")
     return 0
 

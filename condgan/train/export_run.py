@@ -11,8 +11,15 @@ from condgan.errors import UserError
 from condgan.export import check_model_name, export_generator, read_card
 
 
-def build_ema_generator(run_dir: str | os.PathLike):
-    """(generator with EMA weights, config, dataset meta, checkpoint state) of a run."""
+WEIGHTS = ("ema", "live")
+
+
+def build_ema_generator(run_dir: str | os.PathLike, weights: str = "ema"):
+    """(generator, config, dataset meta, checkpoint state) of a run.  `weights="ema"` (the
+    default) takes the exponential moving average; "live" takes G's current weights, for runs
+    too short for the average to have left its random start behind."""
+    if weights not in WEIGHTS:
+        raise UserError(f"weights {weights!r} is not known: use one of {WEIGHTS}")
     from condgan.models import build_generator
     from condgan.models.standing_stats import recompute_bn_statistics
     from condgan.train.checkpoint import assign_state, load_latest_checkpoint
@@ -30,15 +37,15 @@ def build_ema_generator(run_dir: str | os.PathLike):
     classes = dataset["classes"] if config.conditional else []
     generator = build_generator(config.image_size, config.latent_dim, config.g_channels,
                                 len(classes), conditioning)
-    assign_state("ema", generator.variables, state)
+    assign_state("ema" if weights == "ema" else "g", generator.variables, state)
     recompute_bn_statistics(generator, config.latent_dim, len(classes), config.seed)
     return generator, config, dataset, state
 
 
 def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models",
-               legacy_h5: bool = True) -> Path:
+               legacy_h5: bool = True, weights: str = "ema") -> Path:
     check_model_name(name)
-    generator, config, dataset, state = build_ema_generator(run_dir)
+    generator, config, dataset, state = build_ema_generator(run_dir, weights)
     out = Path(models_dir) / name
     metrics = {}
     if (out / "card.json").is_file():  # keep measured metrics when re-exporting the same run
@@ -48,4 +55,5 @@ def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathL
         generator, out, kind="cgan" if config.conditional else "gan", latent_dim=config.latent_dim,
         classes=dataset["classes"] if config.conditional else None, training=config.to_json(),
         dataset=dataset, images_seen=images_seen, wall_time_s=round(float(state["wall_time_s"]), 1),
-        metrics=metrics, legacy_h5=legacy_h5, extra={"run_dir": str(run_dir), "step": step})
+        metrics=metrics, legacy_h5=legacy_h5,
+        extra={"run_dir": str(run_dir), "step": step, "weights": weights})
