@@ -80,3 +80,17 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, extra):
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     history = (tmp_path / "b" / "history.jsonl").read_text().splitlines()
     assert [json.loads(h)["step"] for h in history] == [6, 12]
+
+
+def test_resume_may_extend_the_schedule_but_not_change_the_recipe(tmp_path):
+    from condgan.errors import UserError
+
+    data = tiny_array_set(32)
+    config = _tiny_config(tensorboard=False)
+    train(config, tmp_path / "run", data=data)
+    with pytest.raises(UserError, match=r"--resume cannot change \['g_lr'\]"):
+        train(_tiny_config(tensorboard=False, g_lr=1.0), tmp_path / "run", resume=True, data=data)
+    with pytest.raises(UserError, match="different data"):
+        train(config, tmp_path / "run", resume=True, data=tiny_array_set(48))
+    summary = train(_tiny_config(tensorboard=False, epochs=2), tmp_path / "run", resume=True, data=data)
+    assert summary["step"] == 4 and json.loads((tmp_path / "run" / "config.json").read_text())["epochs"] == 2

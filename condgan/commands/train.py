@@ -14,7 +14,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         "(overrides the config's data)")
     parser.add_argument("--name", help="run name (default: the config's name); the run goes to runs/NAME")
     parser.add_argument("--run-dir", help="explicit run directory (default: runs/NAME)")
-    parser.add_argument("--resume", action="store_true", help="continue the run from its newest checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run from its newest checkpoint, with its saved config; "
+                        "--set may change only its schedule (epochs, max_minutes, ...)")
     parser.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
                         help="tf.distribute strategy (overrides the config)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -27,9 +29,13 @@ def run_train(args: argparse.Namespace) -> int:
     for key in ("data", "name", "strategy"):
         if getattr(args, key):
             overrides.append(f"{key}={getattr(args, key)}")
+    from condgan.config import apply_overrides
+    from condgan.train.loop import saved_run_config, train
+
     config = load_config(args.config, overrides)
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.name
-    from condgan.train.loop import train
+    if args.resume:  # the run's own config; only schedule keys may be overridden
+        config = apply_overrides(saved_run_config(run_dir), overrides)
 
     summary = train(config, run_dir, resume=args.resume)
     print(f"done: {summary['images_seen']} images in {summary['wall_time_s']:.0f}s -> {run_dir}")

@@ -21,14 +21,33 @@ from condgan.errors import UserError
 log = logging.getLogger(__name__)
 
 
-def resolve_run_config(run_dir: Path, config: TrainConfig, resume: bool) -> TrainConfig:
-    """The config to train with: the run's own for --resume, else `config` for a new run dir.
-    Only checks, writes nothing: a start that fails on bad input leaves no half-made run behind."""
-    config_file = run_dir / "config.json"
+# What a resumed run may change: its schedule and where the (same) data lives, not the recipe.
+RESUMABLE_FIELDS = ("epochs", "max_minutes", "checkpoint_every_steps", "sample_every_epochs",
+                    "verbose", "tensorboard", "data", "strategy")
+
+
+def saved_run_config(run_dir: Path) -> TrainConfig:
+    config_file = Path(run_dir) / "config.json"
+    if not config_file.is_file():
+        raise UserError(f"cannot resume: {str(run_dir)!r} has no config.json; start it without --resume")
+    return config_from_json(json.loads(config_file.read_text()))
+
+
+def resolve_run_config(run_dir: Path, config: TrainConfig | None, resume: bool) -> TrainConfig:
+    """The config to train with: for --resume the run's own, with only RESUMABLE_FIELDS taken
+    from `config`; else `config` for a new run dir.  Only checks, writes nothing: a start that
+    fails on bad input leaves no half-made run behind."""
     if resume:
-        if not config_file.is_file():
-            raise UserError(f"cannot resume: {str(run_dir)!r} has no config.json; start it without --resume")
-        return config_from_json(json.loads(config_file.read_text()))
+        saved = saved_run_config(run_dir)
+        if config is None:
+            return saved
+        changed = sorted(k for k, v in config.to_json().items()
+                         if v != getattr(saved, k) and k not in RESUMABLE_FIELDS)
+        if changed:
+            raise UserError(f"--resume cannot change {changed}: the run was trained with "
+                            f"{ {k: getattr(saved, k) for k in changed} }; only {list(RESUMABLE_FIELDS)} "
+                            "may change when resuming (start a new run to change the recipe)")
+        return config
     if run_dir.exists() and any(run_dir.iterdir()):
         raise UserError(f"run directory {str(run_dir)!r} already exists: pass --resume to continue "
                         "it, or choose another --name / --run-dir")
@@ -80,7 +99,7 @@ def _trim_history(run_dir: Path, step: int) -> None:
         os.replace(tmp, path)
 
 
-def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
+def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool = False,
           data=None, extra_callbacks=()) -> dict:
     """Train (or resume) a run; returns the final history record.  `data` may pass an
     ArraySet directly (tests, notebooks) instead of loading `config.data`."""
@@ -104,12 +123,18 @@ def train(config: TrainConfig, run_dir: str | os.PathLike, resume: bool = False,
     if data.image_size != config.image_size:
         raise UserError(f"images are {data.image_size}px but the config says image_size="
                         f"{config.image_size}: set image_size={data.image_size} or resize the data")
+    meta = {"classes": data.classes, "fingerprint": data.fingerprint(), "num_images": len(data),
+            "source": data.meta.get("source", str(config.data))}
+    if resume and (run_dir / "dataset.json").is_file():
+        trained_on = json.loads((run_dir / "dataset.json").read_text())
+        if trained_on.get("fingerprint") != meta["fingerprint"]:
+            raise UserError(f"--resume got different data ({meta['fingerprint']}) from what "
+                            f"{str(run_dir)!r} was trained on ({trained_on.get('fingerprint')}): "
+                            "pass the same data set")
     if not resume:
         resolve_run_config(run_dir, config, resume)  # still free after the data load?
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run_dir / "config.json", config.to_json())
-    meta = {"classes": data.classes, "fingerprint": data.fingerprint(), "num_images": len(data),
-            "source": data.meta.get("source", str(config.data))}
+    write_json_atomic(run_dir / "config.json", config.to_json())
     write_json_atomic(run_dir / "dataset.json", meta)
 
     strategy = make_strategy(config.strategy)
