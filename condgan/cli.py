@@ -22,6 +22,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "make-shapes": ("text_data", "make_shapes", "generate the Shapes captioned data set"),
     "pretrain-damsm": ("damsm", "pretrain_damsm", "pretrain the DAMSM text and image encoders"),
     "evaluate-damsm": ("damsm", "evaluate_damsm", "R-precision and retrieval examples of a DAMSM run"),
+    "train-attngan": ("attngan", "train_attngan", "train the AttnGAN text-to-image generator"),
+    "export-attngan": ("attngan", "export_attngan", "export an AttnGAN run to models/<name>/"),
+    "sample-attngan": ("attngan", "sample_attngan", "draw images for captions from an exported AttnGAN"),
+    "evaluate-attngan": ("attngan", "evaluate_attngan", "R-precision and caption accuracy of an exported AttnGAN"),
+    "train-shapes-attributes": ("attngan", "train_shapes_attributes",
+                                "train the Shapes attribute classifier (caption accuracy)"),
 }
 
 
