@@ -32,7 +32,7 @@ import numpy as np
 from condgan.data.arrays import write_json_atomic
 from condgan.errors import UserError
 from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, SEED_MAX, check_model_name,
-                            library_versions, read_card, to_uint8)
+                            library_versions, read_card, swap_in_directory, to_uint8)
 
 TEXT_ENCODER_FILE = "text_encoder.keras"
 VOCABULARY_FILE = "vocabulary.json"
@@ -85,13 +85,7 @@ def export_attngan(generator, text_encoder, vocabulary, out_dir: str | os.PathLi
     if warmup_caption:
         card["warmup_caption"] = warmup_caption
     write_json_atomic(staging / CARD_FILE, card)
-    old = out_dir.with_name(f".{out_dir.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    os.replace(staging, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    return out_dir
+    return swap_in_directory(staging, out_dir)
 
 
 class AttnGANModel:

@@ -105,6 +105,12 @@ def export_generator(generator, out_dir: str | os.PathLike, *, kind: str, latent
     }
     card.update(extra or {})
     write_json_atomic(staging / CARD_FILE, card)
+    return swap_in_directory(staging, out_dir)
+
+
+def swap_in_directory(staging: Path, out_dir: Path) -> Path:
+    """Replace `out_dir` with the fully written `staging` by renames, so readers see either
+    the old model or the new one, never a half-written folder."""
     old = out_dir.with_name(f".{out_dir.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if out_dir.exists():
