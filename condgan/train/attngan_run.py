@@ -21,7 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+# Imported when the run starts, not lazily at the first epoch end: a run that lasts hours must
+# not pick up a half-edited checkout of these modules in the middle of training.
+from condgan.attngan_export import noise_for_seeds
 from condgan.errors import UserError
+from condgan.export import to_uint8
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +153,6 @@ class CaptionStream:
 def generate_with(generator, text_encoder, tokens, lengths, seeds, z_dim: int, condition_dim: int,
                   stages: int, batch_size: int = 50) -> np.ndarray:
     """uint8 final-stage images of a generator for captions and per-image seeds."""
-    from condgan.attngan_export import noise_for_seeds
-    from condgan.export import to_uint8
     from condgan.models.attngan_generator import split_outputs
     out = []
     for start in range(0, len(tokens), batch_size):
@@ -206,6 +208,8 @@ def train_attngan(cfg: AttnGANConfig, data_path, damsm_dir, run_dir, log_fn=prin
     """Train or resume `run_dir`; returns summary.json's content."""
     import keras
 
+    import condgan.metrics.attngan_evaluate  # noqa: F401  loaded now: used at the run's end
+    import condgan.metrics.r_precision  # noqa: F401
     from condgan.data.arrays import write_json_atomic
     from condgan.train.callbacks import EpochEnd, RunProgress, StepCheckpoint
     from condgan.train.checkpoint import load_latest_checkpoint
