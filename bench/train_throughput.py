@@ -8,9 +8,13 @@
 
 Same architecture (the classic recipe's label-concat cGAN, BCE), same batch size, same data.
 Rounds are interleaved (classic, fused, trainer, classic, ...) so machine noise hits all three
-alike; the median round is reported.  Also reports training FLOPs per image (counted by
-TensorFlow's profiler on the fused step's graph) against the machine's measured float32
-matrix-multiply rate.
+alike; the median round is reported.  The trainer is also reported over the epoch users run
+(`--epoch-steps`, CIFAR-10's 781): its in-fit step time plus one measured epoch end.
+
+Also reports each loop's arithmetic per image (forward FLOPs of G and D from TensorFlow's
+profiler, see `step_flops_per_image`), the achieved GFLOP/s against the machine's measured
+float32 matrix-multiply rate, and the classic/fused FLOP ratio: the ceiling on what fusing
+alone can gain on this architecture.
 
     python bench/train_throughput.py [--steps 60] [--rounds 3] [--batch 64] [--json out.json]
 """
@@ -60,6 +64,12 @@ def classic_runner(config: TrainConfig, data: ArraySet):
     d = build_discriminator(32, config.d_channels, 10, "concat", dropout=config.d_dropout)
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
     d.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), bce)
+    # Keras 2 froze `trainable` at compile(); Keras 3 reads it when the train function is
+    # first traced. Trace D's train function while D is trainable, then freeze D for the
+    # combined model -- otherwise d.train_on_batch silently trains nothing (and looks fast).
+    warm = data.x[:config.batch_size].astype(np.float32) / 127.5 - 1
+    d.train_on_batch([warm, data.y[:config.batch_size].astype(np.int32)],
+                     np.ones((config.batch_size, 1), np.float32))
     d.trainable = False
     noise_in, label_in = keras.Input((config.latent_dim,)), keras.Input((), dtype="int32")
     combined = keras.Model([noise_in, label_in], d([g([noise_in, label_in]), label_in]))
@@ -82,6 +92,7 @@ def classic_runner(config: TrainConfig, data: ArraySet):
             combined.train_on_batch([noise, labels], ones)
         return steps * batch / (time.perf_counter() - start)
 
+    run.generator, run.discriminator = g, d
     return run
 
 
@@ -106,33 +117,67 @@ def fused_runner(config: TrainConfig, data: ArraySet):
 
 
 class InterleavedRounds(keras.callbacks.Callback):
-    """Runs inside condgan's trainer, last in the callback list: times each whole epoch
-    (batches plus the epoch-end checkpoint, grid and plot) and then, outside that window,
-    runs one round of each of the other runners, so all three share the machine's weather."""
+    """Runs inside condgan's trainer, last in the callback list.  At each epoch end it runs one
+    round of each other runner; the trainer's round is everything between two such moments:
+    fit() setup and teardown, the input pipeline, the steps, every callback's epoch-end work
+    (checkpoint, sample grid, loss plot, TensorBoard).  The steps alone are timed too, so the
+    epoch-end cost can be spread over a real epoch's length (`--epoch-steps`)."""
 
-    def __init__(self, others: dict, steps: int, batch: int, rates: dict):
+    def __init__(self, others: dict, steps: int, batch: int, rates: dict, costs: dict):
         super().__init__()
-        self.others, self.steps, self.batch, self.rates = others, steps, batch, rates
-        self._start = 0.0
+        self.others, self.steps, self.batch = others, steps, batch
+        self.rates, self.costs = rates, costs
+        self._cycle_start = self._first_batch = self._last_batch = None
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 0:
+            self._first_batch = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._last_batch = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._start
-        if epoch == 0:
-            return  # the first epoch traces the step function
-        self.rates["trainer"].append(self.steps * self.batch / seconds)
+        now = time.perf_counter()
+        if self._cycle_start is not None:  # the first epoch traces the step function
+            cycle = now - self._cycle_start
+            steps_only = self._last_batch - self._first_batch
+            self.rates["trainer"].append(self.steps * self.batch / cycle)
+            self.costs["step_s"].append(steps_only / self.steps)
+            self.costs["overhead_s"].append(cycle - steps_only)
         for name, run in self.others.items():
             self.rates[name].append(run(self.steps))
+        self._cycle_start = time.perf_counter()
 
 
-def training_flops_per_image(fused) -> float:
-    graph = fused.step_fn.get_concrete_function(fused.example).graph
+def _graph_flops(graph) -> float:
     opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     opts["output"] = "none"
-    profile = tf.compat.v1.profiler.profile(graph, options=opts)
-    return profile.total_float_ops / int(fused.example[0].shape[0])
+    return tf.compat.v1.profiler.profile(graph, options=opts).total_float_ops
+
+
+def forward_flops_per_image(model, inputs) -> float:
+    """FLOPs of one forward pass, counted by TensorFlow's profiler on the traced graph."""
+    graph = tf.function(lambda *x: model(list(x), training=True)).get_concrete_function(*inputs).graph
+    return _graph_flops(graph) / int(inputs[0].shape[0])
+
+
+def step_flops_per_image(classic, example, latent_dim: int) -> dict:
+    """Arithmetic per image each loop executes, from the measured forward FLOPs of G (g) and
+    D (d), with a backward pass costing one forward for the input gradients and one for the
+    weight gradients.  (The profiler cannot count the steps directly: it counts every op in
+    the traced graph, including gradients that are built and then pruned before running.)
+
+    fused:   G fwd; D fwd on real and fake; D backward (weights and inputs) on both for the D
+             loss; D backward (inputs) on fake and G backward (both) for the G loss: 3g + 7d.
+    classic: G fwd (predict); D fwd + backward on real, again on fake; then the combined
+             model: G fwd, D fwd, D backward (inputs only, D frozen), G backward: 4g + 8d."""
+    g, d = classic.generator, classic.discriminator
+    real, labels = example
+    noise = tf.zeros((int(real.shape[0]), latent_dim))
+    g_flops = forward_flops_per_image(g, (noise, labels))
+    d_flops = forward_flops_per_image(d, (real, labels))
+    return {"g_forward": g_flops, "d_forward": d_flops,
+            "fused": 3 * g_flops + 7 * d_flops, "classic": 4 * g_flops + 8 * d_flops}
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
@@ -152,6 +197,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60, help="steps per measured round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--epoch-steps", type=int, default=781,
+                        help="steps in the epoch users run (CIFAR-10 train split at batch 64: 781)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     keras.utils.set_random_seed(0)
@@ -161,13 +208,23 @@ def main() -> None:
     for run in others.values():
         run(5)  # trace and warm up
     rates = {"classic": [], "fused": [], "trainer": []}
+    costs = {"step_s": [], "overhead_s": []}
+    classic_d = others["classic"].discriminator
+    d_before = [w.copy() for w in classic_d.get_weights()]
     with tempfile.TemporaryDirectory() as tmp:
+        # +1: the first epoch traces the step function; each later epoch is one trainer round.
         cfg = TrainConfig(**{**config.to_json(), "epochs": args.rounds + 1})
         train(cfg, Path(tmp) / "run", data=data,
-              extra_callbacks=[InterleavedRounds(others, args.steps, args.batch, rates)])
-    flops = training_flops_per_image(others["fused"])
+              extra_callbacks=[InterleavedRounds(others, args.steps, args.batch, rates, costs)])
+    if all(np.array_equal(a, b) for a, b in zip(d_before, classic_d.get_weights())):
+        raise SystemExit("the classic loop did not train its discriminator: the comparison is void")
+    flops = step_flops_per_image(others["classic"], others["fused"].example, config.latent_dim)
     peak = matmul_gflops()
     median = {name: statistics.median(values) for name, values in rates.items()}
+    step_s, overhead_s = statistics.median(costs["step_s"]), statistics.median(costs["overhead_s"])
+    # The trainer over one real epoch: its steps plus one epoch end's work.
+    median["trainer_real_epoch"] = (args.epoch_steps * args.batch
+                                    / (args.epoch_steps * step_s + overhead_s))
     result = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "load_average": os.getloadavg(), "batch": args.batch, "steps_per_round": args.steps,
@@ -175,8 +232,17 @@ def main() -> None:
         "trainer_vs_classic": median["trainer"] / median["classic"],
         "fused_vs_classic": median["fused"] / median["classic"],
         "trainer_vs_fused": median["trainer"] / median["fused"],
-        "train_gflop_per_image": flops / 1e9,
-        "achieved_gflops_fused": median["fused"] * flops / 1e9, "matmul_gflops": peak,
+        "epoch_steps": args.epoch_steps, "trainer_step_s": step_s,
+        "trainer_epoch_overhead_s": overhead_s,
+        "trainer_real_epoch_vs_classic": median["trainer_real_epoch"] / median["classic"],
+        "trainer_real_epoch_vs_fused": median["trainer_real_epoch"] / median["fused"],
+        "gflop_per_image": {k: v / 1e9 for k, v in flops.items()},
+        # What the fused step would gain over the classic loop if both ran at the same FLOP
+        # rate: the arithmetic ceiling for fused_vs_classic on this architecture.
+        "flop_ratio_classic_over_fused": flops["classic"] / flops["fused"],
+        "achieved_gflops": {"fused": median["fused"] * flops["fused"] / 1e9,
+                            "classic": median["classic"] * flops["classic"] / 1e9},
+        "matmul_gflops": peak,
     }
     print(json.dumps(result, indent=2))
     if args.json:
