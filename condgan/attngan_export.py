@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -31,8 +30,8 @@ import numpy as np
 
 from condgan.data.arrays import write_json_atomic
 from condgan.errors import UserError
-from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, SEED_MAX, check_model_name,
-                            library_versions, read_card, swap_in_directory, to_uint8)
+from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, SEED_MAX, library_versions,
+                            new_staging_directory, read_card, swap_in_directory, to_uint8)
 
 TEXT_ENCODER_FILE = "text_encoder.keras"
 VOCABULARY_FILE = "vocabulary.json"
@@ -62,10 +61,7 @@ def export_attngan(generator, text_encoder, vocabulary, out_dir: str | os.PathLi
                    metrics: Mapping | None = None, warmup_caption: str | None = None) -> Path:
     """Write the model folder; assembled beside the old one and swapped in by rename."""
     out_dir = Path(out_dir)
-    check_model_name(out_dir.name)
-    staging = out_dir.with_name(f".{out_dir.name}.staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = new_staging_directory(out_dir)
     generator.save(staging / KERAS_FILE)
     text_encoder_model(text_encoder, max_len).save(staging / TEXT_ENCODER_FILE)
     vocabulary.save(staging / VOCABULARY_FILE)

@@ -71,11 +71,17 @@ def load_config(path: str | os.PathLike | None, overrides: Sequence[str] = ()) -
     return apply_overrides(config, overrides)
 
 
-def config_from_json(obj: dict[str, Any]) -> TrainConfig:
-    unknown = sorted(set(obj) - set(config_fields()))
+def dataclass_from_json(cls, obj: dict[str, Any], what: str = "config"):
+    """`cls(**obj)`, but an unknown key is a UserError listing the valid ones."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(obj) - names)
     if unknown:
-        raise UserError(f"config keys {unknown} do not exist: valid keys are {sorted(config_fields())}")
-    return TrainConfig(**obj)
+        raise UserError(f"{what} keys {unknown} do not exist: valid keys are {sorted(names)}")
+    return cls(**obj)
+
+
+def config_from_json(obj: dict[str, Any]) -> TrainConfig:
+    return dataclass_from_json(TrainConfig, obj)
 
 
 def apply_overrides(config: TrainConfig, overrides: Sequence[str]) -> TrainConfig:

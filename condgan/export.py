@@ -75,10 +75,7 @@ def export_generator(generator, out_dir: str | os.PathLike, *, kind: str, latent
     if kind == "cgan" and not classes:
         raise UserError("a conditional generator needs its class names for the card")
     out_dir = Path(out_dir)
-    check_model_name(out_dir.name)
-    staging = out_dir.with_name(f".{out_dir.name}.staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = new_staging_directory(out_dir)
     generator.save(staging / KERAS_FILE)
     files = {"keras": KERAS_FILE}
     if legacy_h5:
@@ -106,6 +103,16 @@ def export_generator(generator, out_dir: str | os.PathLike, *, kind: str, latent
     card.update(extra or {})
     write_json_atomic(staging / CARD_FILE, card)
     return swap_in_directory(staging, out_dir)
+
+
+def new_staging_directory(out_dir: Path) -> Path:
+    """An empty folder beside `out_dir` (whose name is checked) to write a model into before
+    `swap_in_directory` puts it in place."""
+    check_model_name(out_dir.name)
+    staging = out_dir.with_name(f".{out_dir.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    return staging
 
 
 def swap_in_directory(staging: Path, out_dir: Path) -> Path:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -66,11 +65,8 @@ class AttnGANConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> "AttnGANConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise UserError(f"unknown AttnGAN config keys {unknown}: valid keys are {sorted(names)}")
-        return cls(**data)
+        from condgan.config import dataclass_from_json
+        return dataclass_from_json(cls, data, "AttnGAN config")
 
 
 def _resolve(run_dir: Path, cfg: AttnGANConfig, data_path, damsm_dir) -> dict:
@@ -213,7 +209,8 @@ def train_attngan(cfg: AttnGANConfig, data_path, damsm_dir, run_dir, log_fn=prin
     from condgan.data.arrays import write_json_atomic
     from condgan.train.callbacks import EpochEnd, RunProgress, StepCheckpoint
     from condgan.train.checkpoint import load_latest_checkpoint
-    from condgan.train.damsm_trainer import _trim_history, load_damsm
+    from condgan.train.damsm_trainer import load_damsm
+    from condgan.train.history import trim_history
     from condgan.train.state import restore_training_state
     from condgan.train.tf_distribute import make_strategy
 
@@ -236,7 +233,7 @@ def train_attngan(cfg: AttnGANConfig, data_path, damsm_dir, run_dir, log_fn=prin
     if restored is not None:
         step, images_seen, wall = restore_training_state(trainer, restored[1])
         log_fn(f"resumed {run_dir} at step {step} ({images_seen} images seen)")
-    _trim_history(run_dir / "history.jsonl", step)
+    trim_history(run_dir, step)
     progress = RunProgress(run_dir, cfg.batch_size, stream.steps_per_epoch, step, images_seen,
                            wall, cfg.max_minutes)
     sampler = CaptionSampler(trainer, ema_generator, test, vocabulary, cfg, damsm_cfg.max_len, run_dir)

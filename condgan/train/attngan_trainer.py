@@ -21,13 +21,13 @@ The run function, data stream and sampler are in `condgan.train.attngan_run`.
 """
 from __future__ import annotations
 
-import keras
 import tensorflow as tf
 from keras import ops
 
 from condgan.models.attngan_generator import split_outputs
 from condgan.train import attngan_losses as L
 from condgan.train.damsm_losses import sent_loss, words_loss
+from condgan.train.tf_two_player import TwoPlayerModel
 
 _Z_STREAM, _CA_STREAM = 1, 2
 
@@ -40,14 +40,12 @@ def downsample(images, size: int):
     return ops.average_pool(images, pool_size=factor, strides=factor, padding="valid")
 
 
-class AttnGANTrainer(keras.Model):
+class AttnGANTrainer(TwoPlayerModel):
     def __init__(self, generator, discriminator, text_encoder, image_encoder, *, stages: int,
                  sizes: list[int], z_dim: int, condition_dim: int, damsm_lambda: float = 5.0,
                  kl_weight: float = 1.0, class_masking: bool = True, gammas=(4.0, 5.0, 10.0),
                  damsm_image_size: int | None = None, seed: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
+        super().__init__(generator, discriminator, seed, **kwargs)
         self.text_encoder = text_encoder
         self.image_encoder = image_encoder
         text_encoder.trainable = False   # frozen, as AttnGAN (`requires_grad = False`)
@@ -58,38 +56,10 @@ class AttnGANTrainer(keras.Model):
         self.class_masking = bool(class_masking)
         self.gammas = tuple(float(g) for g in gammas)
         self.damsm_image_size = damsm_image_size
-        self.seed = int(seed)
-        self.global_batch_size = None
-        self.built = True
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-    @property
-    def metrics(self):
-        return []
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        return  # everything is built in compile() (see tf_gan.GAN)
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
-
-    # --- randomness -------------------------------------------------------------------------
-    def _global_batch(self, local_batch):
-        if self.global_batch_size is not None:
-            return self.global_batch_size
-        return local_batch * tf.distribute.get_strategy().num_replicas_in_sync
 
     def _normal(self, stream, counter, global_batch, local_batch, width):
-        seed = tf.stack([tf.constant(self.seed * 16 + stream, tf.int64), tf.cast(counter, tf.int64)])
-        values = tf.random.stateless_normal((global_batch, width), seed=seed)
-        ctx = tf.distribute.get_replica_context()
-        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
-        return values[replica * local_batch:(replica + 1) * local_batch]
+        return self._random(tf.random.stateless_normal, stream, counter, global_batch, local_batch,
+                            width)
 
     def _gather(self, x):
         """The global batch of `x` on every replica (identity on one device).  The gradient of
@@ -98,11 +68,6 @@ class AttnGANTrainer(keras.Model):
         if ctx is None or ctx.num_replicas_in_sync == 1:
             return x
         return ctx.all_gather(x, axis=0)
-
-    def _local_rows(self, x, local_batch):
-        ctx = tf.distribute.get_replica_context()
-        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
-        return x[replica * local_batch:(replica + 1) * local_batch]
 
     # --- the step ---------------------------------------------------------------------------
     def losses(self, images, tokens, lengths, class_ids, counter, training=True):

@@ -15,6 +15,7 @@ import numpy as np
 from condgan.export import to_uint8
 from condgan.models.standing_stats import recompute_bn_statistics
 from condgan.train.checkpoint import save_checkpoint
+from condgan.train.history import read_history  # noqa: F401  (re-exported)
 from condgan.train.state import ema_weights, training_state
 from condgan.viz import save_grid, save_loss_plot
 
@@ -127,10 +128,3 @@ class EmaSampler:
         recompute_bn_statistics(self.ema_generator, self.gan.latent_dim, self.num_classes, self.seed)
         inputs = [self.noise, self.labels] if self.gan.conditional else self.noise
         return to_uint8(np.asarray(self.ema_generator(inputs, training=False)))
-
-
-def read_history(run_dir: Path) -> list[dict]:
-    path = Path(run_dir) / "history.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

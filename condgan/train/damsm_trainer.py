@@ -63,11 +63,8 @@ class DamsmConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> "DamsmConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise UserError(f"unknown DAMSM config keys {unknown}: valid keys are {sorted(names)}")
-        return cls(**data)
+        from condgan.config import dataclass_from_json
+        return dataclass_from_json(cls, data, "DAMSM config")
 
 
 @dataclasses.dataclass
@@ -218,6 +215,7 @@ def pretrain_damsm(cfg: DamsmConfig, data_path: str | os.PathLike, run_dir: str 
     from condgan.data.arrays import write_json_atomic
     from condgan.text import Vocabulary, build_vocabulary, tokenize
     from condgan.train.checkpoint import load_latest_checkpoint, save_checkpoint
+    from condgan.train.history import trim_history
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -261,7 +259,7 @@ def pretrain_damsm(cfg: DamsmConfig, data_path: str | os.PathLike, run_dir: str 
         models.restore(state)
         elapsed = float(state.get("elapsed", np.array(0.0)))
         log(f"resumed from step {step}")
-    _trim_history(run_dir / "history.jsonl", step)
+    trim_history(run_dir, step)
     writer = tf.summary.create_file_writer(str(run_dir / "tensorboard"))
     total_steps = cfg.epochs * steps_per_epoch
 
@@ -330,15 +328,6 @@ def summarize(run_dir: Path, models: DamsmModels, test: EncodedSplit, cfg: Damsm
             "versions": {"keras": keras.__version__, "tensorflow": tf.__version__,
                          "python": platform.python_version()},
             "config": cfg.to_json()}
-
-
-def _trim_history(path: Path, step: int) -> None:
-    """Drop rows logged after the checkpoint we resume from, so none appears twice."""
-    if not path.is_file():
-        return
-    rows = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line)["step"] <= step]
-    path.write_text("".join(r + "\n" for r in rows))
 
 
 def load_damsm(run_dir: str | os.PathLike):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from pathlib import Path
 
 from condgan.config import TrainConfig, config_from_json
@@ -88,17 +87,6 @@ def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
     return gan
 
 
-def _trim_history(run_dir: Path, step: int) -> None:
-    """Drop history lines written after the checkpoint we resume from (they will be redone)."""
-    path = run_dir / "history.jsonl"
-    if path.exists():
-        keep = [line for line in path.read_text().splitlines()
-                if line.strip() and json.loads(line)["step"] <= step]
-        tmp = path.with_name(path.name + ".partial")
-        tmp.write_text("".join(line + "\n" for line in keep))
-        os.replace(tmp, path)
-
-
 def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool = False,
           data=None, extra_callbacks=()) -> dict:
     """Train (or resume) a run; returns the final history record.  `data` may pass an
@@ -113,6 +101,7 @@ def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool =
     from condgan.data.sources import load_training_set
     from condgan.train.callbacks import EmaSampler, EpochEnd, RunProgress, StepCheckpoint
     from condgan.train.checkpoint import load_latest_checkpoint
+    from condgan.train.history import trim_history
     from condgan.train.state import restore_training_state
     from condgan.train.tf_data import ArrayStream
     from condgan.train.tf_distribute import make_strategy
@@ -148,7 +137,7 @@ def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool =
     restored = load_latest_checkpoint(run_dir) if resume else None
     if restored is not None:
         step, images_seen, wall = restore_training_state(gan, restored[1])
-        _trim_history(run_dir, step)
+        trim_history(run_dir, step)
         log.info("resumed %s at step %d (%d images seen)", run_dir, step, images_seen)
     elif config.d_pretrain_steps:
         _pretrain_discriminator(gan, stream, strategy, config)

@@ -24,74 +24,36 @@ import tensorflow as tf
 
 from condgan.train.diffaugment import RANDOM_NUMBERS_PER_IMAGE, diff_augment, parse_policy
 from condgan.train.losses import get_losses
+from condgan.train.tf_two_player import TwoPlayerModel
 
 _D_STREAM, _G_STREAM, _AUG_STREAM = 1, 2, 3
 
 
-class GAN(keras.Model):
+class GAN(TwoPlayerModel):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, latent_dim: int,
                  conditional: bool, seed: int = 0, n_critic: int = 1, diffaugment: str = "",
                  **kwargs):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
+        super().__init__(generator, discriminator, seed, **kwargs)
         self.latent_dim = latent_dim
         self.conditional = conditional
-        self.seed = int(seed)
         self.n_critic = int(n_critic)
         self.policy = parse_policy(diffaugment)
         self.d_only = False  # discriminator pre-training phase
-        self.global_batch_size = None
-        self.built = True  # the sub-models are built; nothing for fit() to trace symbolically
 
     def compile(self, d_optimizer, g_optimizer, loss: str = "hinge", **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
+        super().compile(d_optimizer, g_optimizer, **kwargs)
         self.d_loss_fn, self.g_loss_fn = get_losses(loss)
-        # Build slots now, inside the strategy scope when there is one (Keras 3 requirement).
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-    @property
-    def metrics(self):
-        return []
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras' TF trainer peeks at a batch to build state symbolically; everything here is
-        # built in compile(), and its peek fails on int labels under MultiWorkerMirroredStrategy
-        # (it MEAN-reduces the PerReplica batch).  Nothing to do.
-        return
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
 
     # --- randomness -------------------------------------------------------------------------
-    def _global_batch(self, local_batch):
-        if self.global_batch_size is not None:
-            return self.global_batch_size
-        return local_batch * tf.distribute.get_strategy().num_replicas_in_sync
-
-    def _replica_slice(self, values, local_batch):
-        ctx = tf.distribute.get_replica_context()
-        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
-        return values[replica * local_batch:(replica + 1) * local_batch]
-
-    def _uniforms(self, stream, counter, global_batch, local_batch, width):
-        seed = tf.stack([tf.constant(self.seed * 16 + stream, tf.int64), tf.cast(counter, tf.int64)])
-        values = tf.random.stateless_uniform((global_batch, width), seed=seed)
-        return self._replica_slice(values, local_batch)
-
     def _noise(self, stream, counter, global_batch, local_batch):
-        seed = tf.stack([tf.constant(self.seed * 16 + stream, tf.int64), tf.cast(counter, tf.int64)])
-        values = tf.random.stateless_normal((global_batch, self.latent_dim), seed=seed)
-        return self._replica_slice(values, local_batch)
+        return self._random(tf.random.stateless_normal, stream, counter, global_batch, local_batch,
+                            self.latent_dim)
 
     def _augment(self, images, counter, global_batch, local_batch, which):
         if not self.policy:
             return images
-        u = self._uniforms(_AUG_STREAM * 2 + which, counter, global_batch, local_batch,
-                           RANDOM_NUMBERS_PER_IMAGE)
+        u = self._random(tf.random.stateless_uniform, _AUG_STREAM * 2 + which, counter,
+                         global_batch, local_batch, RANDOM_NUMBERS_PER_IMAGE)
         return diff_augment(images, u, self.policy)
 
     # --- the step ---------------------------------------------------------------------------
