@@ -87,6 +87,23 @@ def test_export_and_sample_commands(trained_run, tmp_path, capsys):
         run_export_attngan(argparse.Namespace(run_dir=str(tmp_path), name="x", models_dir=str(models)))
 
 
+def test_generic_export_and_sample_commands_handle_attngan(trained_run, tmp_path, capsys):
+    """The issue's commands: `condgan export RUN --name N` and `condgan sample MODEL --caption`."""
+    from condgan.cli import main
+
+    run, _ = trained_run
+    models = tmp_path / "models"
+    assert main(["export", str(run), "--name", "tiny", "--models-dir", str(models)]) == 0
+    assert json.loads((models / "tiny" / "card.json").read_text())["kind"] == "attngan"
+    out = tmp_path / "grid.png"
+    assert main(["sample", str(models / "tiny"), "--caption", "a red circle", "-n", "2",
+                 "--seed", "4", "-o", str(out)]) == 0
+    assert out.is_file()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", str(models / "tiny"), "--label", "red", "-o", str(out)])
+    assert exit_info.value.code == 2 and "pass --caption" in capsys.readouterr().err
+
+
 def test_raising_epochs_resumes(setup, trained_run, tmp_path):
     import shutil
     data, damsm = setup

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from condgan.errors import UserError
 
+# Where `train-shapes-attributes` writes, and `evaluate-attngan` looks, by default; shipped.
+DEFAULT_SHAPES_CLASSIFIER = "models/classifiers/shapes_attributes"
+
 
 def add_train_attngan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="config file, e.g. configs/attngan_shapes.py")
@@ -82,7 +85,8 @@ def run_sample_attngan(args: argparse.Namespace) -> int:
 
 def add_train_shapes_attributes_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="Shapes folder written by make-shapes")
-    parser.add_argument("--out", default="runs/shapes_attributes", help="classifier folder")
+    parser.add_argument("--out", default=DEFAULT_SHAPES_CLASSIFIER,
+                        help="classifier folder")
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--max-images", type=int, default=None, help="use the first N training images")
@@ -116,12 +120,16 @@ def add_evaluate_attngan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="the captioned folder with the test split")
     parser.add_argument("--damsm", default=None, help="DAMSM run (default: the one in the card)")
     parser.add_argument("--classifier", default=None,
-                        help="Shapes attribute classifier folder (train-shapes-attributes)")
+                        help="Shapes attribute classifier folder (train-shapes-attributes); "
+                             "default: models/classifiers/shapes_attributes when it exists")
     parser.add_argument("-n", type=int, default=1000, help="held-out captions to score")
 
 
 def run_evaluate_attngan(args: argparse.Namespace) -> int:
     from condgan.metrics.attngan_evaluate import evaluate_attngan
-    result = evaluate_attngan(args.model_dir, args.data, args.damsm, args.classifier, args.n)
+    classifier = args.classifier
+    if classifier is None and Path(DEFAULT_SHAPES_CLASSIFIER).is_dir():
+        classifier = DEFAULT_SHAPES_CLASSIFIER
+    result = evaluate_attngan(args.model_dir, args.data, args.damsm, classifier, args.n)
     print(json.dumps(result))
     return 0

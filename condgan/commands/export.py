@@ -14,11 +14,30 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the EMA generator (default) or G's live weights")
 
 
-def run_export(args: argparse.Namespace) -> int:
-    from condgan.train.export_run import export_run
+def _run_kind(run_dir: str) -> str | None:
+    import json
 
-    out = export_run(args.run_dir, args.name, args.models_dir, legacy_h5=not args.no_h5,
-                     weights=args.weights)
+    path = Path(run_dir) / "config.json"
+    try:
+        return json.loads(path.read_text()).get("kind") if path.is_file() else None
+    except (json.JSONDecodeError, AttributeError):
+        return None  # export_run names the broken file
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from condgan.errors import UserError
+
+    if _run_kind(args.run_dir) == "attngan":
+        from condgan.attngan_export import export_run as export_attngan_run
+
+        if args.weights != "ema":
+            raise UserError("AttnGAN runs export the EMA generator only: drop --weights live")
+        out = export_attngan_run(args.run_dir, args.name, args.models_dir)
+    else:
+        from condgan.train.export_run import export_run
+
+        out = export_run(args.run_dir, args.name, args.models_dir, legacy_h5=not args.no_h5,
+                         weights=args.weights)
     print(f"exported {args.run_dir} -> {out}")
     return 0
 
@@ -26,6 +45,8 @@ def run_export(args: argparse.Namespace) -> int:
 def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model_dir", help="an exported model, e.g. models/cgan_cifar10")
     parser.add_argument("--label", action="append", help="class name or index (repeatable; conditional models)")
+    parser.add_argument("--caption", action="append",
+                        help="caption (repeatable; text-to-image models such as models/attngan_shapes)")
     parser.add_argument("-n", type=int, default=16, help="images per label (or in all, unconditional)")
     parser.add_argument("--seed", type=int, default=None, help="same seed, same images")
     parser.add_argument("--columns", type=int, default=8)
@@ -37,6 +58,16 @@ def run_sample(args: argparse.Namespace) -> int:
     from condgan.export import load_generator
     from condgan.viz import save_grid
 
+    from condgan.export import read_card
+
+    if read_card(args.model_dir)["kind"] == "attngan":
+        if args.label or not args.caption:
+            raise UserError(f"{args.model_dir} draws from captions: pass --caption \"...\" (not --label)")
+        from condgan.commands.attngan import run_sample_attngan
+
+        return run_sample_attngan(args)
+    if args.caption:
+        raise UserError(f"{args.model_dir} is not a caption model: use --label (or drop --caption)")
     if args.n < 1:
         raise UserError(f"-n must be at least 1, got {args.n}")
     if not str(args.output).lower().endswith(".png"):
