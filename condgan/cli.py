@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from condgan.errors import UserError, exit_with_user_error
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         parser.print_help()
         return 0 if argv else 2
+    # TensorFlow's C++ start-up banner (oneDNN, CPU features) buries the command's own output;
+    # errors still show.  A user who wants it back sets TF_CPP_MIN_LOG_LEVEL=0.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     name, rest = argv[0], argv[1:]
     module_name, prefix, help_text = COMMANDS[name]
     module = importlib.import_module(f"condgan.commands.{module_name}")

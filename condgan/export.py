@@ -34,10 +34,10 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SEED_MAX = 2**31 - 1
 
 
-def check_model_name(name: str) -> str:
-    """Model names become directory names: allow only a safe, flat character set."""
+def check_model_name(name: str, what: str = "model name") -> str:
+    """Model and run names become directory names: allow only a safe, flat character set."""
     if not isinstance(name, str) or not _NAME_RE.match(name) or name in (".", ".."):
-        raise UserError(f"model name {name!r} is not allowed: use letters, digits, '_', '-', '.' "
+        raise UserError(f"{what} {name!r} is not allowed: use letters, digits, '_', '-', '.' "
                         "(at most 64 characters, not starting with '.' or '-')")
     return name
 

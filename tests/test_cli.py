@@ -120,6 +120,14 @@ def test_train_data_folder_without_images(workspace, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_train_run_name_cannot_leave_runs(workspace, tmp_path):
+    (tmp_path / "work").mkdir()
+    result = run_cli("train", "--config", str(workspace["config"]), "--data", str(workspace["data"]),
+                     "--name", "../escaped", cwd=tmp_path / "work")
+    _assert_user_error(result, "run name", "../escaped")
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "work" / "runs").exists()
+
+
 def test_train_unsupported_image_size(workspace, tmp_path):
     result = run_cli("train", "--config", str(workspace["config"]), "--data", str(workspace["data"]),
                      "--run-dir", str(tmp_path / "run"), "--set", "image_size=48", cwd=tmp_path)

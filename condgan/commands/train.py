@@ -33,6 +33,10 @@ def run_train(args: argparse.Namespace) -> int:
     from condgan.train.loop import saved_run_config, train
 
     config = load_config(args.config, overrides)
+    if not args.run_dir:  # the name becomes runs/NAME: no "../" or "/" may steer it elsewhere
+        from condgan.export import check_model_name
+
+        check_model_name(config.name, "run name")
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.name
     if args.resume:  # the run's own config; only schedule keys may be overridden
         config = apply_overrides(saved_run_config(run_dir), overrides)
