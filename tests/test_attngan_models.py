@@ -91,3 +91,16 @@ def test_generator_saves_and_loads_in_safe_mode(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True, compile=False)
     x = _inputs()
     np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(final(x)))
+
+
+def test_shipped_configs_load_with_the_stage_layout_they_promise():
+    from pathlib import Path
+
+    from condgan.commands.damsm import load_config_file
+    from condgan.models.attngan_generator import stage_sizes
+
+    root = Path(__file__).resolve().parents[1] / "configs"
+    birds = load_config_file(str(root / "attngan_birds.py"))
+    assert stage_sizes(birds.image_size, birds.stages) == [64, 128, 256]  # the paper's
+    shapes = load_config_file(str(root / "attngan_shapes.py"))
+    assert stage_sizes(shapes.image_size, shapes.stages) == [32, 64]

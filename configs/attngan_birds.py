@@ -1,0 +1,33 @@
+"""AttnGAN on CUB-200-2011 birds at 256 px: three stages (64 -> 128 -> 256), the paper's setup
+(AttnGAN `code/cfg/bird_attn2.yml` and its `miscc/config.py` defaults).
+
+Command (after `pretrain-damsm --config configs/damsm_birds.py`, see docs/attngan.md):
+    python -m condgan train-attngan --config configs/attngan_birds.py --data /path/to/birds \
+        --damsm runs/damsm_birds --strategy mirrored
+    python -m condgan export runs/attngan_birds --name attngan_birds
+
+Expected result (the paper, on CUB): R-precision 67.82 +- 4.43 %, Inception score 4.36.
+Runtime: GPU work (the paper trains 600 epochs of 8,855 images); not trained on this project's
+CPU machine.  Generated images are resized to the DAMSM's 299 px for its loss and R-precision.
+"""
+from condgan.train.attngan_run import AttnGANConfig
+
+
+def get_config() -> AttnGANConfig:
+    return AttnGANConfig(
+        name="attngan_birds",
+        image_size=256,
+        stages=3,
+        z_dim=100,
+        condition_dim=100,
+        gf=32,
+        df=64,
+        residual_blocks=2,
+        batch_size=20,
+        epochs=600,
+        g_lr=2e-4,
+        d_lr=2e-4,
+        damsm_lambda=5.0,
+        checkpoint_every_steps=2000,
+        rp_images=2933,   # the CUB test split's images
+    )
