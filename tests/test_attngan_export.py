@@ -63,7 +63,7 @@ def test_unknown_words_are_reported_not_dropped_silently(exported):
 def test_served_caption_route_returns_png(exported):
     from condgan.serve.app import create_app
     models_dir = exported[0].parent
-    app = create_app(models_dir, loaders={"attngan": load_attngan}, background_load=False)
+    app = create_app(models_dir, background_load=False)  # the default loaders serve attngan
     client = app.test_client()
     reply = client.post("/api/v1.0/bird", json={"caption": "a small red zebra circle", "seed": 4})
     assert reply.status_code == 200 and reply.mimetype == "image/png"

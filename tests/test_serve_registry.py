@@ -139,7 +139,7 @@ def test_registry_discovers_loads_and_reports(models_dir, tmp_path):
 def test_registry_reports_unloadable_models(models_dir):
     from condgan.serve.registry import Registry
 
-    registry = Registry(models_dir).start(background=False)  # no loader for attngan
+    registry = Registry(models_dir).start(background=False)  # tiny_birds has no real files
     assert "tiny_birds" in registry.failed and "tiny_cgan" in registry.models
 
 

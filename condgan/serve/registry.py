@@ -11,8 +11,8 @@ Two kinds of loaded object are served:
 - caption models (`attngan`): any object with `generate_captions(captions, seeds) ->
   (uint8 images (N,H,W,3), unknown_words: list of lists of str)` that raises `UserError` for a
   caption with no known word.  An optional `check_caption(caption) -> unknown words` lets the
-  server refuse such a caption before it is batched with others.  The loader for a kind is
-  pluggable (`loaders={"attngan": fn}`), so the text-to-image issue adds one function.
+  server refuse such a caption before it is batched with others: `condgan.attngan_export.
+  AttnGANModel`.  Loaders are per kind and pluggable (`loaders={"attngan": fn}`).
 """
 from __future__ import annotations
 
@@ -32,7 +32,16 @@ from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, LoadedGenerator, check
 
 log = logging.getLogger("condgan.serve")
 Loader = Callable[[Path], Any]
-DEFAULT_LOADERS: dict[str, Loader] = {"gan": load_generator, "cgan": load_generator}
+
+
+def _load_attngan(path: Path):
+    from condgan.attngan_export import load_attngan  # imports the text side only when needed
+
+    return load_attngan(path)
+
+
+DEFAULT_LOADERS: dict[str, Loader] = {"gan": load_generator, "cgan": load_generator,
+                                      "attngan": _load_attngan}
 
 
 @dataclass
