@@ -45,13 +45,13 @@ def save_loss_plot(history: Sequence[dict], path: str | os.PathLike,
     """D and G loss per epoch against images seen (the seed notebooks' plot, every epoch)."""
     if not history:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # A bare Figure (no pyplot): no global backend switch, so a notebook's inline plots keep
+    # working, and no pyplot state shared between threads.
+    from matplotlib.figure import Figure
 
     kimg = [h.get("kimg", h.get("epoch", i)) for i, h in enumerate(history)]
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    fig = Figure(figsize=(6, 3.5), dpi=100)
+    ax = fig.subplots()
     for key in keys:
         if any(key in h for h in history):
             ax.plot(kimg, [h.get(key, np.nan) for h in history], marker="o", ms=3, label=key)
@@ -64,6 +64,5 @@ def save_loss_plot(history: Sequence[dict], path: str | os.PathLike,
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial.png")
     fig.savefig(tmp)
-    plt.close(fig)
     os.replace(tmp, path)
     return path
