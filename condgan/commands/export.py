@@ -55,10 +55,8 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_sample(args: argparse.Namespace) -> int:
     from condgan.errors import UserError
-    from condgan.export import load_generator
+    from condgan.export import load_generator, read_card
     from condgan.viz import save_grid
-
-    from condgan.export import read_card
 
     if read_card(args.model_dir)["kind"] == "attngan":
         if args.label or not args.caption:
