@@ -47,6 +47,16 @@ _POS_WORDS = {
                      "at the bottom right"),
 }
 _BG_WORDS = ("on a {} background", "against a {} backdrop", "on {}")
+
+
+def word_groups() -> dict[str, dict[str, list[str]]]:
+    """The one-word attribute synonyms, grouped for swap negatives (`condgan.text.word_swap`).
+    Positions are phrases, not words, and "round dot" is two words: neither is swapped."""
+    one_word = lambda words: [w for w in words if " " not in w]  # noqa: E731
+    return {"shape": {k: one_word(v) for k, v in _SHAPE_WORDS.items()},
+            "colour": {c: [c] for c in COLOURS},
+            "size": {k: list(v) for k, v in _SIZE_WORDS.items()},
+            "background": {b: [b] for b in BACKGROUNDS}}
 _ONE = ("a {o} {p}", "a {o} {p} {b}", "{b}, a {o} {p}", "there is a {o} {p} {b}",
         "a {o} is {p} {b}", "{p} there is a {o} {b}", "this image shows a {o} {p} {b}",
         "a {o} {b} {p}")

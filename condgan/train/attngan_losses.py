@@ -34,11 +34,15 @@ def kl_per_example(mu, logvar):
     return -0.5 * ops.mean(1.0 + logvar - ops.square(mu) - ops.exp(logvar), axis=-1)
 
 
-def d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong):
-    """Per-example discriminator loss of one stage (all inputs are (B,) logits)."""
+def d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong, c_swap=None, swap_mask=None):
+    """Per-example discriminator loss of one stage (all inputs are (B,) logits).  With swap
+    negatives (`condgan.text.word_swap`), `c_swap` scores the real image against its caption with
+    one attribute word swapped; it joins the negative terms where `swap_mask` is 1."""
     real = (ops.softplus(-u_real) + ops.softplus(-c_real)) / 2.0
-    fake = (ops.softplus(u_fake) + ops.softplus(c_fake) + ops.softplus(c_wrong)) / 3.0
-    return real + fake
+    negatives = ops.softplus(u_fake) + ops.softplus(c_fake) + ops.softplus(c_wrong)
+    if c_swap is None:
+        return real + negatives / 3.0
+    return real + (negatives + swap_mask * ops.softplus(c_swap)) / (3.0 + swap_mask)
 
 
 def g_stage_loss(u_fake, c_fake):

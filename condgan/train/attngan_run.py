@@ -47,6 +47,10 @@ class AttnGANConfig:
     beta2: float = 0.999
     damsm_lambda: float = 5.0  # AttnGAN TRAIN.SMOOTH.LAMBDA (birds)
     kl_weight: float = 1.0
+    # Hard "wrong" pairs for the conditional discriminators: the true caption with one attribute
+    # word swapped ("shapes" or a word-group JSON, see condgan/text/word_swap.py); None = AttnGAN.
+    swap_negatives: str | None = None
+    swap_from_epoch: int = 0   # epochs before this one train without them (mask 0: AttnGAN's loss)
     ema_decay: float = 0.999
     seed: int = 0
     checkpoint_every_steps: int = 200
@@ -120,10 +124,13 @@ def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
 
 
 class CaptionStream:
-    """Deterministic (images, tokens, lengths, class ids) batches of one epoch."""
+    """Deterministic (images, tokens, lengths, class ids[, swapped tokens, swap mask]) batches of
+    one epoch; the last two when `swap` (a `WordSwap`) is given, drawn from their own rng."""
 
-    def __init__(self, split, batch_size: int, max_len: int, seed: int):
+    def __init__(self, split, batch_size: int, max_len: int, seed: int, swap=None,
+                 swap_from_epoch: int = 0):
         self.split, self.batch_size, self.max_len, self.seed = split, batch_size, max_len, seed
+        self.swap, self.swap_from_epoch = swap, swap_from_epoch
         self.steps_per_epoch = len(split.images) // batch_size  # drop_last, as AttnGAN
         if self.steps_per_epoch < 1:
             raise UserError(f"{len(split.images)} training images are fewer than one batch "
@@ -135,15 +142,22 @@ class CaptionStream:
         order = order[:self.steps_per_epoch * self.batch_size]
         tokens, lengths = caption_batch(self.split, order, self.max_len,
                                         np.random.default_rng([self.seed, epoch, 1]))
-        return self.split.images[order], tokens, lengths, self.split.class_ids[order].astype(np.int32)
+        arrays = (self.split.images[order], tokens, lengths,
+                  self.split.class_ids[order].astype(np.int32))
+        if self.swap is not None:
+            swapped, mask = self.swap.negatives(tokens, lengths,
+                                                np.random.default_rng([self.seed, epoch, 2]))
+            if epoch < self.swap_from_epoch:  # same batch structure, no swap term yet
+                mask = np.zeros_like(mask)
+            arrays += (swapped, mask)
+        return arrays
 
     def dataset(self, epoch: int, skip: int = 0):
         import tensorflow as tf
-        images, tokens, lengths, ids = self.arrays(epoch)
-        ds = tf.data.Dataset.from_tensor_slices((images, tokens, lengths, ids))
+        arrays = self.arrays(epoch)
+        ds = tf.data.Dataset.from_tensor_slices(arrays)
         ds = ds.batch(self.batch_size, drop_remainder=True).skip(skip)
-        return ds.map(lambda x, t, n, c: (tf.cast(x, tf.float32) / 127.5 - 1.0, t, n, c)
-                      ).prefetch(2)
+        return ds.map(lambda x, *rest: (tf.cast(x, tf.float32) / 127.5 - 1.0, *rest)).prefetch(2)
 
 
 def generate_with(generator, text_encoder, tokens, lengths, seeds, z_dim: int, condition_dim: int,
@@ -219,7 +233,12 @@ def train_attngan(cfg: AttnGANConfig, data_path, damsm_dir, run_dir, log_fn=prin
     text_encoder, image_encoder, vocabulary, damsm_cfg = load_damsm(damsm_dir)
     vocabulary.save(run_dir / "vocabulary.json")
     train, test = load_splits(cfg, data_path, vocabulary, damsm_cfg)
-    stream = CaptionStream(train, cfg.batch_size, damsm_cfg.max_len, cfg.seed)
+    swap = None
+    if cfg.swap_negatives:
+        from condgan.text.word_swap import WordSwap, load_word_groups
+        swap = WordSwap(load_word_groups(cfg.swap_negatives), vocabulary)
+    stream = CaptionStream(train, cfg.batch_size, damsm_cfg.max_len, cfg.seed, swap,
+                           cfg.swap_from_epoch)
     log_fn(f"AttnGAN: {len(train.images)} train / {len(test.images)} test images, "
            f"{stream.steps_per_epoch} steps/epoch, {cfg.stages} stage(s) to {cfg.image_size}px")
     strategy = make_strategy(cfg.strategy)

@@ -70,8 +70,10 @@ class AttnGANTrainer(TwoPlayerModel):
         return ctx.all_gather(x, axis=0)
 
     # --- the step ---------------------------------------------------------------------------
-    def losses(self, images, tokens, lengths, class_ids, counter, training=True):
-        """All loss terms of one batch (global-batch scaled) and the fake images."""
+    def losses(self, images, tokens, lengths, class_ids, counter, training=True, swapped=None,
+               swap_mask=None):
+        """All loss terms of one batch (global-batch scaled).  `swapped`/`swap_mask`: the swap
+        negatives' tokens (same lengths) and where they exist (`condgan.text.word_swap`)."""
         local = tf.shape(images)[0]
         global_batch = self._global_batch(local)
         share = tf.cast(local, "float32") / tf.cast(global_batch, "float32")
@@ -83,14 +85,19 @@ class AttnGANTrainer(TwoPlayerModel):
             self.generator([z, eps, sentence, words, lengths], training=training), self.stages)
         # "wrong" pairs: the next row's sentence in the *global* batch, as on one device
         wrong = self._local_rows(L.mismatched(self._gather(sentence)), local)
+        swap_sentence = None
+        if swapped is not None:
+            swap_sentence = ops.stop_gradient(self.text_encoder(swapped, lengths, training=False)[1])
         d_sum, g_sum = 0.0, 0.0
         for i, size in enumerate(self.sizes):
             f_real = self.discriminator.features(i, downsample(images, size), training)
             f_fake = self.discriminator.features(i, fakes[i], training)
             u_real, c_real = self.discriminator.logits(i, f_real, sentence, training)
             _, c_wrong = self.discriminator.logits(i, f_real, wrong, training)
+            c_swap = (None if swap_sentence is None else
+                      self.discriminator.logits(i, f_real, swap_sentence, training)[1])
             u_fake, c_fake = self.discriminator.logits(i, f_fake, sentence, training)
-            d_sum += L.d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong)
+            d_sum += L.d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong, c_swap, swap_mask)
             g_sum += L.g_stage_loss(u_fake, c_fake)
         last = fakes[-1]
         if self.damsm_image_size and self.damsm_image_size != self.sizes[-1]:
@@ -113,11 +120,13 @@ class AttnGANTrainer(TwoPlayerModel):
         return parts
 
     def train_step(self, data):
-        images, tokens, lengths, class_ids = data
+        images, tokens, lengths, class_ids, *swap = data   # swap: [swapped tokens, mask] or []
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
         with tf.GradientTape(persistent=True) as tape:
-            parts = self.losses(images, tokens, lengths, class_ids, self.d_optimizer.iterations)
+            parts = self.losses(images, tokens, lengths, class_ids, self.d_optimizer.iterations,
+                                swapped=swap[0] if swap else None,
+                                swap_mask=swap[1] if swap else None)
         self.d_optimizer.apply(tape.gradient(parts["d_loss"], d_vars), d_vars)
         self.g_optimizer.apply(tape.gradient(parts["g_loss"], g_vars), g_vars)
         del tape

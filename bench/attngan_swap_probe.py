@@ -1,0 +1,128 @@
+"""Which caption attributes do the DAMSM and an AttnGAN run's discriminators actually read?
+
+For held-out one-object Shapes images, a caption naming the object is rewritten once per value
+of an attribute group (shape: circle / square / triangle / diamond; colour: six values; size);
+each scorer picks the variant it rates highest for the *real* image:
+* DAMSM: cosine of the global image feature and the sentence feature (what R-precision uses);
+* each stage's sentence-conditional discriminator logit (what the generator's adversarial
+  term rewards), when a run folder is given.
+Accuracy 1.0 means the scorer tells every value apart; chance is 1 / number of values.  An
+attribute that no scorer reads cannot be learned by the generator from these losses.
+
+    python bench/attngan_swap_probe.py --data data/shapes --damsm runs/damsm_shapes \
+        --run runs/attngan_shapes --n 300 [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from condgan.data.shapes import word_groups  # noqa: E402
+from condgan.text import pad_captions, tokenize  # noqa: E402
+
+GROUPS = ("shape", "colour", "size")
+
+
+def _unit(x) -> np.ndarray:
+    x = np.array(x, dtype=np.float64)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def caption_variants(captions: list[str], group: dict[str, list[str]], true_value: str):
+    """Token lists of the first caption with a one-word mention of the group, rewritten to each
+    value (the value's first word), and the index of the true value; None if no caption has one."""
+    lookup = {w: v for v, words in group.items() for w in words}
+    for caption in captions:
+        tokens = tokenize(caption)
+        hits = [i for i, t in enumerate(tokens) if t in lookup]
+        if len(hits) == 1 and lookup[tokens[hits[0]]] == true_value:
+            values = list(group)
+            variants = [tokens[:hits[0]] + [group[v][0]] + tokens[hits[0] + 1:] for v in values]
+            return variants, values.index(true_value)
+    return None
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="data/shapes")
+    parser.add_argument("--damsm", default="runs/damsm_shapes")
+    parser.add_argument("--run", help="an AttnGAN run folder: also probe its discriminators")
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+
+    from condgan.train.damsm_trainer import load_damsm, load_split, to_float
+    text, image, vocab, dcfg = load_damsm(args.damsm)
+    records = [json.loads(line) for line in open(Path(args.data) / "captions.jsonl")]
+    test_records = [r for r in records if r["split"] == "test"]
+    test = load_split(args.data, "test", dcfg.image_size)
+    index = [i for i, r in enumerate(test_records) if len(r["attributes"]["objects"]) == 1][:args.n]
+    images = to_float(test.images[index])
+    global_features = _unit(image(images, training=False)[1])
+
+    stages = []
+    if args.run:
+        stages = _discriminator_scorers(Path(args.run), text, image, vocab, dcfg, args.data, index)
+
+    groups = word_groups()
+    result = {"images": len(index), "damsm": args.damsm, "run": args.run, "accuracy": {}}
+    for name in GROUPS:
+        hits = np.zeros(1 + len(stages))
+        probes = 0
+        for j, i in enumerate(index):
+            true_value = test_records[i]["attributes"]["objects"][0][name]
+            found = caption_variants(test_records[i]["captions"], groups[name], true_value)
+            if found is None:
+                continue
+            variants, truth = found
+            tokens, lengths = pad_captions([vocab.encode(v) for v in variants], dcfg.max_len)
+            sentences = np.asarray(text(tokens, lengths, training=False)[1])
+            hits[0] += int(np.argmax(_unit(sentences) @ global_features[j])) == truth
+            for k, score in enumerate(stages):
+                hits[1 + k] += int(np.argmax(score(j, sentences))) == truth
+            probes += 1
+        accuracy = {"damsm": round(hits[0] / probes, 3), "chance": round(1 / len(groups[name]), 3),
+                    "probes": probes}
+        accuracy.update({f"d_stage{k + 1}": round(hits[1 + k] / probes, 3)
+                         for k in range(len(stages))})
+        result["accuracy"][name] = accuracy
+        print(f"{name:7s} " + "  ".join(f"{k} {v}" for k, v in accuracy.items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
+    """One function per stage: (image j, sentences (V, D)) -> conditional logits (V,)."""
+    from condgan.train.attngan_run import AttnGANConfig, build_models
+    from condgan.train.attngan_trainer import downsample
+    from condgan.train.checkpoint import load_latest_checkpoint
+    from condgan.train.damsm_trainer import load_split, to_float
+    from condgan.train.state import restore_training_state
+
+    cfg = AttnGANConfig.from_json(json.loads((run / "config.json").read_text())["config"])
+    trainer = build_models(cfg, dcfg, text, image)
+    restore_training_state(trainer, load_latest_checkpoint(run)[1])
+    images = to_float(load_split(data, "test", cfg.image_size).images[index])
+    D = trainer.discriminator
+    scorers = []
+    for stage, size in enumerate(trainer.sizes):
+        features = np.asarray(D.features(stage, downsample(images, size)))
+
+        def score(j, sentences, stage=stage, features=features):
+            tiled = np.repeat(features[j:j + 1], len(sentences), axis=0)
+            return np.asarray(D.logits(stage, tiled, sentences)[1])
+        scorers.append(score)
+    return scorers
+
+
+if __name__ == "__main__":
+    main()
