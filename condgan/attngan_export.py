@@ -30,8 +30,9 @@ import numpy as np
 
 from condgan.data.arrays import write_json_atomic
 from condgan.errors import UserError
-from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, SEED_MAX, library_versions,
-                            new_staging_directory, read_card, swap_in_directory, to_uint8)
+from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, SEED_MAX, card_path,
+                            library_versions, new_staging_directory, read_card, swap_in_directory,
+                            to_uint8)
 
 TEXT_ENCODER_FILE = "text_encoder.keras"
 VOCABULARY_FILE = "vocabulary.json"
@@ -227,7 +228,8 @@ def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathL
     return export_attngan(trainer.generator, text_encoder, vocabulary, Path(models_dir) / name,
                           stages=cfg.stages, z_dim=cfg.z_dim, condition_dim=cfg.condition_dim,
                           max_len=damsm_cfg.max_len, training=cfg.to_json(),
-                          dataset={"data": resolved.get("data"), "damsm": resolved.get("damsm")},
+                          dataset={"data": card_path(resolved.get("data")),
+                                   "damsm": card_path(resolved.get("damsm"))},
                           images_seen=images_seen, wall_time_s=float(state["wall_time_s"]),
                           metrics=metrics, warmup_caption=_warmup_caption(vocabulary))
 

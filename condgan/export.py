@@ -42,6 +42,18 @@ def check_model_name(name: str, what: str = "model name") -> str:
     return name
 
 
+def card_path(path) -> str | None:
+    """A run or data path as a card records it: relative to the working directory when inside
+    it, else only its last component, so a shipped card carries no trainer's home directories."""
+    if path is None:
+        return None
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
+
+
 def library_versions() -> dict[str, str]:
     import keras
 

@@ -92,3 +92,14 @@ def test_exported_generator_loads_under_the_torch_backend(exported, tmp_path):
     expected = load_generator(out).generate(labels=["a", "c"], seed=3)
     assert images.shape == expected.shape
     assert np.abs(images.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_card_paths_carry_no_home_directories(tmp_path, monkeypatch):
+    from condgan.export import card_path
+    project = tmp_path / "project"
+    (project / "runs" / "r1").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    assert card_path(project / "runs" / "r1") == "runs/r1"
+    assert card_path("runs/r1") == "runs/r1"
+    assert card_path(tmp_path / "elsewhere" / "data") == "data"   # outside: the name only
+    assert card_path(None) is None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from condgan.config import config_from_json
 from condgan.errors import UserError
-from condgan.export import check_model_name, export_generator, read_card
+from condgan.export import card_path, check_model_name, export_generator, read_card
 
 
 WEIGHTS = ("ema", "live")
@@ -56,4 +56,4 @@ def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathL
         classes=dataset["classes"] if config.conditional else None, training=config.to_json(),
         dataset=dataset, images_seen=images_seen, wall_time_s=round(float(state["wall_time_s"]), 1),
         metrics=metrics, legacy_h5=legacy_h5,
-        extra={"run_dir": str(run_dir), "step": step, "weights": weights})
+        extra={"run_dir": card_path(run_dir), "step": step, "weights": weights})
