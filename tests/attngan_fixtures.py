@@ -38,6 +38,12 @@ def make_damsm_run(folder, data):
     return folder
 
 
+def shapes_and_damsm(root):
+    """(tiny Shapes folder, tiny DAMSM run folder) under `root`."""
+    data = make_shapes(root / "shapes")
+    return data, make_damsm_run(root / "damsm", data)
+
+
 def fixed_batch(split, n=16, seed=0):
     from condgan.train.damsm_trainer import caption_batch
     index = np.arange(n)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attngan_fixtures import TINY, fixed_batch, make_damsm_run, make_shapes
+from attngan_fixtures import TINY, fixed_batch, shapes_and_damsm
 from condgan.commands.attngan import (add_export_attngan_arguments, add_sample_attngan_arguments,
                                       run_export_attngan, run_sample_attngan)
 from condgan.errors import UserError
@@ -18,9 +18,7 @@ from condgan.train.damsm_trainer import load_damsm
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("attngan")
-    data = make_shapes(root / "shapes")
-    return data, make_damsm_run(root / "damsm", data)
+    return shapes_and_damsm(tmp_path_factory.mktemp("attngan"))
 
 
 def test_training_steps_lower_the_damsm_loss(setup):

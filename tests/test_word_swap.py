@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attngan_fixtures import TINY, fixed_batch, make_damsm_run, make_shapes
+from attngan_fixtures import TINY, fixed_batch, shapes_and_damsm
 from condgan.data.shapes import word_groups
 from condgan.errors import UserError
 from condgan.text import Vocabulary, pad_captions, tokenize
@@ -93,9 +93,7 @@ def test_d_loss_with_swap_negatives_against_numpy():
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("swap")
-    data = make_shapes(root / "shapes")
-    return data, make_damsm_run(root / "damsm", data)
+    return shapes_and_damsm(tmp_path_factory.mktemp("swap"))
 
 
 def test_stream_carries_swap_negatives(setup):
