@@ -88,3 +88,34 @@ def test_hand_computed_sentence_loss():
     # same class for both: the only negative is masked out, the loss is exactly zero
     s0, _ = L.sent_loss(eye, eye, np.array([3, 3]))
     assert abs(float(s0)) < 1e-6
+
+
+def test_swap_negative_is_one_more_candidate_for_its_own_image():
+    """Hard negatives (`swap`): image i's score against its swapped caption joins the image ->
+    caption softmax where the mask is 1; the caption -> image direction is unchanged."""
+    rng = np.random.default_rng(3)
+    b, d, t = 4, 6, 5
+    regions = rng.normal(size=(b, d, 3, 3)).astype(np.float32)
+    words, swapped = (rng.normal(size=(b, d, t)).astype(np.float32) for _ in range(2))
+    lengths = np.array([5, 3, 4, 2], dtype=np.int32)
+    for j, n in enumerate(lengths):
+        words[j, :, n:] = swapped[j, :, n:] = 0.0
+    global_, sent, sent_swap = (rng.normal(size=(b, d)).astype(np.float32) for _ in range(3))
+    mask = np.array([1, 0, 1, 1], np.float32)
+
+    g = global_ / np.linalg.norm(global_, axis=1, keepdims=True)
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    scores = 10.0 * g @ unit(sent).T
+    hard = 10.0 * (g * unit(sent_swap)).sum(1)
+    full = np.concatenate([scores, np.where(mask > 0, hard, -np.inf)[:, None]], axis=1)
+    lse = np.log(np.exp(full - full.max(1, keepdims=True)).sum(1)) + full.max(1)
+    expected0 = float(np.mean(lse - np.diag(scores)))
+    s0, s1 = L.sent_loss(global_, sent, None, swap=(sent_swap, mask))
+    np.testing.assert_allclose(float(s0), expected0, rtol=1e-5)
+    np.testing.assert_allclose(float(s1), float(L.sent_loss(global_, sent)[1]), rtol=1e-6)
+    # mask 0 everywhere: AttnGAN's loss exactly; a hard negative only ever raises the loss
+    plain = L.words_loss(regions, words, lengths)[0]
+    off = L.words_loss(regions, words, lengths, swap=(swapped, np.zeros(b, np.float32)))[0]
+    on = L.words_loss(regions, words, lengths, swap=(swapped, mask))[0]
+    np.testing.assert_allclose(float(off), float(plain), rtol=1e-6)
+    assert float(on) > float(plain)

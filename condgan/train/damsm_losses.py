@@ -69,9 +69,12 @@ def sentence_scores(global_features, sentences):
     return ops.matmul(g, ops.transpose(s))
 
 
-def matching_loss(scores, class_ids=None, gamma3: float = GAMMA3):
+def matching_loss(scores, class_ids=None, gamma3: float = GAMMA3, hard=None, hard_mask=None):
     """Both-direction in-batch cross entropy of a (B, B) image x caption score matrix.
 
+    `hard` (B,): image i's score against a hard negative caption of its own (its caption with
+    one attribute word swapped, `condgan.text.word_swap`), an extra candidate in the image ->
+    caption direction where `hard_mask` is 1.
     Returns (loss_image_to_caption, loss_caption_to_image), each a batch mean.
     """
     logits = gamma3 * scores
@@ -80,27 +83,44 @@ def matching_loss(scores, class_ids=None, gamma3: float = GAMMA3):
         off_diagonal = ops.logical_not(ops.eye(ops.shape(logits)[0], dtype="bool"))
         logits = ops.where(ops.logical_and(same, off_diagonal), _MASKED, logits)
     diag = ops.diagonal(logits)
-    loss0 = ops.mean(ops.logsumexp(logits, axis=1) - diag)   # image i picks its caption
+    candidates = logits
+    if hard is not None:
+        extra = ops.where(ops.cast(hard_mask, "bool"), gamma3 * hard, _MASKED)
+        candidates = ops.concatenate([logits, extra[:, None]], axis=1)
+    loss0 = ops.mean(ops.logsumexp(candidates, axis=1) - diag)   # image i picks its caption
     loss1 = ops.mean(ops.logsumexp(logits, axis=0) - diag)   # caption j picks its image
     return loss0, loss1
 
 
 def words_loss(regions, words, lengths, class_ids=None,
-               gamma1=GAMMA1, gamma2=GAMMA2, gamma3=GAMMA3):
-    """AttnGAN `words_loss`: (w_loss0, w_loss1, attention maps (B, B, T, h*w))."""
+               gamma1=GAMMA1, gamma2=GAMMA2, gamma3=GAMMA3, swap=None):
+    """AttnGAN `words_loss`: (w_loss0, w_loss1, attention maps (B, B, T, h*w)).
+    `swap`: (swapped words (B, D, T), mask (B,)), each image's hard negative caption."""
     scores, attn = word_scores(words, regions, lengths, gamma1, gamma2)
-    loss0, loss1 = matching_loss(scores, class_ids, gamma3)
+    hard = hard_mask = None
+    if swap is not None:
+        hard = ops.diagonal(word_scores(swap[0], regions, lengths, gamma1, gamma2)[0])
+        hard_mask = swap[1]
+    loss0, loss1 = matching_loss(scores, class_ids, gamma3, hard, hard_mask)
     return loss0, loss1, attn
 
 
-def sent_loss(global_features, sentences, class_ids=None, gamma3=GAMMA3):
-    """AttnGAN `sent_loss`: (s_loss0, s_loss1)."""
-    return matching_loss(sentence_scores(global_features, sentences), class_ids, gamma3)
+def sent_loss(global_features, sentences, class_ids=None, gamma3=GAMMA3, swap=None):
+    """AttnGAN `sent_loss`: (s_loss0, s_loss1).  `swap`: (swapped sentences (B, D), mask (B,))."""
+    hard = hard_mask = None
+    if swap is not None:
+        hard = ops.diagonal(sentence_scores(global_features, swap[0]))
+        hard_mask = swap[1]
+    return matching_loss(sentence_scores(global_features, sentences), class_ids, gamma3, hard,
+                         hard_mask)
 
 
 def damsm_loss(regions, global_features, words, sentences, lengths, class_ids=None,
-               gamma1=GAMMA1, gamma2=GAMMA2, gamma3=GAMMA3):
-    """Total DAMSM loss w0 + w1 + s0 + s1 (AttnGAN `pretrain_DAMSM.train`) and its parts."""
-    w0, w1, _ = words_loss(regions, words, lengths, class_ids, gamma1, gamma2, gamma3)
-    s0, s1 = sent_loss(global_features, sentences, class_ids, gamma3)
+               gamma1=GAMMA1, gamma2=GAMMA2, gamma3=GAMMA3, swap=None):
+    """Total DAMSM loss w0 + w1 + s0 + s1 (AttnGAN `pretrain_DAMSM.train`) and its parts.
+    `swap`: (swapped words, swapped sentences, mask): hard negatives (see `matching_loss`)."""
+    w0, w1, _ = words_loss(regions, words, lengths, class_ids, gamma1, gamma2, gamma3,
+                           None if swap is None else (swap[0], swap[2]))
+    s0, s1 = sent_loss(global_features, sentences, class_ids, gamma3,
+                       None if swap is None else (swap[1], swap[2]))
     return w0 + w1 + s0 + s1, {"w_loss": w0 + w1, "s_loss": s0 + s1}

@@ -52,6 +52,10 @@ class DamsmConfig:
     gamma3: float = 10.0
     flip: bool = False                # random horizontal flips (never for Shapes: left/right words)
     class_masking: bool = True        # same-class pairs are not negatives
+    # Hard negatives: each image also against its caption with one attribute word swapped
+    # ("shapes" or a word-group JSON, condgan/text/word_swap.py), so the encoders must separate
+    # every attribute, not just the one that retrieves among random captions.  None = AttnGAN.
+    swap_negatives: str | None = None
     seed: int = 0
     checkpoint_every: int = 200       # steps; also at every epoch end
     val_batches: int = 20             # validation loss batches per epoch
@@ -138,17 +142,21 @@ class DamsmModels:
         self.optimizer.build(self.text_vars + self.image_vars)
         gammas = dict(gamma1=cfg.gamma1, gamma2=cfg.gamma2, gamma3=cfg.gamma3)
 
-        def losses(images, tokens, lengths, class_ids, training):
+        def losses(images, tokens, lengths, class_ids, training, swapped=None, swap_mask=None):
             regions, global_ = self.image(images, training=training)
             words, sentence = self.text(tokens, lengths, training=training)
             ids = class_ids if cfg.class_masking else None
-            _, parts = L.damsm_loss(regions, global_, words, sentence, lengths, ids, **gammas)
+            swap = None
+            if swapped is not None:  # same lengths: one word swapped for one word
+                swap = (*self.text(swapped, lengths, training=training), swap_mask)
+            _, parts = L.damsm_loss(regions, global_, words, sentence, lengths, ids, **gammas,
+                                    swap=swap)
             return parts["w_loss"], parts["s_loss"]
 
         @tf.function(reduce_retracing=True)
-        def train_step(images, tokens, lengths, class_ids):
+        def train_step(images, tokens, lengths, class_ids, swapped=None, swap_mask=None):
             with tf.GradientTape() as tape:
-                w, s = losses(images, tokens, lengths, class_ids, True)
+                w, s = losses(images, tokens, lengths, class_ids, True, swapped, swap_mask)
                 total = w + s
             grads = tape.gradient(total, self.text_vars + self.image_vars)
             text_grads, _ = tf.clip_by_global_norm(grads[:len(self.text_vars)], cfg.rnn_grad_clip)
@@ -251,6 +259,10 @@ def pretrain_damsm(cfg: DamsmConfig, data_path: str | os.PathLike, run_dir: str 
     log(f"DAMSM: {len(train.images)} train / {len(test.images)} test images, "
         f"vocabulary {len(vocabulary)} words, {steps_per_epoch} steps/epoch")
 
+    swap = None
+    if cfg.swap_negatives:
+        from condgan.text.word_swap import WordSwap, load_word_groups
+        swap = WordSwap(load_word_groups(cfg.swap_negatives), vocabulary)
     models = DamsmModels(cfg, len(vocabulary))
     step, elapsed = 0, 0.0
     restored = load_latest_checkpoint(run_dir)
@@ -279,8 +291,11 @@ def pretrain_damsm(cfg: DamsmConfig, data_path: str | os.PathLike, run_dir: str 
             rng = np.random.default_rng([cfg.seed, epoch, k])
             index = np.sort(order[k * b:(k + 1) * b])
             tokens, lengths = caption_batch(train, index, cfg.max_len, rng)
+            # the swaps draw from their own stream: the other draws match a run without them
+            extra = () if swap is None else swap.negatives(
+                tokens, lengths, np.random.default_rng([cfg.seed, epoch, k, 2]))
             w, s = models.train_step(to_float(train.images[index], rng, cfg.flip), tokens,
-                                     lengths, train.class_ids[index])
+                                     lengths, train.class_ids[index], *extra)
             sums += (float(w), float(s))
             count += 1
             step += 1
