@@ -73,6 +73,9 @@ def test_bad_word_groups_are_user_errors(tmp_path):
     good = tmp_path / "colours.json"
     good.write_text(json.dumps({"colour": {"red": ["red"], "blue": ["blue", "navy"]}}))
     assert load_word_groups(str(good))["colour"]["blue"] == ["blue", "navy"]
+    assert list(load_word_groups("shapes:shape,size")) == ["shape", "size"]
+    with pytest.raises(UserError, match="unknown group"):
+        load_word_groups("shapes:shapes")
     with pytest.raises(UserError, match="vocabulary"):
         WordSwap({"x": {"a": ["zzz"], "b": ["yyy"]}}, _vocab())
 

@@ -33,10 +33,18 @@ BUILTIN = ("shapes",)
 
 
 def load_word_groups(spec: str) -> dict[str, dict[str, list[str]]]:
-    """"shapes" (the built-in Shapes attribute words) or a path to a JSON file of word groups."""
-    if spec == "shapes":
+    """"shapes" (the built-in Shapes attribute words), "shapes:shape,size" (some of its groups)
+    or a path to a JSON file of word groups."""
+    builtin, _, only = spec.partition(":")
+    if builtin == "shapes":
         from condgan.data.shapes import word_groups
-        return word_groups()
+        groups = word_groups()
+        chosen = [g.strip() for g in only.split(",")] if only else list(groups)
+        unknown = sorted(set(chosen) - set(groups))
+        if unknown or not chosen:
+            raise UserError(f"swap_negatives {spec!r}: unknown group(s) {unknown}; the built-in "
+                            f"Shapes groups are {list(groups)} (e.g. 'shapes:shape,size')")
+        return {g: groups[g] for g in chosen}
     path = Path(spec)
     if path.suffix != ".json" or not path.is_file():
         raise UserError(f"swap_negatives {spec!r} is neither one of {list(BUILTIN)} nor an "
