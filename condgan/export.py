@@ -43,15 +43,17 @@ def check_model_name(name: str, what: str = "model name") -> str:
 
 
 def card_path(path) -> str | None:
-    """A run or data path as a card records it: relative to the working directory when inside
-    it, else only its last component, so a shipped card carries no trainer's home directories."""
+    """A run or data path as a card records it: relative to the working directory (the project
+    root, for the shipped models) when inside it, so a shipped card carries no trainer's home
+    directories; else absolute, since commands read some of them back (evaluate-attngan's
+    default DAMSM)."""
     if path is None:
         return None
     path = Path(path).resolve()
     try:
         return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
-        return path.name
+        return str(path)
 
 
 def library_versions() -> dict[str, str]:

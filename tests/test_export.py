@@ -101,5 +101,6 @@ def test_card_paths_carry_no_home_directories(tmp_path, monkeypatch):
     monkeypatch.chdir(project)
     assert card_path(project / "runs" / "r1") == "runs/r1"
     assert card_path("runs/r1") == "runs/r1"
-    assert card_path(tmp_path / "elsewhere" / "data") == "data"   # outside: the name only
+    outside = tmp_path / "elsewhere" / "data"
+    assert card_path(outside) == str(outside.resolve())     # outside: absolute, still usable
     assert card_path(None) is None
