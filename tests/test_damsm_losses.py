@@ -113,6 +113,10 @@ def test_swap_negative_is_one_more_candidate_for_its_own_image():
     s0, s1 = L.sent_loss(global_, sent, None, swap=(sent_swap, mask))
     np.testing.assert_allclose(float(s0), expected0, rtol=1e-5)
     np.testing.assert_allclose(float(s1), float(L.sent_loss(global_, sent)[1]), rtol=1e-6)
+    # the swap term scores each image against its own caption only: the full matrix's diagonal
+    np.testing.assert_allclose(np.asarray(L.paired_word_scores(swapped, regions, lengths)),
+                               np.diag(np.asarray(L.word_scores(swapped, regions, lengths)[0])),
+                               rtol=1e-5)
     # mask 0 everywhere: AttnGAN's loss exactly; a hard negative only ever raises the loss
     plain = L.words_loss(regions, words, lengths)[0]
     off = L.words_loss(regions, words, lengths, swap=(swapped, np.zeros(b, np.float32)))[0]

@@ -47,6 +47,20 @@ def attention(words, regions, lengths, gamma1: float = GAMMA1):
     return context, a
 
 
+def paired_word_scores(words, regions, lengths, gamma1=GAMMA1, gamma2=GAMMA2):
+    """(B,) R(Q_i, D_i): image i against caption i only, the diagonal of `word_scores` without
+    the (B, B) cross product (for each image's own hard negative caption)."""
+    w = ops.transpose(words, (0, 2, 1))                       # (B, T, D)
+    shape = ops.shape(regions)
+    r = ops.transpose(ops.reshape(regions, (shape[0], shape[1], -1)), (0, 2, 1))  # (B, N, D)
+    mask = word_mask(lengths, ops.shape(words)[2])            # (B, T)
+    s = ops.where(mask[:, None, :], ops.einsum("ind,itd->int", r, w), _MASKED)
+    s = ops.softmax(s, axis=-1)                               # eq. 7: over the words
+    a = ops.softmax(gamma1 * ops.transpose(s, (0, 2, 1)), axis=-1)  # eq. 8: over regions
+    relevance = _cosine(ops.einsum("itn,ind->itd", a, r), w)  # eqs. 9-10, (B, T)
+    return ops.log(ops.sum(ops.exp(gamma2 * relevance) * ops.cast(mask, relevance.dtype), axis=-1))
+
+
 def _cosine(a, b, axis=-1):
     dot = ops.sum(a * b, axis=axis)
     return dot / ops.maximum(ops.norm(a, axis=axis) * ops.norm(b, axis=axis), EPS)
@@ -99,7 +113,7 @@ def words_loss(regions, words, lengths, class_ids=None,
     scores, attn = word_scores(words, regions, lengths, gamma1, gamma2)
     hard = hard_mask = None
     if swap is not None:
-        hard = ops.diagonal(word_scores(swap[0], regions, lengths, gamma1, gamma2)[0])
+        hard = paired_word_scores(swap[0], regions, lengths, gamma1, gamma2)
         hard_mask = swap[1]
     loss0, loss1 = matching_loss(scores, class_ids, gamma3, hard, hard_mask)
     return loss0, loss1, attn
