@@ -236,14 +236,19 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
     return np.clip(np.rint((np.asarray(images) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def load_generator(path: str | os.PathLike) -> LoadedGenerator:
-    """Load `models/<name>/` in safe mode (no arbitrary code runs from the file)."""
+def load_generator(path: str | os.PathLike):
+    """Load `models/<name>/` in safe mode (no arbitrary code runs from the file): a
+    `LoadedGenerator` for GANs and cGANs, an `AttnGANModel` for caption models (`kind: attngan`,
+    `generate(captions=[...], seed=...)`)."""
     import keras
 
     import condgan.models  # noqa: F401  registers the custom layers before deserialising
 
     path = Path(path)
     card = read_card(path)
+    if card.get("kind") == "attngan":
+        from condgan.attngan_export import load_attngan
+        return load_attngan(path)
     file = path / card.get("files", {}).get("keras", KERAS_FILE)
     if not file.is_file():
         raise UserError(f"{str(path)!r} has a card but no {file.name}: re-export the model")

@@ -49,6 +49,13 @@ def test_round_trip_gives_identical_images(exported):
     np.testing.assert_array_equal(mixed[1], images[0])
 
 
+def test_package_load_generator_loads_caption_models(exported):
+    import condgan
+    model = condgan.load_generator(exported[0])
+    images, _ = model.generate(captions=[CAPTION], seed=5)
+    np.testing.assert_array_equal(images, load_attngan(exported[0]).generate([CAPTION], seed=5)[0])
+
+
 def test_unknown_words_are_reported_not_dropped_silently(exported):
     model = load_attngan(exported[0])
     images, unknown = model.generate(captions=["a small red zebra at the top", CAPTION], seed=1)
