@@ -15,19 +15,12 @@ Command:
 Measured numbers and training time: docs/attngan_part2.md and BENCHMARKS.md.
 """
 import dataclasses
-import importlib.util
 from pathlib import Path
 
-
-def _plain_config():
-    """configs/attngan_shapes.py's config (loaded by path: config files are not a package)."""
-    spec = importlib.util.spec_from_file_location("attngan_shapes",
-                                                  Path(__file__).with_name("attngan_shapes.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
+from condgan.commands.damsm import load_config_file   # the loader --config uses
 
 
 def get_config():
-    return dataclasses.replace(_plain_config(), name="attngan_shapes_swap",
-                               swap_negatives="shapes", max_minutes=65.0)
+    plain = load_config_file(str(Path(__file__).with_name("attngan_shapes.py")))
+    return dataclasses.replace(plain, name="attngan_shapes_swap", swap_negatives="shapes",
+                               max_minutes=65.0)

@@ -14,19 +14,12 @@ Command:
 Measured numbers (R-precision, the swap probe) and time: docs/attngan_part2.md, BENCHMARKS.md.
 """
 import dataclasses
-import importlib.util
 from pathlib import Path
 
-
-def _plain_config():
-    """configs/damsm_shapes.py's config (loaded by path: config files are not a package)."""
-    spec = importlib.util.spec_from_file_location("damsm_shapes",
-                                                  Path(__file__).with_name("damsm_shapes.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
+from condgan.commands.damsm import load_config_file   # the loader --config uses
 
 
 def get_config():
-    return dataclasses.replace(_plain_config(), name="damsm_shapes_swapshape",
-                               swap_negatives="shapes:shape", epochs=10)
+    plain = load_config_file(str(Path(__file__).with_name("damsm_shapes.py")))
+    return dataclasses.replace(plain, name="damsm_shapes_swapshape", swap_negatives="shapes:shape",
+                               epochs=10)
