@@ -104,3 +104,9 @@ def test_shipped_configs_load_with_the_stage_layout_they_promise():
     assert stage_sizes(birds.image_size, birds.stages) == [64, 128, 256]  # the paper's
     shapes = load_config_file(str(root / "attngan_shapes.py"))
     assert stage_sizes(shapes.image_size, shapes.stages) == [32, 64]
+    # the shipped swap-negative recipe: the same model, swaps on, trained against the
+    # shape-swap DAMSM
+    swap = load_config_file(str(root / "attngan_shapes_swap.py"))
+    assert swap.swap_negatives == "shapes" and swap.stages == shapes.stages
+    damsm = load_config_file(str(root / "damsm_shapes_swapshape.py"))
+    assert damsm.swap_negatives == "shapes:shape" and damsm.image_size == shapes.image_size
