@@ -240,15 +240,22 @@ def load_generator(path: str | os.PathLike):
     """Load `models/<name>/` in safe mode (no arbitrary code runs from the file): a
     `LoadedGenerator` for GANs and cGANs, an `AttnGANModel` for caption models (`kind: attngan`,
     `generate(captions=[...], seed=...)`)."""
+    path = Path(path)
+    if read_card(path).get("kind") == "attngan":
+        from condgan.attngan_export import load_attngan
+        return load_attngan(path)
+    return load_keras_generator(path)
+
+
+def load_keras_generator(path: str | os.PathLike) -> LoadedGenerator:
+    """The card's single Keras generator file as a `LoadedGenerator`, whatever the kind (the
+    caption pipeline around an AttnGAN generator is `load_generator`'s job)."""
     import keras
 
     import condgan.models  # noqa: F401  registers the custom layers before deserialising
 
     path = Path(path)
     card = read_card(path)
-    if card.get("kind") == "attngan":
-        from condgan.attngan_export import load_attngan
-        return load_attngan(path)
     file = path / card.get("files", {}).get("keras", KERAS_FILE)
     if not file.is_file():
         raise UserError(f"{str(path)!r} has a card but no {file.name}: re-export the model")

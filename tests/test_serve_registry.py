@@ -97,9 +97,9 @@ class TinyCaptionModel:
 
 
 def caption_loader(path):
-    from condgan.export import load_generator
+    from condgan.export import load_keras_generator
 
-    return TinyCaptionModel(load_generator(path))
+    return TinyCaptionModel(load_keras_generator(path))
 
 
 def make_models(root: Path, caption: bool = True) -> Path:
