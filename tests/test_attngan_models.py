@@ -41,6 +41,30 @@ def test_shapes_through_g_and_d(size, stages, sizes):
         assert tuple(d.features(i, images[i]).shape) == (3, 4, 4, 64)
 
 
+def test_projection_head_is_w_h_plus_h_dot_v_sentence():
+    """The projection head's conditional logit, recomputed in NumPy from its own weights; the
+    unconditional logit is the same layer as with the concat head."""
+    d = build_attngan_discriminators([32], df=8, text_dim=D, condition="projection")
+    rng = np.random.default_rng(1)
+    features = rng.standard_normal((3, 4, 4, 64)).astype("float32")
+    sentence = rng.standard_normal((3, D)).astype("float32")
+    uncond, cond = (np.asarray(x) for x in d.logits(0, features, sentence))
+    head = d.heads[0]
+    w = {layer.name: [np.asarray(v) for v in layer.weights] for layer in head.layers}
+    pre = features.reshape(3, -1) @ w["proj_hidden"][0] + w["proj_hidden"][1]
+    h = np.where(pre > 0, pre, 0.2 * pre)
+    expected = (h @ w["proj_w"][0]).ravel() + w["proj_w"][1] + np.sum(h * (sentence @ w["proj_sentence"][0]), axis=1)
+    np.testing.assert_allclose(cond, expected, rtol=1e-4, atol=1e-4)
+    assert uncond.shape == (3,)
+    # the same image scored against two captions differs only through the agreement term
+    other = rng.standard_normal((3, D)).astype("float32")
+    delta = np.asarray(d.logits(0, features, other)[1]) - cond
+    np.testing.assert_allclose(delta, np.sum(h * ((other - sentence) @ w["proj_sentence"][0]), axis=1),
+                               rtol=1e-3, atol=1e-3)
+    with pytest.raises(UserError, match="projection"):
+        build_attngan_discriminators([32], df=8, text_dim=D, condition="bilinear")
+
+
 def test_unsupported_size_is_a_user_error():
     with pytest.raises(UserError, match="stages"):
         stage_sizes(48, 2)

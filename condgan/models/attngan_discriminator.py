@@ -6,6 +6,11 @@ heads on it (StackGAN++'s joint conditional-unconditional D):
 * sentence-conditional: the sentence feature tiled over the 4x4 map and concatenated, conv3x3
   + BN + LeakyReLU to 8*df, conv 4x4 (valid) -> one logit "is this a real image matching this
   caption".
+* or, with `condition="projection"`, a projection head (Miyato & Koyama 2018, the sentence
+  vector in place of a class embedding): h = LeakyReLU(Dense(flattened 4x4 map)), logit =
+  w.h + <h, V s>.  The bilinear term must be large exactly when image and caption agree, which
+  the concatenating head only has to discover; on Shapes it is what makes D read the shape word
+  (docs/attngan_part2.md, "Projection discriminator").
 The encoder is split from the heads so the trainer can score the same real features against
 matching and mismatched sentences (AttnGAN's "wrong" pairs) without encoding the images twice.
 
@@ -54,18 +59,39 @@ def build_stage_encoder(image_size: int, df: int = 64, name: str = "d_encoder",
     return keras.Model(image, h, name=name)
 
 
-def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads",
-                      synchronized_bn: bool = False) -> keras.Model:
-    """[features (B, 4, 4, 8df), sentence (B, D)] -> [unconditional (B,), conditional (B,)] logits."""
-    features = keras.Input((4, 4, df * 8), name="features")
-    sentence = keras.Input((text_dim,), name="sentence")
-    uncond = layers.Conv2D(1, 4, padding="valid", name="uncond_logit")(features)
+CONDITIONS = ("concat", "projection")
+
+
+def _concat_condition(features, sentence, df, text_dim, synchronized_bn):
+    """AttnGAN's head: the sentence tiled over the map, concatenated, conv, logit."""
     tiled = layers.UpSampling2D(4, name="tile_sentence")(layers.Reshape((1, 1, text_dim))(sentence))
     joint = layers.Concatenate(name="joint")([features, tiled])
     joint = layers.Conv2D(df * 8, 3, padding="same", use_bias=False, name="joint_conv")(joint)
     joint = _bn("joint_bn", synchronized_bn)(joint)
     joint = layers.LeakyReLU(0.2, name="joint_act")(joint)
-    cond = layers.Conv2D(1, 4, padding="valid", name="cond_logit")(joint)
+    return layers.Conv2D(1, 4, padding="valid", name="cond_logit")(joint)
+
+
+def _projection_condition(features, sentence, df):
+    """w.h + <h, V s> on h = LeakyReLU(Dense(flattened map)): the flattening keeps where things
+    are (captions name positions), the inner product scores agreement with the caption."""
+    h = layers.Dense(df * 8, name="proj_hidden")(layers.Flatten(name="proj_flat")(features))
+    h = layers.LeakyReLU(0.2, name="proj_act")(h)
+    agreement = layers.Dot(axes=1, name="proj_agreement")(
+        [h, layers.Dense(df * 8, use_bias=False, name="proj_sentence")(sentence)])
+    return layers.Add(name="proj_logit")([layers.Dense(1, name="proj_w")(h), agreement])
+
+
+def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads",
+                      synchronized_bn: bool = False, condition: str = "concat") -> keras.Model:
+    """[features (B, 4, 4, 8df), sentence (B, D)] -> [unconditional (B,), conditional (B,)] logits."""
+    if condition not in CONDITIONS:
+        raise UserError(f"discriminator condition {condition!r} is not one of {CONDITIONS}")
+    features = keras.Input((4, 4, df * 8), name="features")
+    sentence = keras.Input((text_dim,), name="sentence")
+    uncond = layers.Conv2D(1, 4, padding="valid", name="uncond_logit")(features)
+    cond = (_concat_condition(features, sentence, df, text_dim, synchronized_bn)
+            if condition == "concat" else _projection_condition(features, sentence, df))
     flat = layers.Flatten(name="uncond")
     return keras.Model([features, sentence],
                        [layers.Activation("linear", dtype="float32", name="uncond_score")(flat(uncond)),
@@ -82,13 +108,13 @@ class AttnDiscriminators(keras.Model):
     """
 
     def __init__(self, sizes: list[int], df: int = 64, text_dim: int = 256,
-                 synchronized_bn: bool = False, **kwargs):
+                 synchronized_bn: bool = False, condition: str = "concat", **kwargs):
         super().__init__(**kwargs)
         self.sizes, self.df, self.text_dim = list(sizes), df, text_dim
-        self.synchronized_bn = synchronized_bn
+        self.synchronized_bn, self.condition = synchronized_bn, condition
         self.encoders = [build_stage_encoder(s, df, f"d{i + 1}_encoder", synchronized_bn)
                          for i, s in enumerate(self.sizes)]
-        self.heads = [build_stage_heads(df, text_dim, f"d{i + 1}_heads", synchronized_bn)
+        self.heads = [build_stage_heads(df, text_dim, f"d{i + 1}_heads", synchronized_bn, condition)
                       for i in range(len(self.sizes))]
 
     def features(self, stage: int, images, training=False):
@@ -105,13 +131,16 @@ class AttnDiscriminators(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "sizes": self.sizes, "df": self.df,
-                "text_dim": self.text_dim, "synchronized_bn": self.synchronized_bn}
+                "text_dim": self.text_dim, "synchronized_bn": self.synchronized_bn,
+                "condition": self.condition}
 
 
 def build_attngan_discriminators(sizes: list[int], df: int = 64, text_dim: int = 256,
-                                 synchronized_bn: bool = False) -> AttnDiscriminators:
-    """Built discriminators for stage resolutions `sizes` (e.g. [32, 64])."""
-    d = AttnDiscriminators(sizes, df, text_dim, synchronized_bn)
+                                 synchronized_bn: bool = False,
+                                 condition: str = "concat") -> AttnDiscriminators:
+    """Built discriminators for stage resolutions `sizes` (e.g. [32, 64]); `condition` picks the
+    sentence-conditional head ("concat" = AttnGAN, "projection")."""
+    d = AttnDiscriminators(sizes, df, text_dim, synchronized_bn, condition)
     # The sub-models are functional, hence built; mark the container built too.
     d.built = True
     return d

@@ -51,6 +51,9 @@ class AttnGANConfig:
     # word swapped ("shapes" or a word-group JSON, see condgan/text/word_swap.py); None = AttnGAN.
     swap_negatives: str | None = None
     swap_from_epoch: int = 0   # epochs before this one train without them (mask 0: AttnGAN's loss)
+    # The discriminators' sentence-conditional head: "concat" (AttnGAN) or "projection"
+    # (condgan/models/attngan_discriminator.py).
+    d_condition: str = "concat"
     ema_decay: float = 0.999
     seed: int = 0
     checkpoint_every_steps: int = 200
@@ -109,7 +112,8 @@ def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
                                         condition_dim=cfg.condition_dim, gf=cfg.gf,
                                         residual_blocks=cfg.residual_blocks,
                                         synchronized_bn=distributed)
-    discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed)
+    discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed,
+                                                 cfg.d_condition)
     trainer = AttnGANTrainer(generator, discriminator, text_encoder, image_encoder,
                              stages=cfg.stages, sizes=sizes, z_dim=cfg.z_dim,
                              condition_dim=cfg.condition_dim, damsm_lambda=cfg.damsm_lambda,
