@@ -9,8 +9,14 @@ each scorer picks the variant it rates highest for the *real* image:
 Accuracy 1.0 means the scorer tells every value apart; chance is 1 / number of values.  An
 attribute that no scorer reads cannot be learned by the generator from these losses.
 
+With `--model` (an exported caption model) the DAMSM also scores *generated* images: one image
+per probe, drawn from the true caption (seed = probe index), and "damsm_on_generated" is how often
+the DAMSM prefers the caption it was drawn from.  Far above the held-out classifier's accuracy
+for the same attribute (`evaluate-attngan`), it means the generator fools the frozen DAMSM
+rather than drawing the attribute.
+
     python bench/attngan_swap_probe.py --data data/shapes --damsm runs/damsm_shapes \
-        --run runs/attngan_shapes --n 300 [--json out.json]
+        --run runs/attngan_shapes [--model models/attngan_shapes] --n 300 [--json out.json]
 """
 from __future__ import annotations
 
@@ -55,10 +61,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--data", default="data/shapes")
     parser.add_argument("--damsm", default="runs/damsm_shapes")
     parser.add_argument("--run", help="an AttnGAN run folder: also probe its discriminators")
+    parser.add_argument("--model", help="an exported caption model: also score its images")
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
+    from condgan.metrics.attngan_evaluate import resize_uint8
     from condgan.train.damsm_trainer import load_damsm, load_split, to_float
     text, image, vocab, dcfg = load_damsm(args.damsm)
     records = [json.loads(line) for line in open(Path(args.data) / "captions.jsonl")]
@@ -72,27 +80,41 @@ def main(argv=None) -> dict:
     if args.run:
         stages = _discriminator_scorers(Path(args.run), text, image, vocab, dcfg, args.data, index)
 
+    model = None
+    if args.model:
+        from condgan.attngan_export import load_attngan
+        model = load_attngan(args.model)
+
     groups = word_groups()
-    result = {"images": len(index), "damsm": args.damsm, "run": args.run, "accuracy": {}}
+    result = {"images": len(index), "damsm": args.damsm, "run": args.run, "model": args.model,
+              "accuracy": {}}
     for name in GROUPS:
-        hits = np.zeros(1 + len(stages))
-        probes = 0
-        for j, i in enumerate(index):
-            true_value = test_records[i]["attributes"]["objects"][0][name]
-            found = caption_variants(test_records[i]["captions"], groups[name], true_value)
-            if found is None:
-                continue
-            variants, truth = found
+        found = [(j, caption_variants(test_records[i]["captions"], groups[name],
+                                      test_records[i]["attributes"]["objects"][0][name]))
+                 for j, i in enumerate(index)]
+        found = [(j, f) for j, f in found if f is not None]
+        generated = None
+        if model is not None:
+            drawn = [" ".join(variants[truth]) for _, (variants, truth) in found]
+            images, _ = model.generate_captions(drawn, list(range(len(drawn))))
+            images = resize_uint8(images, dcfg.image_size)
+            generated = _unit(image(to_float(images), training=False)[1])
+        hits = np.zeros(2 + len(stages))
+        for probe, (j, (variants, truth)) in enumerate(found):
             tokens, lengths = pad_captions([vocab.encode(v) for v in variants], dcfg.max_len)
             sentences = np.asarray(text(tokens, lengths, training=False)[1])
             hits[0] += int(np.argmax(_unit(sentences) @ global_features[j])) == truth
             for k, score in enumerate(stages):
                 hits[1 + k] += int(np.argmax(score(j, sentences))) == truth
-            probes += 1
+            if generated is not None:
+                hits[-1] += int(np.argmax(_unit(sentences) @ generated[probe])) == truth
+        probes = len(found)
         accuracy = {"damsm": round(hits[0] / probes, 3), "chance": round(1 / len(groups[name]), 3),
                     "probes": probes}
         accuracy.update({f"d_stage{k + 1}": round(hits[1 + k] / probes, 3)
                          for k in range(len(stages))})
+        if generated is not None:
+            accuracy["damsm_on_generated"] = round(hits[-1] / probes, 3)
         result["accuracy"][name] = accuracy
         print(f"{name:7s} " + "  ".join(f"{k} {v}" for k, v in accuracy.items()))
     if args.json:
