@@ -1,6 +1,7 @@
 """Shapes caption accuracy (attribute classifier) and evaluate-attngan on a tiny exported model."""
 import argparse
 import json
+import shutil
 
 import keras
 import numpy as np
@@ -64,6 +65,18 @@ def test_evaluate_attngan_writes_card_metrics(classifier, tmp_path):
         "caption_accuracy_generated"]["value"]["colour"]  # untrained G vs real images
     assert "held-out captions" in metrics["r_precision_real"]["protocol"]
     assert metrics["damsm_fid"]["value"] > 0.0 and "NOT Inception FID" in metrics["damsm_fid"]["protocol"]
+    assert f"DAMSM: {tmp_path / 'damsm'}" in metrics["r_precision_generated"]["protocol"]
+
+    # another DAMSM's numbers go in beside the card's own, never over them
+    shutil.copytree(tmp_path / "damsm", tmp_path / "damsm_other")
+    run_evaluate_attngan(parser.parse_args([str(model), "--data", str(data), "--classifier",
+                                            str(clf), "-n", "120", "--damsm",
+                                            str(tmp_path / "damsm_other")]))
+    again = json.loads((model / "card.json").read_text())["metrics"]
+    assert again["r_precision_generated"] == metrics["r_precision_generated"]
+    assert again["damsm_fid"] == metrics["damsm_fid"]
+    assert "damsm_other" in again["r_precision_generated@damsm_other"]["protocol"]
+    assert "damsm_fid@damsm_other" in again and "caption_accuracy_generated@damsm_other" not in again
 
 
 def test_resize_for_a_damsm_of_another_size():

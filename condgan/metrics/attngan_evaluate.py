@@ -11,13 +11,23 @@ disk (never downloaded here); always `damsm_fid`, the Frechet distance between g
 real held-out images in the DAMSM image encoder's global feature space (D-dimensional, trained on
 this data set).  **damsm_fid is not FID**: another network and feature space; it works offline
 and compares runs that use the same DAMSM.
-Results are merged into the model's card.json with their protocol.
+Results are merged into the model's card.json with their protocol, which names the DAMSM run.
+With `damsm_dir` other than the card's own, the DAMSM-based numbers (R-precision, damsm_fid)
+are stored as `<metric>@<that run's folder name>`, so they never replace the card's own.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from condgan.errors import UserError
+
+
+def _other_damsm_suffix(damsm_dir, own_damsm) -> str:
+    """"" for the card's own DAMSM, else "@<run folder name>"."""
+    from pathlib import Path
+    if own_damsm and Path(damsm_dir).resolve() == Path(own_damsm).resolve():
+        return ""
+    return "@" + Path(damsm_dir).resolve().name
 
 
 def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 1000,
@@ -30,7 +40,8 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
     from condgan.train.damsm_trainer import _class_filter, load_damsm, load_split
 
     model = load_attngan(model_dir)
-    damsm_dir = damsm_dir or model.card.get("dataset", {}).get("damsm")
+    own_damsm = model.card.get("dataset", {}).get("damsm")
+    damsm_dir = damsm_dir or own_damsm
     if not damsm_dir:
         raise UserError(f"{model_dir}: the card names no DAMSM run; pass --damsm runs/damsm_NAME")
     test = load_split(data, "test", model.image_size)
@@ -72,8 +83,10 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
                 f"{damsm_cfg.max_len} words; damsm_fid (NOT Inception FID): Frechet distance of "
                 f"DAMSM global image features ({damsm_cfg.dim}-d) of generated vs the {n} real "
                 "held-out images; fid: InceptionV3 pool3 vs the same real images, only when its "
-                "weights are on disk")
-    metrics = {k: {"value": v, "protocol": protocol} for k, v in result.items() if k != "queries"}
+                f"weights are on disk; DAMSM: {damsm_dir}")
+    other = _other_damsm_suffix(damsm_dir, own_damsm)
+    metrics = {(k + other if k.startswith(("r_precision", "damsm_fid")) else k):
+               {"value": v, "protocol": protocol} for k, v in result.items() if k != "queries"}
     update_card_metrics(model_dir, metrics)
     return result
 
