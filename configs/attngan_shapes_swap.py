@@ -1,4 +1,5 @@
-"""AttnGAN on Shapes with swap negatives (shipped as models/attngan_shapes).
+"""AttnGAN on Shapes with swap negatives (shipped as models/attngan_shapes before
+configs/attngan_shapes_proj.py, which adds projection discriminator heads, replaced it).
 
 configs/attngan_shapes.py with two changes aimed at the shape words the first run ignored
 (docs/attngan_part2.md, "Swap negatives"):

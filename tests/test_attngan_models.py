@@ -1,4 +1,6 @@
 """AttnGAN generator and discriminators: tensor shapes, word attention, the KL term, safe-mode save."""
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -132,5 +134,9 @@ def test_shipped_configs_load_with_the_stage_layout_they_promise():
     # shape-swap DAMSM
     swap = load_config_file(str(root / "attngan_shapes_swap.py"))
     assert swap.swap_negatives == "shapes" and swap.stages == shapes.stages
+    # the shipped recipe: the swap recipe with projection heads in D
+    proj = load_config_file(str(root / "attngan_shapes_proj.py"))
+    assert proj.d_condition == "projection" and swap.d_condition == "concat"
+    assert dataclasses.replace(proj, d_condition="concat", name=swap.name) == swap
     damsm = load_config_file(str(root / "damsm_shapes_swapshape.py"))
     assert damsm.swap_negatives == "shapes:shape" and damsm.image_size == shapes.image_size
