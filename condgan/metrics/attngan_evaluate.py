@@ -17,14 +17,15 @@ are stored as `<metric>@<that run's folder name>`, so they never replace the car
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from condgan.errors import UserError
 
 
 def _other_damsm_suffix(damsm_dir, own_damsm) -> str:
-    """"" for the card's own DAMSM, else "@<run folder name>"."""
-    from pathlib import Path
+    """Empty for the card's own DAMSM, else "@<run folder name>"."""
     if own_damsm and Path(damsm_dir).resolve() == Path(own_damsm).resolve():
         return ""
     return "@" + Path(damsm_dir).resolve().name

@@ -9,8 +9,8 @@ heads on it (StackGAN++'s joint conditional-unconditional D):
 * or, with `condition="projection"`, a projection head (Miyato & Koyama 2018, the sentence
   vector in place of a class embedding): h = LeakyReLU(Dense(flattened 4x4 map)), logit =
   w.h + <h, V s>.  The bilinear term must be large exactly when image and caption agree, which
-  the concatenating head only has to discover; on Shapes it is what makes D read the shape word
-  (docs/attngan_part2.md, "Projection discriminator").
+  the concatenating head has to discover; on Shapes it made D read shape and colour words far
+  better (docs/attngan_part2.md, "Projection discriminator").
 The encoder is split from the heads so the trainer can score the same real features against
 matching and mismatched sentences (AttnGAN's "wrong" pairs) without encoding the images twice.
 
