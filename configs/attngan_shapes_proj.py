@@ -10,8 +10,8 @@ the captioned one; the held-out classifier, 51.5 %).  See docs/attngan_part2.md.
 Command:
     python -m condgan train-attngan --config configs/attngan_shapes_proj.py --data data/shapes \\
         --damsm runs/damsm_shapes_swapshape
-    python -m condgan export-attngan runs/attngan_shapes_proj --name attngan_shapes_proj
-    python -m condgan evaluate-attngan models/attngan_shapes_proj --data data/shapes -n 1000
+    python -m condgan export-attngan runs/attngan_shapes_proj --name attngan_shapes   # shipped
+    python -m condgan evaluate-attngan models/attngan_shapes --data data/shapes -n 1000
 """
 import dataclasses
 from pathlib import Path

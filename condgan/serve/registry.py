@@ -28,7 +28,7 @@ import numpy as np
 
 from condgan.errors import UserError
 from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, LoadedGenerator, check_model_name,
-                            load_generator, read_card)
+                            load_keras_generator, read_card)
 
 log = logging.getLogger("condgan.serve")
 Loader = Callable[[Path], Any]
@@ -40,7 +40,9 @@ def _load_attngan(path: Path):
     return load_attngan(path)
 
 
-DEFAULT_LOADERS: dict[str, Loader] = {"gan": load_generator, "cgan": load_generator,
+# The registry has read the card's kind already: load that kind directly (not through
+# `load_generator`, which would read the card again to dispatch).
+DEFAULT_LOADERS: dict[str, Loader] = {"gan": load_keras_generator, "cgan": load_keras_generator,
                                       "attngan": _load_attngan}
 
 
