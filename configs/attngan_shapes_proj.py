@@ -7,9 +7,12 @@ swap run read size but not shape (0.39 / 0.29 at stage 1 / 2, chance 0.25), whil
 DAMSM the generator also answers to is fooled on shape (it rates 92 % of generated shapes as
 the captioned one; the held-out classifier, 51.5 %).  See docs/attngan_part2.md.
 
-Command:
+Command (the shipped model: 65 minutes, then resumed to step 18,200 = 582k images, 155 min in all;
+BENCHMARKS.md):
     python -m condgan train-attngan --config configs/attngan_shapes_proj.py --data data/shapes \\
         --damsm runs/damsm_shapes_swapshape
+    python -m condgan train-attngan --config configs/attngan_shapes_proj.py --data data/shapes \\
+        --damsm runs/damsm_shapes_swapshape --set max_minutes=160 --set epochs=40   # resumes; stopped by hand at step 18,200
     python -m condgan export-attngan runs/attngan_shapes_proj --name attngan_shapes   # shipped
     python -m condgan evaluate-attngan models/attngan_shapes --data data/shapes -n 1000
 """
