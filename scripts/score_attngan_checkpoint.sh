@@ -10,7 +10,8 @@
 #   while sleep 30; do ln -f runs/NAME/checkpoints/*.npz /work/keep/ 2>/dev/null; done
 # This script builds OUT_DIR/run (the run's config.json and vocabulary.json plus that one
 # checkpoint), exports it to OUT_DIR/models/<checkpoint name>, and evaluates that export; the
-# metrics land in its card.json.
+# metrics land in its card.json.  Paths are taken from the current directory (run it from the
+# repository root for the data paths of the examples); `python -m condgan` must be importable.
 set -euo pipefail
 if [ $# -lt 3 ]; then
     echo "usage: $0 RUN_DIR CHECKPOINT.npz OUT_DIR [evaluate-attngan options, e.g. --data data/shapes -n 1000]" >&2
@@ -26,6 +27,5 @@ mkdir -p "$out/run/checkpoints" "$out/models"
 cp "$run_dir/config.json" "$run_dir/vocabulary.json" "$out/run/"
 rm -f "$out/run/checkpoints/"*.npz
 ln -f "$checkpoint" "$out/run/checkpoints/" 2>/dev/null || cp "$checkpoint" "$out/run/checkpoints/"
-cd "$(dirname "$0")/.."
 python -m condgan export-attngan "$out/run" --name "$name" --models-dir "$out/models"
 python -m condgan evaluate-attngan "$out/models/$name" "$@"

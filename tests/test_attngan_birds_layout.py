@@ -3,7 +3,7 @@ with configs/damsm_birds.py, train-attngan with configs/attngan_birds.py (three 
 `--strategy mirrored`, then the generic export and sample commands answer a caption.
 
 Sizes are shrunk with --set so that this runs in about a minute on a CPU; the frozen Inception
-image encoder of the birds DAMSM is swapped for the small CNN (its own tests cover Inception)."""
+image encoder of the birds DAMSM is swapped for the small CNN (tests/test_damsm_models.py builds the Inception encoder)."""
 import json
 
 from PIL import Image
