@@ -192,15 +192,16 @@ def load_attngan(path: str | os.PathLike) -> AttnGANModel:
     return AttnGANModel(generator, text_encoder, Vocabulary.load(path / needed[2]), card, path)
 
 
-def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models"
-               ) -> Path:
-    """Export a `train-attngan` run's EMA generator (newest checkpoint) to models_dir/name."""
+def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models",
+               checkpoint: str | os.PathLike | None = None) -> Path:
+    """Export a `train-attngan` run's EMA generator (newest checkpoint, or `checkpoint`) to
+    models_dir/name."""
     import json
 
     import keras
 
     from condgan.train.attngan_run import AttnGANConfig, build_models
-    from condgan.train.checkpoint import load_latest_checkpoint
+    from condgan.train.checkpoint import load_run_checkpoint
     from condgan.train.damsm_trainer import load_damsm
 
     run_dir = Path(run_dir)
@@ -210,9 +211,7 @@ def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathL
         raise UserError(f"{str(run_dir)!r} is not a train-attngan run (no config.json with kind "
                         "attngan): pass the folder `python -m condgan train-attngan` wrote")
     cfg = AttnGANConfig.from_json(resolved["config"])
-    restored = load_latest_checkpoint(run_dir)
-    if restored is None:
-        raise UserError(f"{run_dir} has no checkpoint yet: train it first")
+    restored = load_run_checkpoint(run_dir, checkpoint)
     text_encoder, image_encoder, vocabulary, damsm_cfg = load_damsm(resolved["damsm"])
     keras.utils.set_random_seed(cfg.seed)
     trainer = build_models(cfg, damsm_cfg, text_encoder, image_encoder)

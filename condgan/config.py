@@ -44,6 +44,7 @@ class TrainConfig:
     d_pretrain_steps: int = 0             # D-only steps before the adversarial loop
     ema_decay: float = 0.999              # 0 disables the EMA generator
     diffaugment: str = ""                 # e.g. "color,translation,cutout"
+    aux_classifier_weight: float = 0.0    # AC-GAN class loss beside the projection (0: off)
     # schedule and bookkeeping
     epochs: int = 10
     max_minutes: float = 0.0              # stop after this wall-clock budget (0: no budget)

@@ -173,6 +173,21 @@ def test_resume_without_config_json(workspace, tmp_path):
     assert sorted(p.name for p in run.iterdir()) == ["notes.txt"]
 
 
+def test_export_a_checkpoint_that_is_not_one(exported, workspace, tmp_path):
+    result = run_cli("export", str(workspace["root"] / "run"), "--name", "x", "--models-dir",
+                     str(tmp_path / "models"), "--checkpoint", str(workspace["data"]), cwd=tmp_path)
+    _assert_user_error(result, "tiny.npz", "ckpt-<step>.npz", "--checkpoint")
+    assert not (tmp_path / "models").exists()
+
+
+def test_aux_classifier_on_an_unconditional_gan(workspace, tmp_path):
+    result = run_cli("train", "--config", str(workspace["config"]), "--data", str(workspace["data"]),
+                     "--run-dir", str(tmp_path / "run"), "--set", "conditional=false",
+                     "--set", "aux_classifier_weight=1", cwd=tmp_path)
+    _assert_user_error(result, "aux_classifier_weight=1.0", "conditional=true")
+    assert not (tmp_path / "run").exists()
+
+
 def test_unknown_command(tmp_path):
     result = run_cli("trian", "--config", "x.py", cwd=tmp_path)
     _assert_user_error(result, "'trian'", "train")

@@ -42,6 +42,16 @@ def test_mirrored_on_two_logical_cpus_matches_one_device(single_device, tmp_path
     _assert_same_training(single_device, _state(tmp_path / "run"))
 
 
+def test_mirrored_with_the_auxiliary_classifier_matches_one_device(tmp_path):
+    aux = [*COMMON, "--set", "aux_classifier_weight=1"]
+    single = run_script("tests/scripts/train_tiny.py", str(tmp_path / "one"), *aux)
+    assert single.returncode == 0, single.stderr[-3000:]
+    mirrored = run_script("tests/scripts/train_tiny.py", str(tmp_path / "two"), "--logical-cpus", "2",
+                          "--strategy", "mirrored", *aux)
+    assert mirrored.returncode == 0, mirrored.stderr[-3000:]
+    _assert_same_training(_state(tmp_path / "one"), _state(tmp_path / "two"))
+
+
 def _free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:

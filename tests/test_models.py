@@ -69,3 +69,15 @@ def test_standing_statistics_match_the_weights_they_belong_to():
     fresh = np.abs(np.asarray(g(noise, training=False)) - np.asarray(g(noise, training=True))).mean()
     assert fresh < 0.25 * stale
     assert all(bn.momentum == 0.9 for bn in g.layers if isinstance(bn, keras.layers.BatchNormalization))
+
+
+def test_auxiliary_classifier_adds_a_class_logits_output():
+    d = build_discriminator(16, 8, 3, "projection", spectral_norm=True, aux_classifier=True)
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+    score, class_logits = d([images, np.array([0, 1, 2, 0], np.int32)], training=False)
+    assert np.asarray(score).shape == (4, 1) and np.asarray(class_logits).shape == (4, 3)
+    # The class head reads the image only: the label given with it does not move it.
+    _, other = d([images, np.array([2, 2, 2, 2], np.int32)], training=False)
+    np.testing.assert_allclose(np.asarray(class_logits), np.asarray(other), atol=1e-6)
+    with pytest.raises(UserError, match="aux_classifier_weight=0"):
+        build_discriminator(16, 8, 0, "none", aux_classifier=True)

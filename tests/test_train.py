@@ -64,7 +64,8 @@ def _state(run_dir):
         return {k: npz[k] for k in npz.files}
 
 
-@pytest.mark.parametrize("extra", [[], ["--set", "n_critic=2", "--set", "diffaugment=color,translation,cutout"]])
+@pytest.mark.parametrize("extra", [[], ["--set", "n_critic=2", "--set", "diffaugment=color,translation,cutout",
+                                           "--set", "aux_classifier_weight=1"]])
 def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, extra):
     straight = run_script("tests/scripts/train_tiny.py", str(tmp_path / "a"), *extra)
     assert straight.returncode == 0, straight.stderr[-3000:]
@@ -94,3 +95,50 @@ def test_resume_may_extend_the_schedule_but_not_change_the_recipe(tmp_path):
         train(config, tmp_path / "run", resume=True, data=tiny_array_set(48))
     summary = train(_tiny_config(tensorboard=False, epochs=2), tmp_path / "run", resume=True, data=data)
     assert summary["step"] == 4 and json.loads((tmp_path / "run" / "config.json").read_text())["epochs"] == 2
+
+
+def test_auxiliary_classifier_learns_the_classes_and_logs_its_losses(tmp_path):
+    from condgan.errors import UserError
+    from condgan.train.state import restore_training_state
+
+    data = tiny_array_set(128)
+    config = _tiny_config(aux_classifier_weight=1.0, tensorboard=False, epochs=3)
+    train(config, tmp_path / "run", data=data)
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert {"d_class_loss", "g_class_loss"} <= set(history[0])
+    # Dark noise vs stripes: the head separates them within a few dozen steps.
+    assert history[-1]["d_class_loss"] < 0.5 * history[0]["d_class_loss"]
+    trained = build_gan(config, 2)
+    restore_training_state(trained, load_latest_checkpoint(tmp_path / "run")[1])
+    real = data.x.astype(np.float32) / 127.5 - 1
+    _, class_logits = trained.discriminator([real, data.y.astype(np.int32)], training=False)
+    assert (np.argmax(np.asarray(class_logits), 1) == data.y).mean() > 0.9
+    with pytest.raises(UserError, match="needs class labels"):
+        train(_tiny_config(aux_classifier_weight=1.0, conditional=False), tmp_path / "unc", data=data)
+    assert not (tmp_path / "unc").exists()
+
+
+def test_export_an_earlier_checkpoint_by_name(tmp_path):
+    import shutil
+
+    from condgan.errors import UserError
+    from condgan.export import read_card
+    from condgan.train.export_run import export_run
+
+    data = tiny_array_set(128)
+    train(_tiny_config(tensorboard=False), tmp_path / "run", data=data)
+    step, _ = load_latest_checkpoint(tmp_path / "run")
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    shutil.copy(tmp_path / "run" / "checkpoints" / f"ckpt-{step:010d}.npz", kept)
+    train(_tiny_config(tensorboard=False, epochs=2), tmp_path / "run", resume=True, data=data)
+    newest = export_run(tmp_path / "run", "newest", tmp_path / "models", legacy_h5=False)
+    earlier = export_run(tmp_path / "run", "earlier", tmp_path / "models", legacy_h5=False,
+                         checkpoint=kept / f"ckpt-{step:010d}.npz")
+    assert (read_card(earlier)["step"], read_card(newest)["step"]) == (8, 16)
+    with pytest.raises(UserError, match="ckpt-<step>.npz"):
+        export_run(tmp_path / "run", "bad", tmp_path / "models", checkpoint=kept / "missing.npz")
+    broken = kept / "ckpt-0000000099.npz"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="cannot be read"):
+        export_run(tmp_path / "run", "bad", tmp_path / "models", checkpoint=broken)

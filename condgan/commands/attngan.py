@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from condgan.commands.export import add_checkpoint_argument
 from condgan.errors import UserError
 
 # Where `train-shapes-attributes` writes, and `evaluate-attngan` looks, by default; shipped.
@@ -45,11 +46,12 @@ def add_export_attngan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", help="a train-attngan run, e.g. runs/attngan_shapes")
     parser.add_argument("--name", required=True, help="model name: the folder under --models-dir")
     parser.add_argument("--models-dir", default="models", help="default: models")
+    add_checkpoint_argument(parser)
 
 
 def run_export_attngan(args: argparse.Namespace) -> int:
     from condgan.attngan_export import export_run
-    out = export_run(args.run_dir, args.name, args.models_dir)
+    out = export_run(args.run_dir, args.name, args.models_dir, args.checkpoint)
     print(f"exported {args.run_dir} -> {out}")
     return 0
 

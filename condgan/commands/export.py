@@ -12,6 +12,13 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-h5", action="store_true", help="skip the legacy generator.h5")
     parser.add_argument("--weights", choices=["ema", "live"], default="ema",
                         help="the EMA generator (default) or G's live weights")
+    add_checkpoint_argument(parser)
+
+
+def add_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", default=None,
+                        help="export this ckpt-<step>.npz instead of the run's newest (e.g. one "
+                             "hard-linked aside while the run trained; the trainer keeps two)")
 
 
 def _run_kind(run_dir: str) -> str | None:
@@ -32,12 +39,12 @@ def run_export(args: argparse.Namespace) -> int:
 
         if args.weights != "ema":
             raise UserError("AttnGAN runs export the EMA generator only: drop --weights live")
-        out = export_attngan_run(args.run_dir, args.name, args.models_dir)
+        out = export_attngan_run(args.run_dir, args.name, args.models_dir, args.checkpoint)
     else:
         from condgan.train.export_run import export_run
 
         out = export_run(args.run_dir, args.name, args.models_dir, legacy_h5=not args.no_h5,
-                         weights=args.weights)
+                         weights=args.weights, checkpoint=args.checkpoint)
     print(f"exported {args.run_dir} -> {out}")
     return 0
 

@@ -84,9 +84,19 @@ def build_generator(image_size: int = 32, latent_dim: int = 128, base_channels: 
 
 def build_discriminator(image_size: int = 32, base_channels: int = 64, num_classes: int = 0,
                         conditioning: str = "none", spectral_norm: bool = False, channels: int = 3,
-                        dropout: float = 0.0, name: str = "discriminator") -> keras.Model:
-    """Image (and label) -> one unnormalised logit per image (losses take logits)."""
+                        dropout: float = 0.0, aux_classifier: bool = False,
+                        name: str = "discriminator") -> keras.Model:
+    """Image (and label) -> one unnormalised logit per image (losses take logits).
+
+    `aux_classifier` adds a second output, class logits (B, num_classes) from the same features:
+    the auxiliary classifier of AC-GAN (Odena et al. 2017), used beside the projection head as
+    in StudioGAN's PD+AC recipes.  The class is then in D twice: asked of the image (the
+    classifier) and given with it (the projection).
+    """
     _check(conditioning, num_classes)
+    if aux_classifier and num_classes < 2:
+        raise UserError("an auxiliary classifier needs a conditional model with at least 2 classes: "
+                        "set aux_classifier_weight=0 for an unconditional GAN")
     blocks = _num_blocks(image_size)
 
     def maybe_sn(layer):
@@ -119,5 +129,9 @@ def build_discriminator(image_size: int = 32, base_channels: int = 64, num_class
     if conditioning == "projection":
         logit = layers.Add(name="logit_plus_projection")(
             [logit, ProjectionLogit(num_classes, name="projection")([features, label])])
-    return keras.Model(inputs, layers.Activation("linear", dtype="float32", name="score")(logit),
-                       name=name)
+    score = layers.Activation("linear", dtype="float32", name="score")(logit)
+    if aux_classifier:
+        class_logits = maybe_sn(layers.Dense(num_classes, name="aux_classifier"))(features)
+        class_logits = layers.Activation("linear", dtype="float32", name="class_logits")(class_logits)
+        return keras.Model(inputs, [score, class_logits], name=name)
+    return keras.Model(inputs, score, name=name)

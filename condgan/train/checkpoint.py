@@ -84,6 +84,34 @@ def load_latest_checkpoint(run_dir: str | os.PathLike) -> tuple[int, dict[str, n
     return None
 
 
+def load_checkpoint_file(path: str | os.PathLike) -> tuple[int, dict[str, np.ndarray]]:
+    """One named checkpoint as (step, arrays): an earlier `ckpt-<step>.npz` of a run, e.g. one
+    hard-linked aside while the run trained (the trainer keeps only the newest few)."""
+    path = Path(path)
+    match = _CHECKPOINT_RE.match(path.name)
+    if not path.is_file() or match is None:
+        raise UserError(f"checkpoint {str(path)!r} is not a ckpt-<step>.npz file: pass one from "
+                        "RUN/checkpoints/ (or a copy of one), or leave --checkpoint out for the newest")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            state = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, EOFError) as error:
+        raise UserError(f"checkpoint {str(path)!r} cannot be read ({error}): it is incomplete or "
+                        "not a condgan checkpoint") from None
+    return int(match.group(1)), state
+
+
+def load_run_checkpoint(run_dir: str | os.PathLike, checkpoint: str | os.PathLike | None = None
+                        ) -> tuple[int, dict[str, np.ndarray]]:
+    """`checkpoint` when given, else the run's newest; a run without one is a UserError."""
+    if checkpoint is not None:
+        return load_checkpoint_file(checkpoint)
+    latest = load_latest_checkpoint(run_dir)
+    if latest is None:
+        raise UserError(f"run {str(run_dir)!r} has no checkpoint yet: train it first")
+    return latest
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)

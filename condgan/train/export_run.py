@@ -1,5 +1,5 @@
 """Turn a run directory into an exported model: rebuild G from the run's config, load the
-EMA weights from the newest checkpoint, write `models/<name>/` with its card."""
+EMA weights from the newest checkpoint (or a named one), write `models/<name>/` with its card."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ from condgan.export import card_path, check_model_name, export_generator, read_c
 WEIGHTS = ("ema", "live")
 
 
-def build_ema_generator(run_dir: str | os.PathLike, weights: str = "ema"):
+def build_ema_generator(run_dir: str | os.PathLike, weights: str = "ema", checkpoint=None):
     """(generator, config, dataset meta, checkpoint state) of a run.  `weights="ema"` (the
     default) takes the exponential moving average; "live" takes G's current weights, for runs
     too short for the average to have left its random start behind."""
@@ -22,17 +22,14 @@ def build_ema_generator(run_dir: str | os.PathLike, weights: str = "ema"):
         raise UserError(f"weights {weights!r} is not known: use one of {WEIGHTS}")
     from condgan.models import build_generator
     from condgan.models.standing_stats import recompute_bn_statistics
-    from condgan.train.checkpoint import assign_state, load_latest_checkpoint
+    from condgan.train.checkpoint import assign_state, load_run_checkpoint
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise UserError(f"{str(run_dir)!r} is not a run directory (no config.json): pass runs/NAME")
     config = config_from_json(json.loads((run_dir / "config.json").read_text()))
     dataset = json.loads((run_dir / "dataset.json").read_text())
-    latest = load_latest_checkpoint(run_dir)
-    if latest is None:
-        raise UserError(f"run {str(run_dir)!r} has no checkpoint yet: train it first")
-    _, state = latest
+    _, state = load_run_checkpoint(run_dir, checkpoint)
     conditioning = config.conditioning if config.conditional else "none"
     classes = dataset["classes"] if config.conditional else []
     generator = build_generator(config.image_size, config.latent_dim, config.g_channels,
@@ -43,9 +40,9 @@ def build_ema_generator(run_dir: str | os.PathLike, weights: str = "ema"):
 
 
 def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models",
-               legacy_h5: bool = True, weights: str = "ema") -> Path:
+               legacy_h5: bool = True, weights: str = "ema", checkpoint=None) -> Path:
     check_model_name(name)
-    generator, config, dataset, state = build_ema_generator(run_dir, weights)
+    generator, config, dataset, state = build_ema_generator(run_dir, weights, checkpoint)
     out = Path(models_dir) / name
     metrics = {}
     if (out / "card.json").is_file():  # keep measured metrics when re-exporting the same run

@@ -61,6 +61,9 @@ def check_model_config(config: TrainConfig) -> None:
     _num_blocks(config.image_size)
     if config.conditional and config.conditioning not in CONDITIONINGS:
         raise UserError(f"conditioning {config.conditioning!r} is not known: use one of {CONDITIONINGS}")
+    if config.aux_classifier_weight and not config.conditional:
+        raise UserError(f"aux_classifier_weight={config.aux_classifier_weight} needs class labels: "
+                        "set conditional=true, or aux_classifier_weight=0 for an unconditional GAN")
 
 
 def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
@@ -76,9 +79,11 @@ def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
     generator = build_generator(config.image_size, config.latent_dim, config.g_channels, classes,
                                 conditioning, synchronized_bn=distributed)
     discriminator = build_discriminator(config.image_size, config.d_channels, classes, conditioning,
-                                        spectral_norm=config.spectral_norm, dropout=config.d_dropout)
+                                        spectral_norm=config.spectral_norm, dropout=config.d_dropout,
+                                        aux_classifier=config.aux_classifier_weight > 0)
     gan = GAN(generator, discriminator, latent_dim=config.latent_dim, conditional=config.conditional,
-              seed=config.seed, n_critic=config.n_critic, diffaugment=config.diffaugment)
+              seed=config.seed, n_critic=config.n_critic, diffaugment=config.diffaugment,
+              aux_classifier_weight=config.aux_classifier_weight)
     ema = {"use_ema": True, "ema_momentum": config.ema_decay} if config.ema_decay else {}
     gan.compile(
         d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),

@@ -3,6 +3,7 @@ batch, which is what keeps replicas under tf.distribute equivalent to one device
 """
 from __future__ import annotations
 
+import keras
 from keras import ops
 
 LOSSES = ("bce", "hinge")
@@ -25,6 +26,11 @@ def d_loss_hinge(real_logits, fake_logits):
 
 def g_loss_hinge(fake_logits):
     return -fake_logits
+
+
+def class_loss(labels, class_logits):
+    """Cross-entropy of an auxiliary classifier's logits against the labels (AC-GAN), per example."""
+    return keras.losses.sparse_categorical_crossentropy(labels, class_logits, from_logits=True)
 
 
 def get_losses(name: str):
