@@ -2,7 +2,8 @@
 
 1. **classic**: the Keras-2-era loop: `d.train_on_batch` on real, `d.train_on_batch` on fake,
    `gan.train_on_batch` through a combined model with D frozen;
-2. **fused**: a bare `tf.function` step, one gradient tape for D and G, no callbacks;
+2. **fused**: a bare `tf.function` step, one gradient tape for D and G, no callbacks (and
+   **fused_two_pass**: the same without the shared backward pass through D on the fakes);
 3. **trainer**: condgan's trainer as users run it: `fit()`, the EMA generator, every callback
    (history, checkpoints, sample grid and loss plot at epoch end), the real `tf.data` stream.
 
@@ -96,9 +97,11 @@ def classic_runner(config: TrainConfig, data: ArraySet):
     return run
 
 
-def fused_runner(config: TrainConfig, data: ArraySet):
-    """The bare fused step: the trainer's own train_step in a tf.function, nothing around it."""
+def fused_runner(config: TrainConfig, data: ArraySet, shared_fake_backward: bool = True):
+    """The bare fused step: the trainer's own train_step in a tf.function, nothing around it.
+    `shared_fake_backward=False` forces the two backward passes through D on the fakes."""
     gan = build_gan(config, 10)
+    gan.shared_fake_backward = gan.shared_fake_backward and shared_fake_backward
     x = tf.constant(data.x.astype(np.float32) / 127.5 - 1)
     y = tf.constant(data.y.astype(np.int32))
     step = tf.function(gan.train_step, jit_compile=False)
@@ -113,6 +116,7 @@ def fused_runner(config: TrainConfig, data: ArraySet):
         return steps * batch / (time.perf_counter() - start)
 
     run.step_fn, run.example = step, (x[:batch], y[:batch])
+    run.shared_fake_backward = gan.shared_fake_backward
     return run
 
 
@@ -161,14 +165,16 @@ def forward_flops_per_image(model, inputs) -> float:
     return _graph_flops(graph) / int(inputs[0].shape[0])
 
 
-def step_flops_per_image(classic, example, latent_dim: int) -> dict:
+def step_flops_per_image(classic, example, latent_dim: int, shared_fake_backward: bool) -> dict:
     """Arithmetic per image each loop executes, from the measured forward FLOPs of G (g) and
     D (d), with a backward pass costing one forward for the input gradients and one for the
     weight gradients.  (The profiler cannot count the steps directly: it counts every op in
     the traced graph, including gradients that are built and then pruned before running.)
 
     fused:   G fwd; D fwd on real and fake; D backward (weights and inputs) on both for the D
-             loss; D backward (inputs) on fake and G backward (both) for the G loss: 3g + 7d.
+             loss; G backward (both) for the G loss; plus, unless the step shares D's backward
+             pass on the fakes between the players (BCE, see condgan.train.tf_gan), a second D
+             backward (inputs) on the fakes for the G loss: 3g + 6d shared, 3g + 7d not.
     classic: G fwd (predict); D fwd + backward on real, again on fake; then the combined
              model: G fwd, D fwd, D backward (inputs only, D frozen), G backward: 4g + 8d."""
     g, d = classic.generator, classic.discriminator
@@ -177,7 +183,8 @@ def step_flops_per_image(classic, example, latent_dim: int) -> dict:
     g_flops = forward_flops_per_image(g, (noise, labels))
     d_flops = forward_flops_per_image(d, (real, labels))
     return {"g_forward": g_flops, "d_forward": d_flops,
-            "fused": 3 * g_flops + 7 * d_flops, "classic": 4 * g_flops + 8 * d_flops}
+            "fused": 3 * g_flops + (6 if shared_fake_backward else 7) * d_flops,
+            "classic": 4 * g_flops + 8 * d_flops}
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
@@ -204,10 +211,11 @@ def main() -> None:
     keras.utils.set_random_seed(0)
     config = bench_config(args.batch)
     data = synthetic_data(args.steps, args.batch)
-    others = {"classic": classic_runner(config, data), "fused": fused_runner(config, data)}
+    others = {"classic": classic_runner(config, data), "fused": fused_runner(config, data),
+              "fused_two_pass": fused_runner(config, data, shared_fake_backward=False)}
     for run in others.values():
         run(5)  # trace and warm up
-    rates = {"classic": [], "fused": [], "trainer": []}
+    rates = {"classic": [], "fused": [], "fused_two_pass": [], "trainer": []}
     costs = {"step_s": [], "overhead_s": []}
     classic_d = others["classic"].discriminator
     d_before = [w.copy() for w in classic_d.get_weights()]
@@ -218,7 +226,8 @@ def main() -> None:
               extra_callbacks=[InterleavedRounds(others, args.steps, args.batch, rates, costs)])
     if all(np.array_equal(a, b) for a, b in zip(d_before, classic_d.get_weights())):
         raise SystemExit("the classic loop did not train its discriminator: the comparison is void")
-    flops = step_flops_per_image(others["classic"], others["fused"].example, config.latent_dim)
+    flops = step_flops_per_image(others["classic"], others["fused"].example, config.latent_dim,
+                                 others["fused"].shared_fake_backward)
     peak = matmul_gflops()
     median = {name: statistics.median(values) for name, values in rates.items()}
     step_s, overhead_s = statistics.median(costs["step_s"]), statistics.median(costs["overhead_s"])
@@ -231,9 +240,11 @@ def main() -> None:
         "rounds": rates, "median_images_per_s": median,
         "trainer_vs_classic": median["trainer"] / median["classic"],
         "fused_vs_classic": median["fused"] / median["classic"],
+        "fused_two_pass_vs_classic": median["fused_two_pass"] / median["classic"],
         "trainer_vs_fused": median["trainer"] / median["fused"],
         "epoch_steps": args.epoch_steps, "trainer_step_s": step_s,
         "trainer_epoch_overhead_s": overhead_s,
+        "shared_fake_backward": others["fused"].shared_fake_backward,
         "trainer_real_epoch_vs_classic": median["trainer_real_epoch"] / median["classic"],
         "trainer_real_epoch_vs_fused": median["trainer_real_epoch"] / median["fused"],
         "gflop_per_image": {k: v / 1e9 for k, v in flops.items()},

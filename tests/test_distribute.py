@@ -42,12 +42,13 @@ def test_mirrored_on_two_logical_cpus_matches_one_device(single_device, tmp_path
     _assert_same_training(single_device, _state(tmp_path / "run"))
 
 
-def test_mirrored_with_the_auxiliary_classifier_matches_one_device(tmp_path):
-    aux = [*COMMON, "--set", "aux_classifier_weight=1"]
-    single = run_script("tests/scripts/train_tiny.py", str(tmp_path / "one"), *aux)
+@pytest.mark.parametrize("recipe", [["--set", "aux_classifier_weight=1"],   # a second D output
+                                    ["--set", "loss=bce"]])                   # the shared D backward
+def test_mirrored_matches_one_device_for_other_recipes(recipe, tmp_path):
+    single = run_script("tests/scripts/train_tiny.py", str(tmp_path / "one"), *COMMON, *recipe)
     assert single.returncode == 0, single.stderr[-3000:]
     mirrored = run_script("tests/scripts/train_tiny.py", str(tmp_path / "two"), "--logical-cpus", "2",
-                          "--strategy", "mirrored", *aux)
+                          "--strategy", "mirrored", *COMMON, *recipe)
     assert mirrored.returncode == 0, mirrored.stderr[-3000:]
     _assert_same_training(_state(tmp_path / "one"), _state(tmp_path / "two"))
 

@@ -65,7 +65,8 @@ def _state(run_dir):
 
 
 @pytest.mark.parametrize("extra", [[], ["--set", "n_critic=2", "--set", "diffaugment=color,translation,cutout",
-                                           "--set", "aux_classifier_weight=1"]])
+                                           "--set", "aux_classifier_weight=1"],
+                                   ["--set", "loss=bce"]])
 def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, extra):
     straight = run_script("tests/scripts/train_tiny.py", str(tmp_path / "a"), *extra)
     assert straight.returncode == 0, straight.stderr[-3000:]

@@ -8,6 +8,15 @@ Design notes:
   persistent tape, both updates from it.  This saves a G forward and a D forward on the fakes
   per step compared with the alternating recipe, and is what the benchmark's "bare fused step"
   measures.  With n_critic > 1 the classic alternating schedule runs instead.
+* **Shared backward pass through D on the fakes** (BCE loss, per-example D, no auxiliary
+  classifier): D's update needs the backward pass of the D loss through D on the fakes, and
+  G's needs the G loss's gradient at D's input.  Both losses reach D only through each fake's
+  own logit x, and D treats each image on its own (no batch norm), so the G loss's gradient at
+  D's input is the D loss's, scaled per image by -sigmoid(-x) / sigmoid(x).  One backward pass
+  through D then serves both players: 3 G- and 6 D-forwards' worth of arithmetic per step
+  instead of 3 and 7 (the classic loop does 4 and 8).  Equal to the two-pass step up to float
+  rounding (tested); hinge (zero D gradient for confident fakes) and the auxiliary classifier
+  (a second output) keep the two passes.
 * **Randomness** comes from stateless ops seeded by (seed, optimizer iteration), so the random
   stream is a function of the step counter alone: a resumed run draws exactly the numbers the
   uninterrupted run would have drawn, with no RNG state to save.
@@ -30,6 +39,12 @@ from condgan.train.losses import class_loss, get_losses
 from condgan.train.tf_two_player import TwoPlayerModel
 
 _D_STREAM, _G_STREAM, _AUG_STREAM = 1, 2, 3
+# The shared backward pass carries each fake's D gradient sigmoid(x) and rescales it for G by
+# 1/sigmoid(x); flooring the carried value keeps G's gradient finite for fakes D rejects with
+# x < -30, and changes D's gradient by at most 1e-13 per such image, far below float32 rounding.
+_SHARED_COTANGENT_FLOOR = 1e-13
+# Layers that mix the images of a batch, which would void the per-image rescaling.
+_BATCH_COUPLED_LAYERS = (keras.layers.BatchNormalization,)
 
 
 class GAN(TwoPlayerModel):
@@ -47,6 +62,10 @@ class GAN(TwoPlayerModel):
     def compile(self, d_optimizer, g_optimizer, loss: str = "hinge", **kwargs):
         super().compile(d_optimizer, g_optimizer, **kwargs)
         self.d_loss_fn, self.g_loss_fn = get_losses(loss)
+        per_image_d = not any(isinstance(layer, _BATCH_COUPLED_LAYERS)
+                              for layer in self.discriminator._flatten_layers())
+        self.shared_fake_backward = (loss == "bce" and per_image_d and not self.aux_classifier_weight
+                                     and self.n_critic == 1)
 
     # --- randomness -------------------------------------------------------------------------
     def _noise(self, stream, counter, global_batch, local_batch):
@@ -100,6 +119,11 @@ class GAN(TwoPlayerModel):
         global_batch = self._global_batch(local_batch)
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
+        if self.shared_fake_backward and not self.d_only:
+            d_grads, g_grads, logs = self._shared_backward_grads(real, labels, global_batch, local_batch)
+            self.d_optimizer.apply(d_grads, d_vars)
+            self.g_optimizer.apply(g_grads, g_vars)
+            return self._logs(logs)
         if self.d_only or self.n_critic == 1:
             counter = self.d_optimizer.iterations
             with tf.GradientTape(persistent=not self.d_only) as tape:
@@ -128,6 +152,34 @@ class GAN(TwoPlayerModel):
                 g_loss = g_loss + self.aux_classifier_weight * logs["g_class_loss"]
         self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
         return self._logs(logs)
+
+    def _shared_backward_grads(self, real, labels, global_batch, local_batch):
+        """(D gradients, G gradients, logs) of the fused step, with one backward pass through D
+        on the fakes serving both players (see the module docstring; BCE only)."""
+        counter = self.d_optimizer.iterations
+        with tf.GradientTape(persistent=True) as tape:
+            noise = self._noise(_D_STREAM, counter, global_batch, local_batch)
+            fake = self.generator(self._g_inputs(noise, labels), training=True)
+            real_in = self._augment(real, counter, global_batch, local_batch, 0)
+            fake_in = self._augment(fake, counter, global_batch, local_batch, 1)
+            tape.watch(fake_in)
+            real_logits, _ = self._judge(real_in, labels)
+            fake_logits, _ = self._judge(fake_in, labels)
+        logs = {"d_loss": self._mean(self.d_loss_fn(real_logits, fake_logits), global_batch),
+                "g_loss": self._mean(self.g_loss_fn(fake_logits), global_batch)}
+        scale = tf.cast(global_batch, real_logits.dtype)
+        # d/dx of the BCE losses of the module `losses`: D's softplus(-x_real) + softplus(x_fake),
+        # G's softplus(-x_fake), each averaged over the global batch.
+        real_cotangent = -tf.sigmoid(-real_logits) / scale
+        carried = tf.maximum(tf.sigmoid(fake_logits), _SHARED_COTANGENT_FLOOR)
+        d_vars = self.discriminator.trainable_variables
+        *d_grads, at_fake_in = tape.gradient([real_logits, fake_logits], d_vars + [fake_in],
+                                             output_gradients=[real_cotangent, carried / scale])
+        per_image = tf.reshape(-tf.sigmoid(-fake_logits) / carried, (-1, 1, 1, 1))
+        g_grads = tape.gradient(fake_in, self.generator.trainable_variables,
+                                output_gradients=per_image * at_fake_in)
+        del tape
+        return d_grads, g_grads, logs
 
     def _logs(self, logs):
         # Each replica holds its share of the global mean; fit() averages replicas' logs.
