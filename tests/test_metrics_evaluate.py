@@ -85,16 +85,43 @@ def test_inception_offline_without_weights_is_a_clear_error(setup, tmp_path, mon
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_unconditional_model_refuses_accuracy(setup, tmp_path, capsys):
+def _tiny_gan(folder, dataset=None):
     import keras
 
     from condgan.export import export_generator
 
+    keras.utils.set_random_seed(0)
     noise = keras.Input((4,))
     image = keras.layers.Activation("tanh")(keras.layers.UpSampling2D(4)(
         keras.layers.Reshape((4, 4, 3))(keras.layers.Dense(48)(noise))))
-    model = export_generator(keras.Model(noise, image), tmp_path / "tiny_gan", kind="gan",
-                             latent_dim=4, legacy_h5=False)
+    return export_generator(keras.Model(noise, image), folder, kind="gan", latent_dim=4,
+                            legacy_h5=False, dataset=dataset)
+
+
+def test_unconditional_model_refuses_accuracy(setup, tmp_path, capsys):
+    model = _tiny_gan(tmp_path / "tiny_gan")
     with pytest.raises(SystemExit):
         main(["evaluate", str(model), "--data", setup["data"], "--metrics", "accuracy"])
     assert "class-conditional" in capsys.readouterr().err
+
+
+def test_unconditional_model_of_one_class_is_scored_against_that_class(setup, tmp_path):
+    """gan_horses' case: trained on one class of the reference data, so its accuracy is the share
+    of samples the classifier puts in that class, and its FID compares with that class only."""
+    from condgan.metrics.evaluate import evaluate_model
+
+    args = dict(classifier_dir=str(setup["classifier"]), metrics="accuracy,classifier_fid",
+                n=24, batch_size=8, write_card=False, say=lambda line: None)
+    one_class = evaluate_model(str(_tiny_gan(tmp_path / "bottom", {"classes": ["bottom"]})),
+                               setup["data"], **args)
+    accuracy = one_class["classifier_accuracy"]
+    assert accuracy["trained_classes"] == ["bottom"]
+    assert accuracy["value"] == accuracy["predicted_as"]["bottom"]
+    assert sum(accuracy["predicted_as"].values()) == pytest.approx(1.0)
+    fid = one_class["classifier_fid"]
+    assert fid["protocol"]["num_reference"] == 20 and fid["protocol"]["reference_classes"] == ["bottom"]
+    # The same generator without the class record is compared with all 60 images: another value.
+    args["metrics"] = "classifier_fid"
+    everything = evaluate_model(str(_tiny_gan(tmp_path / "all")), setup["data"], **args)["classifier_fid"]
+    assert everything["protocol"]["num_reference"] == 60
+    assert abs(everything["value"] - fid["value"]) > 1e-6

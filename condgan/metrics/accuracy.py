@@ -32,6 +32,15 @@ def accuracy_report(pred: np.ndarray, labels: np.ndarray, classes: Sequence[str]
             "confusion": confusion.tolist()}
 
 
+def subset_share(pred: np.ndarray, subset: Sequence[int], classes: Sequence[str]) -> dict:
+    """{"value": share of predictions in `subset`, "predicted_as": share per class}: how often a
+    classifier puts an unconditional model's samples in the classes it was trained on."""
+    pred = np.asarray(pred)
+    return {"value": float(np.mean(np.isin(pred, list(subset)))),
+            "trained_classes": [classes[i] for i in subset],
+            "predicted_as": {name: float(np.mean(pred == i)) for i, name in enumerate(classes)}}
+
+
 def intra_class_fid(gen_features: np.ndarray, gen_labels: np.ndarray, ref_features: np.ndarray,
                     ref_labels: np.ndarray, classes: Sequence[str]) -> dict:
     """{"value": mean over classes, "per_class": {...}}; classes with < 2 images are skipped."""

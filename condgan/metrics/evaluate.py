@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+
+import numpy as np
 from typing import Callable
 
 from condgan.errors import UserError
-from condgan.metrics.accuracy import accuracy_report, intra_class_fid
+from condgan.metrics.accuracy import accuracy_report, intra_class_fid, subset_share
 from condgan.metrics.datasets import data_name, load_reference
 from condgan.metrics.features import balanced_labels, extract_many, generated_batches
 from condgan.metrics.fid import frechet_distance
 from condgan.metrics.inception_score import inception_score
 from condgan.metrics.kid import kernel_distance
 from condgan.metrics.protocol import make_protocol
-from condgan.metrics.stats_cache import reference_features
+from condgan.metrics.stats_cache import reference_features, restrict_features
 
 INCEPTION_METRICS = ("fid", "kid", "is", "intra_fid")
 CLASSIFIER_METRICS = ("classifier_fid", "accuracy", "intra_classifier_fid")
@@ -36,18 +38,34 @@ def covariance_warning(n: int, dim: int, what: str) -> str | None:
             f"(ideally {max(10 * dim, 10000)}+) for a stable covariance")
 
 
-def parse_metrics(text: str, conditional: bool) -> list[str] | None:
-    """The requested metrics, or None for 'auto'."""
+def parse_metrics(text: str, conditional: bool, class_subset: bool = False) -> list[str] | None:
+    """The requested metrics, or None for 'auto'.  `class_subset`: an unconditional model
+    trained on some of the reference classes, which has an accuracy (see trained_classes)."""
     if text == "auto":
         return None
     names = [m.strip() for m in text.split(",") if m.strip()]
     unknown = [m for m in names if m not in ALL_METRICS]
     if unknown or not names:
         raise UserError(f"--metrics {text!r}: unknown {unknown}; choose from {', '.join(ALL_METRICS)}")
-    if not conditional and any(m in CONDITIONAL_ONLY for m in names):
-        raise UserError(f"--metrics {text!r}: {', '.join(CONDITIONAL_ONLY)} need a class-conditional "
-                        "model; this one is unconditional")
+    conditional_only = [m for m in CONDITIONAL_ONLY if not (class_subset and m == "accuracy")]
+    if not conditional and any(m in conditional_only for m in names):
+        raise UserError(f"--metrics {text!r}: {', '.join(conditional_only)} need a class-conditional "
+                        "model; this one is unconditional"
+                        + ("" if class_subset else " (accuracy works for an unconditional model "
+                           "trained on some of --data's classes, such as gan_horses)"))
     return names
+
+
+def trained_classes(card: dict, reference) -> list[int] | None:
+    """For an unconditional model trained on some of the reference data's classes (gan_horses:
+    the CIFAR-10 horses, per its card's dataset record), those classes' indices; else None.
+    Such a model is scored against those classes' reference images, and its "accuracy" is the
+    share of samples the classifier puts in them."""
+    names = list((card.get("dataset") or {}).get("classes") or [])
+    if card["kind"] != "gan" or not names or len(names) >= len(reference.classes) \
+            or not set(names) <= set(reference.classes):
+        return None
+    return [list(reference.classes).index(name) for name in names]
 
 
 def _check_classes(model_classes, data_classes, data, what: str) -> None:
@@ -72,8 +90,9 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
 
     card = read_card(model_dir)  # a clear error for a folder without card.json
     conditional = card["kind"] == "cgan"
-    wanted = parse_metrics(metrics, conditional)
     reference = load_reference(data, split)
+    subset = None if conditional else trained_classes(card, reference)
+    wanted = parse_metrics(metrics, conditional, subset is not None)
     if conditional:
         _check_classes(card["classes"], reference.classes, data, f"model {model_dir!r}")
 
@@ -112,7 +131,7 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     selected = [m for m in (wanted or ALL_METRICS)
                 if (m in CLASSIFIER_METRICS and "classifier" in networks or
                     m in INCEPTION_METRICS and "inception" in networks)
-                and (conditional or m not in CONDITIONAL_ONLY)]
+                and (conditional or m not in CONDITIONAL_ONLY or (m == "accuracy" and subset))]
 
     g = generator if generator is not None else load_generator(model_dir)
     labels = balanced_labels(n, len(card["classes"])) if conditional else None
@@ -121,6 +140,9 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     gen = extract_many(networks, generated_batches(sample, n, batch_size, seed, labels), total=n)
     refs = {name: reference_features(net, reference, cache_dir, batch_size, say)
             for name, net in networks.items()}
+    if subset is not None:  # compare with the trained classes' images only
+        refs = {name: restrict_features(out, np.isin(reference.y, subset)) for name, out in refs.items()}
+    num_reference = int(np.isin(reference.y, subset).sum()) if subset is not None else len(reference)
 
     results = {}
     for metric in selected:
@@ -140,6 +162,9 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
         elif metric == "is":
             value, std = inception_score(g_out.probs, splits=10)
             entry = {"value": value, "std": std, "splits": 10}
+        elif subset is not None:  # accuracy of an unconditional model trained on a class subset
+            entry = subset_share(g_out.probs.argmax(axis=1), subset, reference.classes)
+            entry["classifier_test_accuracy"] = net.test_accuracy
         else:  # accuracy
             entry = accuracy_report(g_out.probs.argmax(axis=1), labels, card["classes"])
             entry["classifier_test_accuracy"] = net.test_accuracy
@@ -148,10 +173,11 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
             say(line)
         name = "classifier_accuracy" if metric == "accuracy" else metric
         entry["protocol"] = make_protocol(
-            num_generated=n, num_reference=len(reference) if metric != "accuracy" else None,
+            num_generated=n, num_reference=num_reference if metric != "accuracy" else None,
             split=split, feature_network=net.name, weights_fingerprint=net.weights_fingerprint,
             resize=net.resize, seed=seed, data=str(data), data_fingerprint=reference.fingerprint(),
             labels="balanced: image i asks for class i mod K" if conditional else None,
+            reference_classes=[reference.classes[i] for i in subset] if subset is not None else None,
             warnings=warnings or None)
         results[name] = entry
     if write_card:
@@ -168,9 +194,9 @@ def format_table(results: dict) -> str:
         rows.append((name, "nan" if value is None or (isinstance(value, float) and math.isnan(value))
                      else f"{value:.4f}", f"{entry['std']:.4f}" if "std" in entry else "",
                      p["feature_network"][:48], str(p["num_generated"]), str(p["num_reference"] or "")))
-    for name in ("classifier_accuracy",):
-        if name in results:
-            for cls, acc in results[name]["per_class"].items():
-                rows.append((f"  {cls}", f"{acc:.4f}", "", "", "", ""))
+    accuracy = results.get("classifier_accuracy", {})
+    # per class: asked-for class's accuracy (conditional), or where the samples went (subset)
+    for cls, acc in (accuracy.get("per_class") or accuracy.get("predicted_as") or {}).items():
+        rows.append((f"  {cls}", f"{acc:.4f}", "", "", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)

@@ -43,3 +43,13 @@ def reference_features(network, data: ArraySet, cache_dir: str | os.PathLike | N
                  probs=result.probs if result.probs is not None else np.zeros(0, np.float32))
         os.replace(tmp, path)
     return result
+
+
+def restrict_features(extracted: Extracted, keep: np.ndarray) -> Extracted:
+    """The rows of `extracted` where `keep` is true, with their own mean and covariance."""
+    from condgan.metrics.fid import feature_statistics
+
+    features = extracted.features[keep]
+    probs = extracted.probs[keep] if extracted.probs is not None else None
+    mean, covariance = feature_statistics(features)
+    return Extracted(features, probs, mean, covariance)
