@@ -89,9 +89,9 @@ def build_discriminator(image_size: int = 32, base_channels: int = 64, num_class
     """Image (and label) -> one unnormalised logit per image (losses take logits).
 
     `aux_classifier` adds a second output, class logits (B, num_classes) from the same features:
-    the auxiliary classifier of AC-GAN (Odena et al. 2017), used beside the projection head as
-    in StudioGAN's PD+AC recipes.  The class is then in D twice: asked of the image (the
-    classifier) and given with it (the projection).
+    the auxiliary classifier of AC-GAN (Odena et al. 2017), here beside the projection head, so
+    the class is in D twice: asked of the image (the classifier) and given with it (the
+    projection).
     """
     _check(conditioning, num_classes)
     if aux_classifier and num_classes < 2:
