@@ -75,6 +75,10 @@ def test_export_and_sample_commands(trained_run, tmp_path, capsys):
     run_export_attngan(parser.parse_args([str(run), "--name", "tiny", "--models-dir", str(models)]))
     card = json.loads((models / "tiny" / "card.json").read_text())
     assert card["kind"] == "attngan" and card["images_seen"] == 64
+    earlier = list_checkpoints(run)[0]  # step 2 of 4
+    run_export_attngan(parser.parse_args([str(run), "--name", "early", "--models-dir", str(models),
+                                          "--checkpoint", str(earlier)]))
+    assert json.loads((models / "early" / "card.json").read_text())["images_seen"] == 32
     parser = argparse.ArgumentParser()
     add_sample_attngan_arguments(parser)
     out = tmp_path / "grid.png"
@@ -82,7 +86,8 @@ def test_export_and_sample_commands(trained_run, tmp_path, capsys):
                                           "-n", "3", "--seed", "1", "-o", str(out)]))
     assert out.is_file() and "['zebra']" in capsys.readouterr().out
     with pytest.raises(UserError, match="train-attngan"):
-        run_export_attngan(argparse.Namespace(run_dir=str(tmp_path), name="x", models_dir=str(models)))
+        run_export_attngan(argparse.Namespace(run_dir=str(tmp_path), name="x", models_dir=str(models),
+                                              checkpoint=None))
 
 
 def test_generic_export_and_sample_commands_handle_attngan(trained_run, tmp_path, capsys):
