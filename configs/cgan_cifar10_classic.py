@@ -2,7 +2,7 @@
 
 Label embedding concatenated to the noise in G and as an extra image plane in D, BCE loss,
 Adam(2e-4, 0.5) for both, dropout 0.4 in D, no spectral norm, no EMA: the Keras-2-era
-tutorial recipe, on the same backbone widths and wall-clock budget as configs/cgan_cifar10.py.
+tutorial recipe, on the same backbone widths and wall-clock budget as configs/cgan_cifar10_projection.py.
 
 Command:
     python -m condgan train --config configs/cgan_cifar10_classic.py --data PATH_TO_CIFAR10
