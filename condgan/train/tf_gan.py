@@ -95,14 +95,22 @@ class GAN(TwoPlayerModel):
         out = self.discriminator(self._d_inputs(images, labels), training=True)
         return (out[0], out[1]) if self.aux_classifier_weight else (out, None)
 
-    def _d_losses(self, real, labels, counter, global_batch, local_batch):
-        """(d_loss, g_loss, logs) of one forward pass of G and of D on real and fake."""
+    def _forward(self, real, labels, counter, global_batch, local_batch, tape=None):
+        """One forward pass of G, and of D on augmented real and fake images:
+        (D's outputs on real, D's input fakes, D's outputs on them).  `tape` watches the fakes
+        as D sees them, for the shared backward pass."""
         noise = self._noise(_D_STREAM, counter, global_batch, local_batch)
         fake = self.generator(self._g_inputs(noise, labels), training=True)
-        real_logits, real_classes = self._judge(
-            self._augment(real, counter, global_batch, local_batch, 0), labels)
-        fake_logits, fake_classes = self._judge(
-            self._augment(fake, counter, global_batch, local_batch, 1), labels)
+        fake_in = self._augment(fake, counter, global_batch, local_batch, 1)
+        if tape is not None:
+            tape.watch(fake_in)
+        real_out = self._judge(self._augment(real, counter, global_batch, local_batch, 0), labels)
+        return real_out, fake_in, self._judge(fake_in, labels)
+
+    def _d_losses(self, real, labels, counter, global_batch, local_batch):
+        """(d_loss, g_loss, logs) of one forward pass of G and of D on real and fake."""
+        (real_logits, real_classes), _, (fake_logits, fake_classes) = self._forward(
+            real, labels, counter, global_batch, local_batch)
         d_loss = self._mean(self.d_loss_fn(real_logits, fake_logits), global_batch)
         g_loss = self._mean(self.g_loss_fn(fake_logits), global_batch)
         logs = {"d_loss": d_loss, "g_loss": g_loss}
@@ -158,13 +166,8 @@ class GAN(TwoPlayerModel):
         on the fakes serving both players (see the module docstring; BCE only)."""
         counter = self.d_optimizer.iterations
         with tf.GradientTape(persistent=True) as tape:
-            noise = self._noise(_D_STREAM, counter, global_batch, local_batch)
-            fake = self.generator(self._g_inputs(noise, labels), training=True)
-            real_in = self._augment(real, counter, global_batch, local_batch, 0)
-            fake_in = self._augment(fake, counter, global_batch, local_batch, 1)
-            tape.watch(fake_in)
-            real_logits, _ = self._judge(real_in, labels)
-            fake_logits, _ = self._judge(fake_in, labels)
+            (real_logits, _), fake_in, (fake_logits, _) = self._forward(
+                real, labels, counter, global_batch, local_batch, tape)
         logs = {"d_loss": self._mean(self.d_loss_fn(real_logits, fake_logits), global_batch),
                 "g_loss": self._mean(self.g_loss_fn(fake_logits), global_batch)}
         scale = tf.cast(global_batch, real_logits.dtype)
