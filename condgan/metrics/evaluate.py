@@ -140,9 +140,11 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     gen = extract_many(networks, generated_batches(sample, n, batch_size, seed, labels), total=n)
     refs = {name: reference_features(net, reference, cache_dir, batch_size, say)
             for name, net in networks.items()}
+    num_reference = len(reference)
     if subset is not None:  # compare with the trained classes' images only
-        refs = {name: restrict_features(out, np.isin(reference.y, subset)) for name, out in refs.items()}
-    num_reference = int(np.isin(reference.y, subset).sum()) if subset is not None else len(reference)
+        in_subset = np.isin(reference.y, subset)
+        refs = {name: restrict_features(out, in_subset) for name, out in refs.items()}
+        num_reference = int(in_subset.sum())
 
     results = {}
     for metric in selected:
@@ -162,11 +164,10 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
         elif metric == "is":
             value, std = inception_score(g_out.probs, splits=10)
             entry = {"value": value, "std": std, "splits": 10}
-        elif subset is not None:  # accuracy of an unconditional model trained on a class subset
-            entry = subset_share(g_out.probs.argmax(axis=1), subset, reference.classes)
-            entry["classifier_test_accuracy"] = net.test_accuracy
-        else:  # accuracy
-            entry = accuracy_report(g_out.probs.argmax(axis=1), labels, card["classes"])
+        else:  # accuracy: of the asked-for classes, or (subset) of the trained classes
+            predicted = g_out.probs.argmax(axis=1)
+            entry = (subset_share(predicted, subset, reference.classes) if subset is not None
+                     else accuracy_report(predicted, labels, card["classes"]))
             entry["classifier_test_accuracy"] = net.test_accuracy
         warnings = [w for w in warnings if w]
         for line in warnings:

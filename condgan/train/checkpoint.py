@@ -76,12 +76,20 @@ def load_latest_checkpoint(run_dir: str | os.PathLike) -> tuple[int, dict[str, n
     """The newest complete checkpoint as (step, arrays), or None when the run has none."""
     for path in reversed(list_checkpoints(run_dir)):
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                state = {k: npz[k] for k in npz.files}
-        except (OSError, ValueError, EOFError):  # unreadable: fall back to the one before
+            state = _read_arrays(path)
+        except _UNREADABLE:  # fall back to the one before
             continue
         return int(_CHECKPOINT_RE.match(path.name).group(1)), state
     return None
+
+
+# What np.load raises for a truncated, partial or foreign file.
+_UNREADABLE = (OSError, ValueError, EOFError)
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
 
 
 def load_checkpoint_file(path: str | os.PathLike) -> tuple[int, dict[str, np.ndarray]]:
@@ -93,9 +101,8 @@ def load_checkpoint_file(path: str | os.PathLike) -> tuple[int, dict[str, np.nda
         raise UserError(f"checkpoint {str(path)!r} is not a ckpt-<step>.npz file: pass one from "
                         "RUN/checkpoints/ (or a copy of one), or leave --checkpoint out for the newest")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            state = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError) as error:
+        state = _read_arrays(path)
+    except _UNREADABLE as error:
         raise UserError(f"checkpoint {str(path)!r} cannot be read ({error}): it is incomplete or "
                         "not a condgan checkpoint") from None
     return int(match.group(1)), state
