@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
 from condgan.errors import UserError, exit_with_user_error
+from condgan.quiet import configure_logs, import_keras_quietly
 
 # command name -> (module under condgan.commands, function prefix, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "get-data": ("data", "get_data", "put CIFAR-10 into data/cifar10 (download, or --from a local copy)"),
     "train": ("train", "train", "train a GAN or class-conditional GAN from a config file"),
     "export": ("export", "export", "export a run's EMA generator to models/<name>/"),
     "sample": ("export", "sample", "draw images from an exported model into a PNG grid"),
@@ -30,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "train-shapes-attributes": ("attngan", "train_shapes_attributes",
                                 "train the Shapes attribute classifier (caption accuracy)"),
 }
+
+# Commands that never need Keras: no second of start-up spent importing it.
+LIGHT_COMMANDS = {"make-shapes"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,15 +54,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         parser.print_help()
         return 0 if argv else 2
-    # TensorFlow's C++ start-up banner (oneDNN, CPU features) buries the command's own output;
-    # errors still show.  A user who wants it back sets TF_CPP_MIN_LOG_LEVEL=0.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's start-up banner and graph-optimiser chatter bury the command's own output
+    # (condgan.quiet); `--verbose` brings them back.
+    configure_logs(verbose="--verbose" in argv)
     name, rest = argv[0], argv[1:]
     module_name, prefix, help_text = COMMANDS[name]
     module = importlib.import_module(f"condgan.commands.{module_name}")
     parser = argparse.ArgumentParser(prog=f"python -m condgan {name}", description=help_text)
     getattr(module, f"add_{prefix}_arguments")(parser)
     args = parser.parse_args(rest)
+    if name not in LIGHT_COMMANDS:
+        import_keras_quietly()
     try:
         result = getattr(module, f"run_{prefix}")(args)
     except UserError as error:

@@ -19,13 +19,17 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         "--set may change only its schedule (epochs, max_minutes, ...)")
     parser.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
                         help="tf.distribute strategy (overrides the config)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show Keras' own progress output and TensorFlow's log messages too")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field, e.g. --set epochs=5 (repeatable)")
 
 
 def run_train(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
     overrides = list(args.overrides)
+    if args.verbose:  # (condgan.cli has already let TensorFlow's own log through)
+        overrides.append("verbose=2")
     for key in ("data", "name", "strategy"):
         if getattr(args, key):
             overrides.append(f"{key}={getattr(args, key)}")

@@ -18,6 +18,7 @@ from condgan.errors import UserError
 
 def _is_cifar_copy(path: Path) -> bool:
     return (path.is_file() and path.suffix != ".npz") or (path / "data_batch_1").is_file() \
+        or (path / "train.npz").is_file() \
         or ((path / "train").is_dir() and (path / "test").is_dir())
 
 

@@ -6,6 +6,7 @@ truth for the step counter and images seen; the others read it.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -34,11 +35,13 @@ class RunProgress(keras.callbacks.Callback):
         self.wall_time_s = wall_time_s
         self.max_minutes = max_minutes
         self._started = None
+        self._epoch_start_wall = wall_time_s
         self._epoch_images = 0
         self._epoch_losses: dict[str, list[float]] = {}
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
+        self._epoch_start_wall = self.wall_time_s
         self._epoch_images = 0
         self._epoch_losses = {}
 
@@ -51,10 +54,15 @@ class RunProgress(keras.callbacks.Callback):
         self._epoch_images += self.global_batch
         for key, value in (logs or {}).items():
             self._epoch_losses.setdefault(key, []).append(float(value))
-        if self.max_minutes and self.wall_time_s >= self.max_minutes * 60:
+        if self.budget_spent():
             self.model.stop_training = True
 
-    def epoch_summary(self, epoch: int, epoch_seconds: float) -> dict:
+    def budget_spent(self) -> bool:
+        return bool(self.max_minutes) and self.wall_time_s >= self.max_minutes * 60
+
+    def epoch_summary(self, epoch: int) -> dict:
+        """The history line of the epoch that is ending."""
+        epoch_seconds = self.wall_time_s - self._epoch_start_wall
         record = {"epoch": epoch + 1, "step": self.step, "images_seen": self.images_seen,
                   "kimg": round(self.images_seen / 1000, 3), "wall_time_s": round(self.wall_time_s, 2),
                   "images_per_s": round(self._epoch_images / max(epoch_seconds, 1e-9), 2)}
@@ -71,14 +79,10 @@ class EpochEnd(keras.callbacks.Callback):
         self.progress = progress
         self.sampler = sampler
         self.sample_every_epochs = sample_every_epochs
-        self._epoch_start_wall = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start_wall = self.progress.wall_time_s
 
     def on_epoch_end(self, epoch, logs=None):
         run_dir = self.progress.run_dir
-        record = self.progress.epoch_summary(epoch, self.progress.wall_time_s - self._epoch_start_wall)
+        record = self.progress.epoch_summary(epoch)
         with open(run_dir / "history.jsonl", "a") as handle:
             handle.write(json.dumps(record) + "\n")
         save_checkpoint(run_dir, self.progress.step, training_state(
@@ -87,6 +91,45 @@ class EpochEnd(keras.callbacks.Callback):
             save_grid(self.sampler(), run_dir / "samples" / f"epoch_{epoch + 1:04d}.png",
                       columns=self.sampler.columns)
         save_loss_plot(read_history(run_dir), run_dir / "losses.png")
+
+
+class ProgressReport(keras.callbacks.Callback):
+    """What a person watching a run sees: one line per epoch (images, images/s, losses, time
+    against the budget) and, in a terminal, one progress bar over the current epoch.  Keras'
+    own per-epoch output ("Epoch 2/2", a bar per epoch) stays off; `verbose=2` asks for it."""
+
+    def __init__(self, progress: RunProgress, epochs: int, write=None, bar: bool | None = None):
+        super().__init__()
+        self.progress = progress
+        self.epochs = epochs
+        self.write = write or (lambda line: print(line, flush=True))
+        self.bar_enabled = sys.stderr.isatty() if bar is None else bar
+        self._bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.bar_enabled:
+            from tqdm import tqdm
+
+            done = self.progress.step % self.progress.steps_per_epoch
+            self._bar = tqdm(total=self.progress.steps_per_epoch, initial=done, leave=False,
+                             desc=f"epoch {epoch + 1}/{self.epochs}", unit="step", file=sys.stderr)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        p = self.progress
+        record = p.epoch_summary(epoch)
+        losses = "  ".join(f"{k} {v:.3f}" for k, v in record.items()
+                           if k.endswith("loss") or k in ("g_adv", "kl"))
+        budget = f"/{p.max_minutes:g}" if p.max_minutes else ""
+        self.write(f"epoch {epoch + 1}/{self.epochs}  {p.images_seen:,} images  "
+                   f"{record['images_per_s']:.0f} img/s  {losses}  "
+                   f"{p.wall_time_s / 60:.1f}{budget} min")
 
 
 class StepCheckpoint(keras.callbacks.Callback):

@@ -9,16 +9,12 @@ updates as one that was never stopped.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from pathlib import Path
 
 from condgan.config import TrainConfig, config_from_json
 from condgan.data.arrays import write_json_atomic
 from condgan.errors import UserError
-
-log = logging.getLogger(__name__)
-
 
 # What a resumed run may change: its schedule and where the (same) data lives, not the recipe.
 RESUMABLE_FIELDS = ("epochs", "max_minutes", "checkpoint_every_steps", "sample_every_epochs",
@@ -92,11 +88,15 @@ def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
     return gan
 
 
-def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool = False,
-          data=None, extra_callbacks=()) -> dict:
+def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool | str = False,
+          data=None, extra_callbacks=(), say=print) -> dict:
     """Train (or resume) a run; returns the final history record.  `data` may pass an
-    ArraySet directly (tests, notebooks) instead of loading `config.data`."""
+    ArraySet directly (tests, notebooks) instead of loading `config.data`.  `resume="auto"`
+    resumes a run directory that holds a run and starts one otherwise.  `say` gets one line
+    per epoch and the run's start and end."""
     run_dir = Path(run_dir)
+    if resume == "auto":
+        resume = (run_dir / "config.json").is_file()
     # Every check on user input comes before the first write (run dir, config.json), and the
     # run-dir checks before TensorFlow is imported, so a wrong --resume fails in a blink.
     config = resolve_run_config(run_dir, config, resume)
@@ -104,7 +104,8 @@ def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool =
     import keras
 
     from condgan.data.sources import load_training_set
-    from condgan.train.callbacks import EmaSampler, EpochEnd, RunProgress, StepCheckpoint
+    from condgan.train.callbacks import (EmaSampler, EpochEnd, ProgressReport, RunProgress,
+                                         StepCheckpoint)
     from condgan.train.checkpoint import load_latest_checkpoint
     from condgan.train.history import trim_history
     from condgan.train.state import restore_training_state
@@ -143,7 +144,8 @@ def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool =
     if restored is not None:
         step, images_seen, wall = restore_training_state(gan, restored[1])
         trim_history(run_dir, step)
-        log.info("resumed %s at step %d (%d images seen)", run_dir, step, images_seen)
+        say(f"resumed {run_dir} at step {step:,} ({images_seen:,} images seen, "
+            f"{wall / 60:.1f} min trained)")
     elif config.d_pretrain_steps:
         _pretrain_discriminator(gan, stream, strategy, config)
 
@@ -152,23 +154,37 @@ def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool =
     sampler = EmaSampler(gan, ema_generator, len(data.classes), config.samples_per_class, config.seed)
     callbacks = [progress, StepCheckpoint(progress, config.checkpoint_every_steps),
                  EpochEnd(progress, sampler, config.sample_every_epochs), *extra_callbacks]
+    if config.verbose:
+        callbacks.append(ProgressReport(progress, config.epochs, say))
     if config.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), update_freq="epoch"))
     start_epoch, offset = divmod(step, stream.steps_per_epoch)
-    for epoch in range(start_epoch, config.epochs):
+    if progress.budget_spent():
+        say(f"nothing to train: {run_dir} has used its {config.max_minutes:g}-minute budget "
+            "(raise max_minutes to train on)")
+    elif start_epoch < config.epochs and config.verbose:
+        say(f"training {run_dir}: {len(data):,} images, {stream.steps_per_epoch:,} steps of "
+            f"{config.batch_size} per epoch, up to epoch {config.epochs}"
+            + (f" or {config.max_minutes:g} min" if config.max_minutes else ""))
+    for epoch in range(start_epoch, config.epochs if not progress.budget_spent() else 0):
         skip = offset if epoch == start_epoch else 0
         dataset = stream.distributed(strategy, epoch, skip)
         # An explicit step count: a distributed iterator of unknown length would otherwise
         # run one extra, empty step at its end, and Adam moves weights even on zero gradients.
         gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=stream.steps_per_epoch - skip,
-                callbacks=callbacks, verbose=config.verbose)
+                callbacks=callbacks, verbose=keras_verbosity(config.verbose), shuffle=False)
         if gan.stop_training:
-            log.info("stopping: the %.1f-minute budget is spent", config.max_minutes)
+            say(f"stopping: the {config.max_minutes:g}-minute budget is spent")
             break
     summary = {"step": progress.step, "images_seen": progress.images_seen,
                "wall_time_s": round(progress.wall_time_s, 2)}
     write_json_atomic(run_dir / "summary.json", summary)
     return summary
+
+
+def keras_verbosity(verbose: int) -> int:
+    """Keras' own fit() output only at verbose >= 2: ProgressReport prints the run's lines."""
+    return 2 if verbose >= 2 else 0
 
 
 def _pretrain_discriminator(gan, stream, strategy, config: TrainConfig) -> None:
@@ -182,7 +198,7 @@ def _pretrain_discriminator(gan, stream, strategy, config: TrainConfig) -> None:
         for epoch in range(epochs):
             steps = min(stream.steps_per_epoch, config.d_pretrain_steps - epoch * stream.steps_per_epoch)
             gan.fit(stream.distributed(strategy, epoch), steps_per_epoch=steps, epochs=1,
-                    verbose=config.verbose)
+                    verbose=keras_verbosity(config.verbose))
     finally:
         stream.seed = stream_seed
         gan.d_only = False
