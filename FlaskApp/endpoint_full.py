@@ -2,7 +2,7 @@
 
     python FlaskApp/endpoint_full.py                       # models/ on http://127.0.0.1:5000
     python FlaskApp/endpoint_full.py --models-dir DIR --host 0.0.0.0 --port 8080
-    gunicorn -w 2 -b 0.0.0.0:8000 'FlaskApp.endpoint_full:create_app()'   # production
+    gunicorn -w 2 --threads 8 -b 0.0.0.0:8000 'FlaskApp.endpoint_full:create_app()'   # production
 
 Flags override environment variables, which override the defaults:
 CONDGAN_MODELS_DIR, CONDGAN_HOST, CONDGAN_PORT, CONDGAN_MAX_N, CONDGAN_MICRO_BATCHING (1/0),
@@ -52,9 +52,19 @@ def _env_flag(name: str, default: bool) -> bool:
 
 
 def create_app(models_dir: str | None = None, **options):
-    """The app for gunicorn (`'FlaskApp.endpoint_full:create_app()'`): settings from the env."""
+    """The app for gunicorn (`'FlaskApp.endpoint_full:create_app()'`): settings from the env.
+
+    Models load and warm up *inside* this call (background_load=False) unless told otherwise.
+    gunicorn calls the factory in each worker before that worker accepts a connection, so a
+    worker takes no request until its models are in.  Loading in the background instead would
+    let a worker accept at once and answer 503 `not_ready` while its sibling already serves,
+    and the master's shared socket gives connections to whichever worker accepts, ready or not.
+    Until the first worker is in, connections wait in the socket's backlog, they are not refused.
+    """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     from condgan.serve.app import create_app as factory
+
+    options.setdefault("background_load", False)
 
     options.setdefault("max_n", _env_int("CONDGAN_MAX_N", 16))
     options.setdefault("micro_batching", _env_flag("CONDGAN_MICRO_BATCHING", True))
@@ -89,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             options["max_wait_ms"] = args.max_wait_ms
         if args.no_micro_batching:
             options["micro_batching"] = False
-        app = create_app(args.models_dir, **options)
+        # One process, so no worker to route around: listen at once and load in the background
+        # (/healthz answers immediately, /readyz says when the models are in).
+        app = create_app(args.models_dir, background_load=True, **options)
     except UserError as error:
         exit_with_user_error(error)
     # Werkzeug's threaded server: fine for one machine; use gunicorn for production.

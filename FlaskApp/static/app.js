@@ -42,12 +42,33 @@ async function loadModels() {
 function onModelChange() {
   const model = models[$("model").value];
   if (!model) return;
+  showError("");  // an error about the previous model's input does not apply to this one
   const caption = model.conditioning === "caption";
   $("caption-field").hidden = !caption;
   $("label-field").hidden = model.conditioning !== "label";
   $("label").replaceChildren(...(model.classes || []).map((c, i) => new Option(`${i}: ${c}`, c)));
-  const metrics = Object.entries(model.metrics || {}).map(([k, v]) => `${k} ${typeof v === "number" ? v.toFixed(2) : v}`);
-  $("model-info").textContent = `version ${model.version}` + (metrics.length ? ` · ${metrics.join(", ")}` : "");
+  // The example comes from the model (its card, or words of its vocabulary): a caption written
+  // for another data set would be all unknown words to this one.
+  $("caption").placeholder = model.example_caption || "a caption using words the model knows";
+  const metrics = Object.entries(model.metrics || {}).map(([k, v]) => `${k} ${formatMetric(v)}`);
+  $("model-info").textContent = `version ${model.version}` + (metrics.length ? ` · ${metrics.join(" · ")}` : "");
+}
+
+// Three significant digits (0.8159 -> 0.816, 16.243 -> 16.2), whole numbers as they are.
+function formatNumber(value) {
+  if (Number.isInteger(value)) return String(value);
+  if (Math.abs(value) >= 100) return value.toFixed(1);
+  return String(Number(value.toPrecision(3)));
+}
+
+// A card metric's value may itself be an object (per-attribute accuracies): name its parts.
+function formatMetric(value) {
+  if (typeof value === "number") return formatNumber(value);
+  if (Array.isArray(value)) return `[${value.map(formatMetric).join(", ")}]`;
+  if (value && typeof value === "object") {
+    return `(${Object.entries(value).map(([k, v]) => `${k} ${formatMetric(v)}`).join(", ")})`;
+  }
+  return String(value);
 }
 
 // Numbers go to the API as typed so that the API, not the browser, judges them.

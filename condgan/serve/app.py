@@ -8,6 +8,7 @@ Every error is JSON `{"error": {"code", "message"}}`; see `validation.py`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
@@ -95,12 +96,15 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
 
     def generate(served: ServedModel, body: dict[str, Any]) -> Response:
         req = parse_generate(body, kind=served.kind, classes=served.classes, max_n=max_n,
-                             random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2))
+                             random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2),
+                             example_caption=served.example_caption)
         if req.caption is not None:
             try:
                 served.check_caption(req.caption)
             except UserError as error:
-                raise ApiError(400, "no_known_words", str(error)) from None
+                hint = (f" (a caption {served.name} knows: {json.dumps(served.example_caption)})"
+                        if served.example_caption else "")
+                raise ApiError(400, "no_known_words", f"{error}{hint}") from None
             condition: Any = req.caption
         else:
             condition = req.label_index

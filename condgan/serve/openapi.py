@@ -47,11 +47,16 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "conditioning": {"type": "string", "enum": ["none", "label", "caption"]},
                 "image_size": integer, "channels": integer, "latent_dim": _nullable(integer),
                 "version": {"type": "string"}, "exported_at": _nullable({"type": "string"}),
-                "images_seen": _nullable(integer), "metrics": {"type": "object"}}},
+                "images_seen": _nullable(integer), "metrics": {"type": "object"},
+                "example_caption": _nullable({
+                    "type": "string", "description": "caption models: a caption whose words "
+                    "the model knows (null for other kinds)"})}},
         "GenerateRequest": {
             "type": "object", "additionalProperties": False,
-            "description": "label for class-conditional models (cgan), caption for caption "
-                           "models (attngan), neither for unconditional ones (gan).",
+            "description": "label for class-conditional models (cgan; one of the model's "
+                           "classes), caption for caption models (attngan; the model's "
+                           "example_caption is one it knows), neither for unconditional ones "
+                           "(gan).",
             "properties": {
                 "label": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0}],
                           "description": "class name or index"},

@@ -13,6 +13,11 @@ Two kinds of loaded object are served:
   caption with no known word.  An optional `check_caption(caption) -> unknown words` lets the
   server refuse such a caption before it is batched with others: `condgan.attngan_export.
   AttnGANModel`.  Loaders are per kind and pluggable (`loaders={"attngan": fn}`).
+
+A caption model also gets an `example_caption` at load time, which the page shows as its
+placeholder and the API's caption errors suggest: the card's own `example_caption` if it has
+one, else a caption built from words the model's vocabulary holds (`derive_example_caption`),
+so that the example a user copies never consists of words the model ignores.
 """
 from __future__ import annotations
 
@@ -32,6 +37,12 @@ from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, LoadedGenerator, check
 
 log = logging.getLogger("condgan.serve")
 Loader = Callable[[Path], Any]
+
+# Captions of the data sets condgan trains caption models on: Shapes (`condgan.data.shapes`
+# writes captions of exactly this form) and CUB birds.  A model's example is the first one whose
+# words it all knows, else the one with the largest share of known words, unknown ones left out.
+EXAMPLE_CAPTIONS = ("a large blue circle at the top on a black background",
+                    "a small red bird with black wings")
 
 
 def _load_attngan(path: Path):
@@ -55,6 +66,7 @@ class ServedModel:
     model: Any
     card: dict
     version: str
+    example_caption: str | None = None
 
     @property
     def classes(self) -> list[str] | None:
@@ -75,7 +87,7 @@ class ServedModel:
             "image_size": self.image_size, "channels": int(self.card.get("channels", 3)),
             "latent_dim": self.card.get("latent_dim"), "version": self.version,
             "exported_at": self.card.get("exported_at"), "images_seen": self.card.get("images_seen"),
-            "metrics": metrics,
+            "metrics": metrics, "example_caption": self.example_caption,
         }
 
     def check_caption(self, caption: str) -> list[str]:
@@ -95,7 +107,7 @@ class ServedModel:
     def warm_up(self) -> None:
         """One full chunk through the generator so the first request pays no kernel setup."""
         if self.kind == "attngan":
-            words = (self.card.get("warmup_caption") or "a bird")
+            words = self.card.get("warmup_caption") or self.example_caption or "a bird"
             try:
                 self.run([words], [0])
             except UserError:
@@ -103,6 +115,36 @@ class ServedModel:
             return
         conditions = [0] * CHUNK if self.kind == "cgan" else [None] * CHUNK
         self.run(conditions, list(range(CHUNK)))
+
+
+def derive_example_caption(served: ServedModel) -> str | None:
+    """An example caption made of words `served` knows; None for models that take no caption."""
+    if served.kind != "attngan":
+        return None
+    if served.card.get("example_caption"):
+        return str(served.card["example_caption"])
+    warmup = served.card.get("warmup_caption")
+    if not callable(getattr(served.model, "check_caption", None)):
+        return str(warmup) if warmup else None  # nothing to check candidates against
+    from condgan.text import tokenize
+
+    best: tuple[float, list[str]] = (0.0, [])
+    for candidate in EXAMPLE_CAPTIONS:
+        words = tokenize(candidate)
+        try:
+            unknown = set(served.check_caption(candidate))
+        except UserError:
+            continue  # no word of it is known
+        known = [w for w in words if w not in unknown]
+        if len(known) == len(words):
+            return candidate
+        if len(known) / len(words) > best[0]:
+            best = (len(known) / len(words), known)
+    # The export's warm-up caption is only frequent words ("a the in"): a mostly known sentence
+    # reads better as an example.
+    if best[0] >= 0.5 or not warmup:
+        return " ".join(best[1]) or None
+    return str(warmup)
 
 
 class GraphForward:
@@ -197,6 +239,7 @@ class Registry:
             model.model = GraphForward(model.model)
         served = ServedModel(path.name, card["kind"], model, dict(getattr(model, "card", card)),
                              model_version(path, card))
+        served.example_caption = derive_example_caption(served)
         if self.warm:
             served.warm_up()
         self.models[served.name] = served

@@ -78,8 +78,13 @@ class GenerateRequest:
 
 
 def parse_generate(body: dict[str, Any], *, kind: str, classes: Sequence[str] | None,
-                   max_n: int, random_seed) -> GenerateRequest:
-    """Check a generate body against the model's kind; `random_seed(n)` draws a base seed."""
+                   max_n: int, random_seed, example_caption: str | None = None
+                   ) -> GenerateRequest:
+    """Check a generate body against the model's kind; `random_seed(n)` draws a base seed.
+
+    example_caption: a caption this model knows, suggested when the caption is missing (an
+    example from another data set would only name words the model ignores).
+    """
     unknown = sorted(set(body) - GENERATE_FIELDS)
     if unknown:
         raise ApiError(400, "invalid_field", f"unknown field(s) {unknown}: the request takes "
@@ -104,8 +109,8 @@ def parse_generate(body: dict[str, Any], *, kind: str, classes: Sequence[str] | 
                            "not \"label\"")
         caption = body.get("caption")
         if not isinstance(caption, str) or not caption.strip():
-            raise ApiError(400, "invalid_caption", "caption must be a non-empty string, e.g. "
-                           '"a small red bird with black wings"')
+            hint = f", e.g. {json.dumps(example_caption)}" if example_caption else ""
+            raise ApiError(400, "invalid_caption", f"caption must be a non-empty string{hint}")
         if len(caption) > MAX_CAPTION_CHARS:
             raise ApiError(400, "invalid_caption", f"caption is {len(caption)} characters long: "
                            f"keep it under {MAX_CAPTION_CHARS}")

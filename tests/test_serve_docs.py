@@ -1,0 +1,120 @@
+"""The serving commands of README.md and docs/serving.md, run as a new user runs them.
+
+The server is started the way the README says and the documented `curl` block is run at once,
+while the models are still loading, with only the address changed (a free port on 127.0.0.1
+instead of 5000, so that parallel runs never collide).  Every command must succeed and every
+`-o` file must be a real PNG: an error answer must never be saved as a picture.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import ROOT
+from test_serve_registry import free_port
+
+SHIPPED = ROOT / "models"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+pytestmark = pytest.mark.skipif(
+    not (SHIPPED / "cgan_cifar10" / "card.json").is_file() or not os.path.exists("/usr/bin/curl"),
+    reason="needs the shipped models/ and curl")
+
+
+def block_after(text: str, marker: str) -> str:
+    """The first fenced code block after the line containing `marker`."""
+    start = text.index(marker)
+    match = re.search(r"```[a-z]*\n(.*?)```", text[start:], re.S)
+    assert match, f"no code block after {marker!r}"
+    return match.group(1)
+
+
+def run_block(block: str, port: int, cwd: Path) -> subprocess.CompletedProcess:
+    assert "localhost:5000" in block
+    script = block.replace("localhost:5000", f"127.0.0.1:{port}")
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, timeout=240,
+                          capture_output=True)
+
+
+class StartingServer:
+    """`python FlaskApp/endpoint_full.py` over the shipped models, returned as soon as its port
+    answers (`/healthz`), i.e. while the models are still loading: "straight after it starts"."""
+
+    def __init__(self, root: Path) -> None:
+        self.port = free_port()
+        self.log = open(root / f"server-{self.port}.log", "w+")
+        env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.process = subprocess.Popen(
+            [sys.executable, "FlaskApp/endpoint_full.py", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.output()
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).ok:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"server did not start: {self.output()}")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-3000:]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture()
+def starting_server(tmp_path_factory):
+    server = StartingServer(tmp_path_factory.mktemp("docs"))
+    yield server
+    server.stop()
+
+
+def skip_if_ready(server: StartingServer) -> None:
+    ready = requests.get(f"http://127.0.0.1:{server.port}/readyz", timeout=5)
+    if ready.status_code == 200:
+        pytest.skip("the models loaded before the commands ran: nothing left to test")
+
+
+def test_readme_curl_block_works_straight_after_the_server_starts(starting_server, tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    block = block_after(readme, "Then, with the server running:")
+    skip_if_ready(starting_server)
+    result = run_block(block, starting_server.port, tmp_path)
+    assert result.returncode == 0, result.stderr.decode()[-2000:] + starting_server.output()
+    assert b'"seeds":[7,8,9,10]' in result.stdout.replace(b" ", b"")
+    assert (tmp_path / "ships.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_serving_doc_curl_block_works(starting_server, tmp_path):
+    block = block_after((ROOT / "docs" / "serving.md").read_text(), "From the command line")
+    result = run_block(block, starting_server.port, tmp_path)
+    assert result.returncode == 0, result.stderr.decode()[-2000:] + starting_server.output()
+    outputs = re.findall(r"-o (\S+\.png)", block)
+    assert outputs
+    for name in outputs:
+        assert (tmp_path / name).read_bytes()[:8] == PNG_MAGIC, name
+
+
+def test_documented_png_curl_fails_instead_of_saving_an_error(starting_server, tmp_path):
+    """The README's PNG command alone, while the models load (503): it must fail and leave no
+    ships.png behind."""
+    block = block_after((ROOT / "README.md").read_text(), "Then, with the server running:")
+    command = next(c for c in re.split(r"(?<!\\)\n", block) if "-o ships.png" in c)
+    skip_if_ready(starting_server)
+    result = run_block(command, starting_server.port, tmp_path)
+    assert result.returncode != 0 and b"503" in result.stderr, result.stderr
+    assert not (tmp_path / "ships.png").exists()

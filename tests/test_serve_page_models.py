@@ -1,0 +1,101 @@
+"""The web page over the shipped models, in headless Debian chromium (Playwright).
+
+What a new user sees first: the default model is the Shapes caption model, so the caption
+placeholder must be a caption that model knows (not a bird caption); switching models updates
+it; and the model line shows the card's metrics as numbers, nested ones included, never
+`[object Object]`.  Skips only when /usr/bin/chromium, playwright or the shipped models are
+absent.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from test_serve_browser import ARGS, CHROMIUM
+from test_serve_registry import LiveServer
+
+SHIPPED = ROOT / "models"
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason=f"{CHROMIUM} is absent: apt-get install -y chromium"),
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
+                       reason="playwright is not installed: pip install -r requirements-dev.txt"),
+    pytest.mark.skipif(not (SHIPPED / "attngan_shapes" / "card.json").is_file(),
+                       reason="needs the shipped models/"),
+]
+
+
+def shot(tab, name: str) -> None:
+    folder = Path(os.environ.get("SERVE_SCREENSHOT_DIR", tab.screenshot_dir))
+    tab.screenshot(path=str(folder / name), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    root = tmp_path_factory.mktemp("shipped")
+    (root / "models").symlink_to(SHIPPED, target_is_directory=True)  # server log goes in root
+    server = LiveServer(root / "models")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        tab = browser.new_context(viewport={"width": 900, "height": 800}).new_page()
+        tab.set_default_timeout(30000)
+        tab.goto(server.url + "/")
+        tab.wait_for_selector("#model option[value=attngan_shapes]", state="attached")
+        tab.screenshot_dir = root
+        yield tab
+        browser.close()
+    server.stop()
+
+
+def shapes_vocabulary() -> set[str]:
+    return set(json.loads((SHIPPED / "attngan_shapes" / "vocabulary.json").read_text())["words"])
+
+
+def test_caption_placeholder_is_one_the_selected_model_knows(page):
+    assert page.input_value("#model") == "attngan_shapes"  # the first model is the default
+    assert page.is_visible("#caption")
+    placeholder = page.get_attribute("#caption", "placeholder")
+    assert placeholder and "bird" not in placeholder
+    assert set(placeholder.split()) <= shapes_vocabulary()
+    shot(page, "serve_page_shapes.png")
+    page.fill("#caption", placeholder)  # the example generates with every word known
+    page.fill("#n", "2")
+    page.fill("#seed", "5")
+    page.click("#generate")
+    page.wait_for_function("document.querySelectorAll('#grid img').length === 2")
+    assert page.is_hidden("#unknown-words") and page.is_hidden("#error")
+
+
+def test_changing_the_model_updates_the_hints(page):
+    page.select_option("#model", "cgan_cifar10")
+    assert page.is_hidden("#caption-field")
+    classes = json.loads((SHIPPED / "cgan_cifar10" / "card.json").read_text())["classes"]
+    options = page.eval_on_selector_all("#label option", "os => os.map(o => o.value)")
+    assert options == classes
+    page.evaluate("document.querySelector('#caption').placeholder = 'stale'")
+    page.select_option("#model", "attngan_shapes")
+    assert set(page.get_attribute("#caption", "placeholder").split()) <= shapes_vocabulary()
+    page.fill("#caption", "")  # an empty caption: the API's error suggests the same example
+    page.click("#generate")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.get_attribute("#caption", "placeholder") in page.inner_text("#error")
+
+
+def test_model_line_shows_nested_metrics_readably(page):
+    page.select_option("#model", "cgan_cifar10")
+    line = page.inner_text("#model-info")
+    assert "[object Object]" not in line
+    assert "classifier_accuracy 0.816" in line and "classifier_fid 16.2" in line
+    shot(page, "serve_page_cgan.png")
+    page.select_option("#model", "attngan_shapes")
+    line = page.inner_text("#model-info")
+    assert "[object Object]" not in line
+    assert "r_precision_generated 0.828" in line
+    assert "colour 0.912" in line  # inside the nested caption_accuracy_generated value
