@@ -24,15 +24,16 @@ import datetime as _dt
 import os
 import warnings
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from condgan.data.arrays import write_json_atomic
 from condgan.errors import UserError
-from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, SEED_MAX, card_path,
-                            library_versions, new_staging_directory, read_card, swap_in_directory,
-                            to_uint8)
+from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, SEED_MAX, arrays_fingerprint,
+                            card_path, card_safe, carried_metrics, check_export_target,
+                            check_model_name, library_versions, new_staging_directory, read_card,
+                            swap_in_directory, to_uint8)
 
 TEXT_ENCODER_FILE = "text_encoder.keras"
 VOCABULARY_FILE = "vocabulary.json"
@@ -59,8 +60,10 @@ def export_attngan(generator, text_encoder, vocabulary, out_dir: str | os.PathLi
                    stages: int, z_dim: int, condition_dim: int, max_len: int,
                    training: Mapping | None = None, dataset: Mapping | None = None,
                    images_seen: int | None = None, wall_time_s: float | None = None,
-                   metrics: Mapping | None = None, warmup_caption: str | None = None) -> Path:
-    """Write the model folder; assembled beside the old one and swapped in by rename."""
+                   metrics: Mapping | None = None, warmup_caption: str | None = None,
+                   extra: Mapping | None = None) -> Path:
+    """Write the model folder; assembled beside the old one and swapped in by rename.  `extra`:
+    more card fields (export_run's record of which run, step and weights it came from)."""
     out_dir = Path(out_dir)
     staging = new_staging_directory(out_dir)
     generator.save(staging / KERAS_FILE)
@@ -81,6 +84,7 @@ def export_attngan(generator, text_encoder, vocabulary, out_dir: str | os.PathLi
     }
     if warmup_caption:
         card["warmup_caption"] = warmup_caption
+    card.update(extra or {})
     write_json_atomic(staging / CARD_FILE, card)
     return swap_in_directory(staging, out_dir)
 
@@ -193,9 +197,11 @@ def load_attngan(path: str | os.PathLike) -> AttnGANModel:
 
 
 def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models",
-               checkpoint: str | os.PathLike | None = None) -> Path:
+               checkpoint: str | os.PathLike | None = None, *, replace: bool = False,
+               say: Callable[[str], None] = print) -> Path:
     """Export a `train-attngan` run's EMA generator (newest checkpoint, or `checkpoint`) to
-    models_dir/name."""
+    models_dir/name.  An existing model folder is replaced only with `replace=True`, and keeps
+    its card's metrics only if the new export is the very same weights."""
     import json
 
     import keras
@@ -204,6 +210,8 @@ def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathL
     from condgan.train.checkpoint import load_run_checkpoint
     from condgan.train.damsm_trainer import load_damsm
 
+    check_model_name(name)
+    out = check_export_target(Path(models_dir) / name, replace)
     run_dir = Path(run_dir)
     config_file = run_dir / "config.json"
     resolved = json.loads(config_file.read_text()) if config_file.is_file() else {}
@@ -220,17 +228,35 @@ def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathL
     for key, variable in zip(keys, trainer.generator.variables):
         variable.assign(state[key])
     step, images_seen = (int(v) for v in state["progress"])
+    identity = {"run_dir": card_path(run_dir), "step": step, "weights": "ema",
+                "generator_fingerprint": arrays_fingerprint(state, "ema")}
     summary_file = run_dir / "summary.json"
     summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
-    metrics = {k: {"value": v, "protocol": summary["evaluation"].get("protocol")}
-               for k, v in summary.get("evaluation", {}).items() if k.startswith("r_precision")}
-    return export_attngan(trainer.generator, text_encoder, vocabulary, Path(models_dir) / name,
+    metrics = {}
+    if summary.get("step") == step:  # the end-of-training scores measured this checkpoint only
+        metrics = {k: {"value": v, "protocol": summary["evaluation"].get("protocol")}
+                   for k, v in summary.get("evaluation", {}).items() if k.startswith("r_precision")}
+    if replace:
+        metrics = {**metrics, **carried_metrics(out, identity, say)}
+    return export_attngan(trainer.generator, text_encoder, vocabulary, out,
                           stages=cfg.stages, z_dim=cfg.z_dim, condition_dim=cfg.condition_dim,
-                          max_len=damsm_cfg.max_len, training=cfg.to_json(),
+                          max_len=damsm_cfg.max_len, training=card_safe(cfg.to_json()),
                           dataset={"data": card_path(resolved.get("data")),
+                                   "data_fingerprint": _captions_fingerprint(resolved.get("data")),
                                    "damsm": card_path(resolved.get("damsm"))},
                           images_seen=images_seen, wall_time_s=float(state["wall_time_s"]),
-                          metrics=metrics, warmup_caption=_warmup_caption(vocabulary))
+                          metrics=card_safe(metrics), warmup_caption=_warmup_caption(vocabulary),
+                          extra=identity)
+
+
+def _captions_fingerprint(data) -> str | None:
+    """A content hash of the data's caption list (captions.jsonl), when it has one: with the
+    data's name, it says which captioned set the model was trained on."""
+    from condgan.data.captioned import CAPTIONS_FILE
+    from condgan.metrics.protocol import sha256_file
+
+    file = Path(data) / CAPTIONS_FILE if data else None
+    return sha256_file(file)[:23] if file is not None and file.is_file() else None
 
 
 def _warmup_caption(vocabulary) -> str:

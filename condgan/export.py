@@ -9,14 +9,16 @@ model exported here loads under any Keras backend.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
 import re
 import shutil
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -42,18 +44,57 @@ def check_model_name(name: str, what: str = "model name") -> str:
     return name
 
 
+# Folder names too generic to say which data they hold: the card keeps the parent's name too.
+_GENERIC_NAMES = {"train", "test", "val", "valid", "validation", "images", "data"}
+# An absolute (or home- or parent-relative) path inside free text, such as a data set's
+# "class folders /tmp/cifar10/train" source description.
+_PATH_IN_TEXT = re.compile(r"(?<![\w.:/~-])(?:~|\.\.)?/[^\s()\[\]{}'\",;]+")
+
+
 def card_path(path) -> str | None:
-    """A run or data path as a card records it: relative to the working directory (the project
-    root, for the shipped models) when inside it, so a shipped card carries no trainer's home
-    directories; else absolute, since commands read some of them back (evaluate-attngan's
-    default DAMSM)."""
+    """A run or data path as a card records it, never a machine-local absolute path: relative to
+    the working directory (the project root, for the shipped models) when inside it, else just
+    its name (with its parent's when the name alone says little: `cifar10/train`).  Cards are
+    copied between machines; data is identified by its fingerprint, not by where it lay."""
     if path is None:
         return None
-    path = Path(path).resolve()
+    text = str(path)
+    if not text:
+        return text
+    resolved = Path(text).expanduser().resolve()
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return str(path)
+        pass
+    parts = resolved.parts[1:]
+    if not parts:
+        return "."
+    keep = 2 if len(parts) >= 2 and parts[-1].lower() in _GENERIC_NAMES else 1
+    return "/".join(parts[-keep:])
+
+
+def card_safe(value):
+    """`value` (a card, or any part of one) with every path inside its strings in `card_path`
+    form: a card carries no home directory or other machine-local absolute path."""
+    if isinstance(value, Mapping):
+        return {key: card_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [card_safe(item) for item in value]
+    if isinstance(value, str):
+        return _PATH_IN_TEXT.sub(lambda match: card_path(match.group(0)), value)
+    return value
+
+
+def arrays_fingerprint(state: Mapping[str, np.ndarray], prefix: str) -> str:
+    """A content hash of the checkpoint arrays under `prefix/` (a generator's weights): two
+    exports share it exactly when they hold the very same weights."""
+    digest = hashlib.sha256()
+    keys = sorted(k for k in state if k.startswith(prefix + "/"))
+    for key in keys:
+        array = np.ascontiguousarray(state[key])
+        digest.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
+        digest.update(array.tobytes())
+    return "sha256:" + digest.hexdigest()[:16]
 
 
 def library_versions() -> dict[str, str]:
@@ -156,11 +197,139 @@ def read_card(model_dir: str | os.PathLike) -> dict[str, Any]:
 
 
 def update_card_metrics(model_dir: str | os.PathLike, metrics: Mapping[str, Any]) -> dict:
-    """Merge `metrics` (name -> {value, protocol, ...}) into card.json, atomically."""
+    """Merge `metrics` (name -> {value, protocol, ...}) into card.json, atomically, replacing
+    entries of the same name (`merge_card_metrics` keeps them unless asked)."""
     card = read_card(model_dir)
     card.setdefault("metrics", {}).update(metrics)
     write_json_atomic(Path(model_dir) / CARD_FILE, card)
     return card
+
+
+def check_export_target(out_dir: str | os.PathLike, replace: bool = False) -> Path:
+    """An export never replaces a model folder unasked: `out_dir` must not exist yet, unless
+    `replace` (`--replace`)."""
+    out_dir = Path(out_dir)
+    if (out_dir.exists() or out_dir.is_symlink()) and not replace:
+        raise UserError(f"model folder {str(out_dir)!r} already exists: choose another --name, or "
+                        "pass --replace (replace=True from Python) to replace it")
+    return out_dir
+
+
+# What makes two exports the very same weights: the card fields compared by `carried_metrics`.
+IDENTITY_KEYS = ("run_dir", "step", "weights", "generator_fingerprint")
+
+
+def carried_metrics(out_dir: str | os.PathLike, identity: Mapping[str, Any],
+                    say: Callable[[str], None] = print) -> dict[str, Any]:
+    """The metrics of the model being replaced at `out_dir` that still hold for the new export:
+    all of them when it is the very same weights (same run directory, checkpoint step, weights
+    choice and, when the old card has one, weights fingerprint), else none, since they measured
+    another model.  Says which, when there were any."""
+    out_dir = Path(out_dir)
+    if not out_dir.exists():
+        return {}
+    try:
+        old = read_card(out_dir)
+    except UserError:
+        say(f"replacing {out_dir}: its card could not be read, so no metrics are carried over")
+        return {}
+    metrics = dict(old.get("metrics") or {})
+    differ = [f"{key} {old.get(key)!r} -> {identity.get(key)!r}" for key in IDENTITY_KEYS
+              if key in identity and (key != "generator_fingerprint" or key in old)
+              and old.get(key) != identity.get(key)]
+    if not metrics:
+        say(f"replacing {out_dir} (its card had no metrics)")
+        return {}
+    names = ", ".join(sorted(metrics))
+    if differ:
+        say(f"replacing {out_dir}: its card's metrics ({names}) measured other weights "
+            f"({'; '.join(differ)}), so they are dropped; measure the new model with "
+            f"`python -m condgan evaluate {out_dir} --data DATA`")
+        return {}
+    say(f"replacing {out_dir} with the very same weights (run {identity.get('run_dir')!r}, step "
+        f"{identity.get('step')}, {identity.get('weights')} weights): its metrics ({names}) are kept")
+    return metrics
+
+
+@dataclasses.dataclass
+class CardUpdate:
+    """What `merge_card_metrics` did to a card: for a notebook or a command to show the user."""
+    card_file: str
+    written: list[str]                  # metrics the card did not have: written
+    replaced: dict[str, dict]           # name -> the card's earlier entry, replaced on request
+    not_replaced: dict[str, dict]       # name -> the card's entry, kept (no replace asked for)
+    messages: list[str]                 # the lines said, in order
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.replaced)
+
+
+def _value_text(entry: Any) -> str:
+    value = entry.get("value") if isinstance(entry, Mapping) else entry
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def metric_images(entry: Any) -> int | None:
+    """The number of generated images a metric entry was measured on, when its protocol says."""
+    protocol = entry.get("protocol") if isinstance(entry, Mapping) else None
+    if isinstance(protocol, Mapping) and isinstance(protocol.get("num_generated"), int):
+        return protocol["num_generated"]
+    return None
+
+
+def _measured(entry: Any) -> str:
+    n = metric_images(entry)
+    images = f"{n} generated images" if n is not None else "number of generated images not recorded"
+    return f"{_value_text(entry)} ({images})"
+
+
+def merge_card_metrics(model_dir: str | os.PathLike, metrics: Mapping[str, Any], *,
+                       replace: bool = False,
+                       how_to_replace: str = "rerun with --replace (replace=True from Python)",
+                       say: Callable[[str], None] = print) -> CardUpdate:
+    """Write `metrics` into card.json: those the card lacks always; one it already has only
+    when `replace`, since a card's numbers are not overwritten unasked (a quick 1,000-image
+    check must not replace a 10,000-image score).  Says, per metric, what was written, replaced
+    or left in place (with both values and their numbers of images), and returns that."""
+    card = read_card(model_dir)
+    file = Path(model_dir) / CARD_FILE
+    existing = dict(card.get("metrics") or {})
+    update = CardUpdate(str(file), [], {}, {}, [])
+
+    def tell(line: str) -> None:
+        update.messages.append(line)
+        say(line)
+
+    for name, entry in metrics.items():
+        if name not in existing:
+            update.written.append(name)
+        elif replace:
+            update.replaced[name] = existing[name]
+        else:
+            update.not_replaced[name] = existing[name]
+    if update.changed:
+        card.setdefault("metrics", {}).update(
+            {name: metrics[name] for name in [*update.written, *update.replaced]})
+        write_json_atomic(file, card)
+    if update.written:
+        tell(f"wrote {', '.join(update.written)} into {file}")
+    for name, old in update.replaced.items():
+        old_n, new_n = metric_images(old), metric_images(metrics[name])
+        line = f"replaced {name} in {file}: {_measured(old)} -> {_measured(metrics[name])}"
+        if old_n is not None and new_n is not None and new_n < old_n:
+            line += (f"; note: a score from fewer images ({new_n}) replaced one from more "
+                     f"({old_n}), and the two are not comparable")
+        tell(line)
+    for name, old in update.not_replaced.items():
+        tell(f"not replaced: {file} already has {name} = {_measured(old)}; this evaluation "
+             f"gave {_measured(metrics[name])}. To replace it, {how_to_replace}")
+    if not update.changed:
+        tell(f"{file} unchanged")
+    return update
 
 
 class LoadedGenerator:

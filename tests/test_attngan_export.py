@@ -96,3 +96,68 @@ def test_attention_maps_of_an_exported_model(exported):
     np.testing.assert_array_equal(same[0], result["images"][-1])
     grid = attention_grid(result)
     assert grid.dtype == np.uint8 and grid.shape[1] >= 5 * 64
+
+
+def test_sample_of_a_caption_model_into_a_missing_folder_creates_nothing(exported, tmp_path, capsys):
+    from condgan.cli import main
+    missing = tmp_path / "nonexistent" / "dir"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", str(exported[0]), "--caption", CAPTION, "-o", str(missing / "x.png")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and "create it first" in err
+    assert not (tmp_path / "nonexistent").exists()
+
+
+@pytest.fixture(scope="module")
+def attngan_run(exported, tmp_path_factory):
+    """A train-attngan run folder (config.json, two checkpoints of different weights) around the
+    tiny generator, its Shapes data and DAMSM run."""
+    import json
+
+    from condgan.train.checkpoint import save_checkpoint, variables_state
+
+    path, trainer, _, _ = exported
+    root = path.parent.parent
+    run = tmp_path_factory.mktemp("attngan_run") / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "attngan", "config": TINY.to_json(),
+                                                 "data": str(root / "shapes"),
+                                                 "damsm": str(root / "damsm")}))
+    for step in (2, 4):
+        weights = [np.asarray(v) + 0.01 * step for v in trainer.generator.variables]
+        save_checkpoint(run, step, {**variables_state("ema", weights),
+                                    "progress": np.array([step, 16 * step], np.int64),
+                                    "wall_time_s": np.array(1.0)})
+    return run, root
+
+
+def test_attngan_export_replaces_a_model_folder_only_on_request(attngan_run, tmp_path):
+    import json
+
+    from condgan.attngan_export import export_run
+    from condgan.export import read_card, update_card_metrics
+
+    run, root = attngan_run
+    models = tmp_path / "models"
+    out = export_run(run, "a", models, say=lambda line: None)
+    card = read_card(out)
+    assert (card["run_dir"], card["step"], card["weights"]) == ("run", 4, "ema")
+    assert card["dataset"]["data"] == "shapes" and card["dataset"]["damsm"] == "damsm"
+    assert card["dataset"]["data_fingerprint"].startswith("sha256:")
+    assert str(root) not in (out / "card.json").read_text()
+    assert str(run.parent) not in (out / "card.json").read_text()
+    update_card_metrics(out, {"r_precision_generated": {"value": 0.5, "protocol": "120 captions"}})
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(UserError, match=r"already exists.*another --name.*--replace"):
+        export_run(run, "a", models)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    said = []
+    export_run(run, "a", models, replace=True, say=said.append)
+    assert read_card(out)["metrics"]["r_precision_generated"]["value"] == 0.5
+    assert "very same weights" in said[-1]
+    export_run(run, "a", models, run / "checkpoints" / "ckpt-0000000002.npz", replace=True,
+               say=said.append)
+    card = json.loads((out / "card.json").read_text())
+    assert card["metrics"] == {} and card["step"] == 2
+    assert "dropped" in said[-1] and "step 4 -> 2" in said[-1]

@@ -192,3 +192,54 @@ def test_unknown_command(tmp_path):
     result = run_cli("trian", "--config", "x.py", cwd=tmp_path)
     _assert_user_error(result, "'trian'", "train")
     assert result.stdout == ""
+
+
+def test_set_a_fraction_for_a_float_the_config_file_wrote_as_an_int(workspace, tmp_path):
+    """`--set max_minutes=0.25` is a float override even when the config wrote max_minutes=115:
+    it is accepted, and the run stops at the next error (the bad image size), before training."""
+    config = _write_config(tmp_path / "budget.py", extra=", max_minutes=115")
+    result = run_cli("train", "--config", str(config), "--data", str(workspace["data"]),
+                     "--run-dir", str(tmp_path / "run"), "--set", "max_minutes=0.25",
+                     "--set", "image_size=48", cwd=tmp_path)
+    _assert_user_error(result, "48", "power of two")
+    assert not (tmp_path / "run").exists()
+
+
+def test_sample_into_a_missing_folder_creates_nothing(exported, workspace, tmp_path):
+    missing = tmp_path / "nonexistent" / "dir"
+    result = run_cli("sample", str(exported), "--label", "stripes", "-o", str(missing / "x.png"),
+                     cwd=tmp_path)
+    _assert_user_error(result, str(missing), "does not exist", "create it first")
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_export_to_an_existing_model_folder_is_refused_unless_replace(exported, workspace, tmp_path):
+    """An export never replaces a model folder unasked; `--replace` replaces it, and keeps its
+    card's metrics only for the very same weights."""
+    from condgan.export import update_card_metrics
+
+    models = tmp_path / "models"
+    run = workspace["root"] / "run"
+    first = run_cli("export", str(run), "--name", "m", "--models-dir", str(models), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    update_card_metrics(models / "m", {"classifier_fid": {"value": 12.5, "protocol": {"num_generated": 10000}}})
+    before = _snapshot(models / "m")
+    again = run_cli("export", str(run), "--name", "m", "--models-dir", str(models), cwd=tmp_path)
+    _assert_user_error(again, str(models / "m"), "already exists", "--name", "--replace")
+    assert _snapshot(models / "m") == before
+    same = run_cli("export", str(run), "--name", "m", "--models-dir", str(models), "--replace",
+                   cwd=tmp_path)
+    assert same.returncode == 0, same.stderr[-3000:]
+    assert "very same weights" in same.stdout and "classifier_fid" in same.stdout
+    card = json.loads((models / "m" / "card.json").read_text())
+    assert card["metrics"]["classifier_fid"]["value"] == 12.5 and card["weights"] == "ema"
+    live = run_cli("export", str(run), "--name", "m", "--models-dir", str(models), "--replace",
+                   "--weights", "live", cwd=tmp_path)
+    assert live.returncode == 0, live.stderr[-3000:]
+    assert "dropped" in live.stdout and "weights 'ema' -> 'live'" in live.stdout
+    card = json.loads((models / "m" / "card.json").read_text())
+    assert card["metrics"] == {} and card["weights"] == "live"
+    # The card names the run and the data by name and fingerprint, not by a path of this machine.
+    assert str(tmp_path) not in json.dumps(card) and str(workspace["root"]) not in json.dumps(card)
+    assert card["run_dir"] == "run" and card["dataset"]["fingerprint"].startswith("sha256:")
+    assert card["training"]["data"] == "tiny.npz"

@@ -101,6 +101,19 @@ def test_card_paths_carry_no_home_directories(tmp_path, monkeypatch):
     monkeypatch.chdir(project)
     assert card_path(project / "runs" / "r1") == "runs/r1"
     assert card_path("runs/r1") == "runs/r1"
-    outside = tmp_path / "elsewhere" / "data"
-    assert card_path(outside) == str(outside.resolve())     # outside: absolute, still usable
+    # outside: the name only (with the parent's for a generic name), never a local absolute path
+    assert card_path(tmp_path / "elsewhere" / "cifar10_test.npz") == "cifar10_test.npz"
+    assert card_path(tmp_path / "elsewhere" / "cifar10" / "train") == "cifar10/train"
     assert card_path(None) is None
+
+
+def test_card_safe_rewrites_paths_inside_text(tmp_path, monkeypatch):
+    from condgan.export import card_safe
+    monkeypatch.chdir(tmp_path)
+    card = {"dataset": {"source": "class folders /srv/data/cifar10/train", "fingerprint": "sha256:ab"},
+            "notes": ["CIFAR-10 JPEG class folders (../shared/data/cifar10-jpeg.tar.gz)",
+                      "see https://example.org/a/b, 1/2 and/or runs/r1", f"{tmp_path}/runs/r1", 3]}
+    assert card_safe(card) == {
+        "dataset": {"source": "class folders cifar10/train", "fingerprint": "sha256:ab"},
+        "notes": ["CIFAR-10 JPEG class folders (cifar10-jpeg.tar.gz)",
+                  "see https://example.org/a/b, 1/2 and/or runs/r1", "runs/r1", 3]}

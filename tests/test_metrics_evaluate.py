@@ -125,3 +125,62 @@ def test_unconditional_model_of_one_class_is_scored_against_that_class(setup, tm
     everything = evaluate_model(str(_tiny_gan(tmp_path / "all")), setup["data"], **args)["classifier_fid"]
     assert everything["protocol"]["num_reference"] == 60
     assert abs(everything["value"] - fid["value"]) > 1e-6
+
+
+def test_a_metric_already_in_the_card_is_replaced_only_on_request(setup, tmp_path, capsys):
+    """A quick small-N check never overwrites a card's larger-sample score unasked: the metrics
+    the card lacks are written, the ones it has are kept, and both values are reported."""
+    from condgan.metrics.evaluate import evaluate_model
+
+    model = exported_cgan(tmp_path / "shipped")
+    args = dict(classifier_dir=str(setup["classifier"]), cache_dir=str(setup["root"] / "cache"),
+                batch_size=8)
+    first = evaluate_model(str(model), setup["data"], metrics="classifier_fid", n=24,
+                           say=lambda line: None, **args)
+    assert first.card.written == ["classifier_fid"] and not first.card.not_replaced
+    before = (model / "card.json").read_bytes()
+    said = []
+    same = evaluate_model(str(model), setup["data"], metrics="classifier_fid", n=12,
+                          say=said.append, **args)
+    assert (model / "card.json").read_bytes() == before  # nothing new: the card is not rewritten
+    assert same.card.written == [] and list(same.card.not_replaced) == ["classifier_fid"]
+    old, new = first["classifier_fid"]["value"], same["classifier_fid"]["value"]
+    line = next(line for line in said if line.startswith("not replaced"))
+    assert f"{old:.4g} (24 generated images)" in line and f"{new:.4g} (12 generated images)" in line
+    assert "--replace" in line and "replace=True" in line
+    assert same.card_report().count("not replaced") == 1
+
+    mixed = evaluate_model(str(model), setup["data"], metrics="classifier_fid,accuracy", n=12,
+                           say=lambda line: None, **args)
+    assert mixed.card.written == ["classifier_accuracy"]
+    card = json.loads((model / "card.json").read_text())["metrics"]
+    assert card["classifier_fid"]["protocol"]["num_generated"] == 24
+    assert card["classifier_accuracy"]["protocol"]["num_generated"] == 12
+    # the data is recorded by name and fingerprint, not by this machine's path
+    assert card["classifier_fid"]["protocol"]["data"] == "ref.npz"
+    assert card["classifier_fid"]["protocol"]["data_fingerprint"].startswith("sha256:")
+    assert str(setup["root"]) not in (model / "card.json").read_text()
+
+    assert main(["evaluate", str(model), "--data", setup["data"], "--classifier",
+                 str(setup["classifier"]), "--cache-dir", str(setup["root"] / "cache"),
+                 "--batch-size", "8", "--n", "12", "--metrics", "classifier_fid", "--replace"]) == 0
+    err = capsys.readouterr().err
+    assert "replaced classifier_fid" in err and "fewer images (12)" in err and "more (24)" in err
+    card = json.loads((model / "card.json").read_text())["metrics"]
+    assert card["classifier_fid"]["protocol"]["num_generated"] == 12
+
+
+def test_evaluate_no_card_and_replace_contradict(setup, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _evaluate(setup, "--no-card", "--replace", "--n", "10")
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "contradict" in err and "--no-card" in err
+
+
+def test_evaluate_without_card_writes_reports_none(setup):
+    from condgan.metrics.evaluate import evaluate_model
+
+    results = evaluate_model(str(setup["model"]), setup["data"], classifier_dir=str(setup["classifier"]),
+                             metrics="classifier_fid", n=10, batch_size=8, write_card=False,
+                             cache_dir=str(setup["root"] / "cache"), say=lambda line: None)
+    assert results.card is None and "not written" in results.card_report()

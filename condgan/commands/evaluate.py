@@ -83,16 +83,22 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=_positive_int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-card", action="store_true", help="print only; do not update card.json")
+    parser.add_argument("--replace", action="store_true",
+                        help="replace metrics card.json already has (without it, only metrics the "
+                             "card lacks are written, and each one kept is reported)")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from condgan.metrics.evaluate import evaluate_model, format_table
 
+    if args.replace and args.no_card:
+        raise UserError("--replace and --no-card contradict each other: --no-card writes nothing "
+                        "to card.json; drop one of them")
     results = evaluate_model(
         args.model, args.data, split=args.split, n=args.n, classifier_dir=args.classifier,
         metrics=args.metrics, inception_weights=args.inception_weights, cache_dir=args.cache_dir,
         batch_size=args.batch_size, seed=args.seed, write_card=not args.no_card,
-        allow_download=not args.no_download,
+        replace=args.replace, allow_download=not args.no_download,
         say=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_table(results))
     return 0

@@ -13,6 +13,13 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", choices=["ema", "live"], default="ema",
                         help="the EMA generator (default) or G's live weights")
     add_checkpoint_argument(parser)
+    add_replace_argument(parser)
+
+
+def add_replace_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--replace", action="store_true",
+                        help="replace an existing models_dir/NAME (its card's metrics are kept only "
+                             "when the export is the very same weights)")
 
 
 def add_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
@@ -39,12 +46,14 @@ def run_export(args: argparse.Namespace) -> int:
 
         if args.weights != "ema":
             raise UserError("AttnGAN runs export the EMA generator only: drop --weights live")
-        out = export_attngan_run(args.run_dir, args.name, args.models_dir, args.checkpoint)
+        out = export_attngan_run(args.run_dir, args.name, args.models_dir, args.checkpoint,
+                                 replace=getattr(args, "replace", False))
     else:
         from condgan.train.export_run import export_run
 
         out = export_run(args.run_dir, args.name, args.models_dir, legacy_h5=not args.no_h5,
-                         weights=args.weights, checkpoint=args.checkpoint)
+                         weights=args.weights, checkpoint=args.checkpoint,
+                         replace=getattr(args, "replace", False))
     print(f"exported {args.run_dir} -> {out}")
     return 0
 
@@ -60,11 +69,26 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
 
 
+def check_output_file(output, option: str = "-o") -> Path:
+    """A file the user named for a command to write: its folder must exist already.  A typo in
+    a path must not silently create folders somewhere unexpected."""
+    from condgan.errors import UserError
+
+    path = Path(output)
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UserError(f"{option} {str(output)!r}: its folder {str(folder)!r} {what}: create it "
+                        f"first (mkdir -p {folder}) or pass {option} a path in an existing folder")
+    return path
+
+
 def run_sample(args: argparse.Namespace) -> int:
     from condgan.errors import UserError
     from condgan.export import load_generator, read_card
     from condgan.viz import save_grid
 
+    check_output_file(args.output)
     if read_card(args.model_dir)["kind"] == "attngan":
         if args.label or not args.caption:
             raise UserError(f"{args.model_dir} draws from captions: pass --caption \"...\" (not --label)")

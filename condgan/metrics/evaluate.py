@@ -29,6 +29,19 @@ ALL_METRICS = INCEPTION_METRICS + CLASSIFIER_METRICS
 CONDITIONAL_ONLY = ("accuracy", "intra_classifier_fid", "intra_fid")
 
 
+class EvaluationResults(dict):
+    """Metric name -> entry, as written into card.json; `card` is the `CardUpdate` that says
+    which of them went into the card (None when the card was not to be written)."""
+
+    card = None
+
+    def card_report(self) -> str:
+        """What happened to the card, one line per metric written, replaced or kept."""
+        if self.card is None:
+            return "card.json not written (write_card=False / --no-card)"
+        return "\n".join(self.card.messages)
+
+
 def covariance_warning(n: int, dim: int, what: str) -> str | None:
     """A d-dim covariance from n samples has rank <= n-1: singular, FID meaningless, if n <= d."""
     if n > dim:
@@ -84,9 +97,15 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
                    classifier_dir: str | None = None, metrics: str = "auto",
                    inception_weights: str | None = None, cache_dir: str | None = None,
                    batch_size: int = 100, seed: int = 0, write_card: bool = True,
-                   allow_download: bool = True, say: Callable[[str], None] = print,
-                   generator=None) -> dict:
-    from condgan.export import load_generator, read_card, update_card_metrics
+                   replace: bool = False, allow_download: bool = True,
+                   say: Callable[[str], None] = print, generator=None) -> EvaluationResults:
+    """Measure `model_dir` against `data`; returns metric name -> {value, protocol, ...}.
+
+    With `write_card`, metrics the card lacks are written into it; one it already has is
+    replaced only with `replace=True` (`--replace`): otherwise the card keeps it, and `say`
+    tells both values and their numbers of images.  `results.card` records what was written,
+    replaced and left in place (None without `write_card`)."""
+    from condgan.export import card_path, card_safe, load_generator, merge_card_metrics, read_card
 
     card = read_card(model_dir)  # a clear error for a folder without card.json
     conditional = card["kind"] == "cgan"
@@ -146,7 +165,7 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
         refs = {name: restrict_features(out, in_subset) for name, out in refs.items()}
         num_reference = int(in_subset.sum())
 
-    results = {}
+    results = EvaluationResults()
     for metric in selected:
         net_name = "classifier" if metric in CLASSIFIER_METRICS else "inception"
         net, g_out, r_out = networks[net_name], gen[net_name], refs[net_name]
@@ -173,17 +192,19 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
         for line in warnings:
             say(line)
         name = "classifier_accuracy" if metric == "accuracy" else metric
-        entry["protocol"] = make_protocol(
+        # card_safe: the data and the classifier by name and fingerprint, not by a local path
+        entry["protocol"] = card_safe(make_protocol(
             num_generated=n, num_reference=num_reference if metric != "accuracy" else None,
             split=split, feature_network=net.name, weights_fingerprint=net.weights_fingerprint,
-            resize=net.resize, seed=seed, data=str(data), data_fingerprint=reference.fingerprint(),
+            resize=net.resize, seed=seed, data=card_path(data), data_fingerprint=reference.fingerprint(),
             labels="balanced: image i asks for class i mod K" if conditional else None,
             reference_classes=[reference.classes[i] for i in subset] if subset is not None else None,
-            warnings=warnings or None)
+            warnings=warnings or None))
         results[name] = entry
     if write_card:
-        update_card_metrics(model_dir, results)
-        say(f"wrote {', '.join(results)} into {Path(model_dir) / 'card.json'}")
+        results.card = merge_card_metrics(
+            model_dir, results, replace=replace, say=say,
+            how_to_replace="rerun with --replace (evaluate_model(..., replace=True) from Python)")
     return results
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Callable
 
 from condgan.config import config_from_json
 from condgan.errors import UserError
-from condgan.export import card_path, check_model_name, export_generator, read_card
+from condgan.export import (arrays_fingerprint, card_path, card_safe, carried_metrics,
+                            check_export_target, check_model_name, export_generator)
 
 
 WEIGHTS = ("ema", "live")
@@ -40,17 +42,21 @@ def build_ema_generator(run_dir: str | os.PathLike, weights: str = "ema", checkp
 
 
 def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models",
-               legacy_h5: bool = True, weights: str = "ema", checkpoint=None) -> Path:
+               legacy_h5: bool = True, weights: str = "ema", checkpoint=None, *,
+               replace: bool = False, say: Callable[[str], None] = print) -> Path:
+    """Export a run to `models_dir/name`.  An existing model folder is replaced only with
+    `replace=True`, and keeps its card's metrics only if the new export is the very same weights
+    (`condgan.export.carried_metrics`)."""
     check_model_name(name)
+    out = check_export_target(Path(models_dir) / name, replace)
     generator, config, dataset, state = build_ema_generator(run_dir, weights, checkpoint)
-    out = Path(models_dir) / name
-    metrics = {}
-    if (out / "card.json").is_file():  # keep measured metrics when re-exporting the same run
-        metrics = read_card(out).get("metrics", {})
     step, images_seen = (int(v) for v in state["progress"])
+    identity = {"run_dir": card_path(run_dir), "step": step, "weights": weights,
+                "generator_fingerprint": arrays_fingerprint(state, "ema" if weights == "ema" else "g")}
+    metrics = carried_metrics(out, identity, say) if replace else {}
     return export_generator(
         generator, out, kind="cgan" if config.conditional else "gan", latent_dim=config.latent_dim,
-        classes=dataset["classes"] if config.conditional else None, training=config.to_json(),
-        dataset=dataset, images_seen=images_seen, wall_time_s=round(float(state["wall_time_s"]), 1),
-        metrics=metrics, legacy_h5=legacy_h5,
-        extra={"run_dir": card_path(run_dir), "step": step, "weights": weights})
+        classes=dataset["classes"] if config.conditional else None,
+        training=card_safe(config.to_json()), dataset=card_safe(dataset), images_seen=images_seen,
+        wall_time_s=round(float(state["wall_time_s"]), 1), metrics=card_safe(metrics),
+        legacy_h5=legacy_h5, extra=identity)
