@@ -14,15 +14,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere: make `condgan` importable
-    sys.path.insert(0, str(ROOT))
-
-from condgan.errors import UserError, exit_with_user_error  # noqa: E402
+from condgan.errors import UserError, exit_with_user_error
+from condgan.paths import project_path
 
 
 def _env_int(name: str, default: int) -> int:
@@ -71,8 +66,8 @@ def create_app(models_dir: str | None = None, **options):
     if os.environ.get("CONDGAN_MAX_WAIT_MS"):
         options.setdefault("max_wait_ms", _env_float("CONDGAN_MAX_WAIT_MS"))
     options.setdefault("default_caption_model", os.environ.get("CONDGAN_DEFAULT_CAPTION_MODEL"))
-    options.setdefault("web_dir", HERE)
-    models_dir = models_dir or os.environ.get("CONDGAN_MODELS_DIR") or str(ROOT / "models")
+    options.setdefault("web_dir", Path(__file__).resolve().parent)
+    models_dir = models_dir or os.environ.get("CONDGAN_MODELS_DIR") or str(project_path("models"))
     return factory(models_dir, **options)
 
 

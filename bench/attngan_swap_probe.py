@@ -23,16 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from condgan.data.shapes import word_groups  # noqa: E402
-from condgan.text import pad_captions, tokenize  # noqa: E402
+from condgan.data.shapes import word_groups
+from condgan.text import pad_captions, tokenize
 
 GROUPS = ("shape", "colour", "size")
 

@@ -26,23 +26,21 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
+import keras
 
-from condgan.config import TrainConfig  # noqa: E402
-from condgan.data.arrays import ArraySet  # noqa: E402
-from condgan.models import build_discriminator, build_generator  # noqa: E402
-from condgan.train.loop import build_gan, train  # noqa: E402
+from condgan.config import TrainConfig
+from condgan.data.arrays import ArraySet
+from condgan.models import build_discriminator, build_generator
+from condgan.train.loop import build_gan, train
 
 
 def bench_config(batch: int) -> TrainConfig:

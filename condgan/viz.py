@@ -8,8 +8,12 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+# White border between the images of a grid, and the zoom of the grids a run saves.
+GRID_PAD = 2
+SAMPLE_GRID_SCALE = 2
 
-def make_grid(images: np.ndarray, columns: int, pad: int = 2, scale: int = 1) -> np.ndarray:
+
+def make_grid(images: np.ndarray, columns: int, pad: int = GRID_PAD, scale: int = 1) -> np.ndarray:
     """uint8 (N,H,W,C) -> one uint8 (rows*(H+pad)+pad, ...) picture, padded with white."""
     images = np.asarray(images)
     if images.shape[-1] == 1:
@@ -36,7 +40,8 @@ def save_png(array: np.ndarray, path: str | os.PathLike) -> Path:
     return path
 
 
-def save_grid(images: np.ndarray, path: str | os.PathLike, columns: int, scale: int = 2) -> Path:
+def save_grid(images: np.ndarray, path: str | os.PathLike, columns: int,
+              scale: int = SAMPLE_GRID_SCALE) -> Path:
     return save_png(make_grid(images, columns, scale=scale), path)
 
 

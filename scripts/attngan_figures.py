@@ -9,10 +9,8 @@ attentional stage's sub-regions for ATTENTION_CAPTION, seed 0).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SAMPLE_CAPTIONS = (
     "a large blue circle at the top on a black background",

@@ -65,7 +65,7 @@ class AttnGANConfig:
     max_minutes: float = 0.0   # stop after this much training time (0 = no limit)
     strategy: str = "default"
     tensorboard: bool = True
-    verbose: int = 2
+    verbose: int = 1           # 1: a line per epoch (and a bar in a terminal); 2: Keras' own too
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -225,7 +225,8 @@ def train_attngan(cfg: AttnGANConfig, data_path, damsm_dir, run_dir, log_fn=prin
     import condgan.metrics.attngan_evaluate  # noqa: F401  loaded now: used at the run's end
     import condgan.metrics.r_precision  # noqa: F401
     from condgan.data.arrays import write_json_atomic
-    from condgan.train.callbacks import EpochEnd, RunProgress, StepCheckpoint
+    from condgan.train.callbacks import EpochEnd, ProgressReport, RunProgress, StepCheckpoint
+    from condgan.train.loop import keras_verbosity
     from condgan.train.checkpoint import load_latest_checkpoint
     from condgan.train.damsm_trainer import load_damsm
     from condgan.train.history import trim_history
@@ -262,14 +263,19 @@ def train_attngan(cfg: AttnGANConfig, data_path, damsm_dir, run_dir, log_fn=prin
     sampler = CaptionSampler(trainer, ema_generator, test, vocabulary, cfg, damsm_cfg.max_len, run_dir)
     callbacks = [progress, StepCheckpoint(progress, cfg.checkpoint_every_steps),
                  EpochEnd(progress, sampler, cfg.sample_every_epochs)]
+    if cfg.verbose:
+        callbacks.append(ProgressReport(progress, cfg.epochs, log_fn))
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), update_freq="epoch"))
     start_epoch, offset = divmod(step, stream.steps_per_epoch)
-    for epoch in range(start_epoch, cfg.epochs):
+    if progress.budget_spent():
+        log_fn(f"nothing to train: {run_dir} has used its {cfg.max_minutes:g}-minute budget "
+               "(raise max_minutes to train on)")
+    for epoch in range(start_epoch, cfg.epochs if not progress.budget_spent() else 0):
         skip = offset if epoch == start_epoch else 0
         trainer.fit(stream.dataset(epoch, skip), epochs=epoch + 1, initial_epoch=epoch,
                     steps_per_epoch=stream.steps_per_epoch - skip, callbacks=callbacks,
-                    verbose=cfg.verbose, shuffle=False)
+                    verbose=keras_verbosity(cfg.verbose), shuffle=False)
         if trainer.stop_training:
             log_fn(f"stopping: the {cfg.max_minutes}-minute budget is spent")
             break

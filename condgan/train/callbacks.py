@@ -94,17 +94,22 @@ class EpochEnd(keras.callbacks.Callback):
 
 
 class ProgressReport(keras.callbacks.Callback):
-    """What a person watching a run sees: one line per epoch (images, images/s, losses, time
-    against the budget) and, in a terminal, one progress bar over the current epoch.  Keras'
-    own per-epoch output ("Epoch 2/2", a bar per epoch) stays off; `verbose=2` asks for it."""
+    """What a person watching a run sees: a line per epoch (images, images/s, losses, time
+    against the budget), at most one every `every_s` seconds so a run of many short epochs does
+    not scroll by (the last epoch always gets its line), and, in a terminal, one progress bar
+    over the current epoch.  Keras' own per-epoch output stays off; `verbose=2` asks for it."""
 
-    def __init__(self, progress: RunProgress, epochs: int, write=None, bar: bool | None = None):
+    def __init__(self, progress: RunProgress, epochs: int, write=None, bar: bool | None = None,
+                 every_s: float = 20.0):
         super().__init__()
         self.progress = progress
         self.epochs = epochs
         self.write = write or (lambda line: print(line, flush=True))
         self.bar_enabled = sys.stderr.isatty() if bar is None else bar
+        self.every_s = every_s
         self._bar = None
+        self._last_line = -float("inf")
+        self._pending: str | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.bar_enabled:
@@ -127,9 +132,22 @@ class ProgressReport(keras.callbacks.Callback):
         losses = "  ".join(f"{k} {v:.3f}" for k, v in record.items()
                            if k.endswith("loss") or k in ("g_adv", "kl"))
         budget = f"/{p.max_minutes:g}" if p.max_minutes else ""
-        self.write(f"epoch {epoch + 1}/{self.epochs}  {p.images_seen:,} images  "
-                   f"{record['images_per_s']:.0f} img/s  {losses}  "
-                   f"{p.wall_time_s / 60:.1f}{budget} min")
+        self._pending = (f"epoch {epoch + 1}/{self.epochs}  {p.images_seen:,} images  "
+                         f"{record['images_per_s']:.0f} img/s  {losses}  "
+                         f"{p.wall_time_s / 60:.1f}{budget} min")
+        now = time.monotonic()
+        if now - self._last_line >= self.every_s or epoch + 1 == self.epochs or p.budget_spent():
+            self._flush(now)
+
+    def on_train_end(self, logs=None):
+        # fit() runs one epoch at a time: a held-back line is written once the run stops.
+        if self.model.stop_training or self.progress.step >= self.epochs * self.progress.steps_per_epoch:
+            self._flush(time.monotonic())
+
+    def _flush(self, now: float) -> None:
+        if self._pending:
+            self.write(self._pending)
+            self._pending, self._last_line = None, now
 
 
 class StepCheckpoint(keras.callbacks.Callback):
