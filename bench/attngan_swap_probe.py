@@ -29,6 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
+from condgan.data.caption_sets import load_caption_split
 from condgan.data.shapes import word_groups
 from condgan.text import pad_captions, tokenize
 
@@ -65,11 +66,11 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     from condgan.metrics.attngan_evaluate import resize_uint8
-    from condgan.train.damsm_trainer import load_damsm, load_split, to_float
+    from condgan.train.damsm_trainer import load_damsm, to_float
     text, image, vocab, dcfg = load_damsm(args.damsm)
     records = [json.loads(line) for line in open(Path(args.data) / "captions.jsonl")]
     test_records = [r for r in records if r["split"] == "test"]
-    test = load_split(args.data, "test", dcfg.image_size)
+    test = load_caption_split(args.data, "test", dcfg.image_size)
     index = [i for i, r in enumerate(test_records) if len(r["attributes"]["objects"]) == 1][:args.n]
     images = to_float(test.images[index])
     global_features = _unit(image(images, training=False)[1])
@@ -94,7 +95,7 @@ def main(argv=None) -> dict:
         generated = None
         if model is not None:
             drawn = [" ".join(variants[truth]) for _, (variants, truth) in found]
-            images, _ = model.generate_captions(drawn, list(range(len(drawn))))
+            images = model.generate_for_seeds(list(range(len(drawn))), drawn)
             images = resize_uint8(images, dcfg.image_size)
             generated = _unit(image(to_float(images), training=False)[1])
         hits = np.zeros(2 + len(stages))
@@ -125,13 +126,13 @@ def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
     from condgan.train.attngan_run import AttnGANConfig, build_models
     from condgan.train.attngan_trainer import downsample
     from condgan.train.checkpoint import load_latest_checkpoint
-    from condgan.train.damsm_trainer import load_split, to_float
+    from condgan.train.damsm_trainer import to_float
     from condgan.train.state import restore_training_state
 
     cfg = AttnGANConfig.from_json(json.loads((run / "config.json").read_text())["config"])
     trainer = build_models(cfg, dcfg, text, image)
     restore_training_state(trainer, load_latest_checkpoint(run)[1])
-    images = to_float(load_split(data, "test", cfg.image_size).images[index])
+    images = to_float(load_caption_split(data, "test", cfg.image_size).images[index])
     D = trainer.discriminator
     scorers = []
     for stage, size in enumerate(trainer.sizes):

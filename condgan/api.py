@@ -12,37 +12,12 @@ model needs when it is called.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import os
 from pathlib import Path
-from typing import Sequence
 
+from condgan.config import load_config  # noqa: F401  (the front door's config loader)
 from condgan.errors import UserError
-
-
-def load_config(path: str | os.PathLike, overrides: Sequence[str] = ()):
-    """Run a config file (`configs/*.py`, defining `get_config()`) and apply typed
-    `key=value` overrides; returns the config dataclass of its kind of model."""
-    from condgan.config import apply_overrides
-
-    file = Path(path)
-    if file.suffix != ".py" or not file.is_file():
-        raise UserError(f"config file {str(path)!r} does not exist or is not a .py file: see "
-                        "configs/ for examples, e.g. configs/cgan_cifar10.py")
-    spec = importlib.util.spec_from_file_location(f"condgan_config_{file.stem}", file)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-        if not hasattr(module, "get_config"):
-            raise UserError(f"config file {file} must define get_config(): see configs/cgan_cifar10.py")
-        config = module.get_config()
-    except TypeError as error:  # an unknown keyword of the config dataclass
-        raise UserError(f"config file {file}: {error}") from None
-    if not dataclasses.is_dataclass(config):
-        raise UserError(f"get_config() in {file} must return a config dataclass, got "
-                        f"{type(config).__name__}")
-    return apply_overrides(config, overrides)
 
 
 def config_kind(config) -> str:

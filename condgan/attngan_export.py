@@ -10,9 +10,10 @@ Layout (card `kind: "attngan"`):
 * `vocabulary.json`: the DAMSM vocabulary (`condgan.text.Vocabulary`);
 * `card.json`: the foundation's card fields plus z_dim, condition_dim, max_len, stages.
 
-`load_attngan(path)` loads both models in Keras safe mode and returns an `AttnGANModel`:
-`generate(captions=[...], seed=...)` -> (uint8 images, unknown words per caption), and the
-serving interface of `condgan.serve.registry` (`generate_captions`, `check_caption`).
+`load_attngan(path)` loads both models in Keras safe mode and returns an `AttnGANModel` with the
+generator contract of every loaded model (`generate(captions=[...], seed=...)` and
+`generate_for_seeds(seeds, captions)` -> uint8 images) and its own extras: `unknown_words`,
+`check_caption`, `attention`.
 Image i depends only on (caption i, seed i): its noise comes from numpy's PCG64 seeded with the
 seed (backend-independent), and both networks always run on fixed chunks of `CHUNK` rows.
 Words missing from the vocabulary are dropped from the encoded caption (as AttnGAN does) and
@@ -116,15 +117,21 @@ class AttnGANModel:
                             f"{unknown or 'none given'}): use words from its vocabulary, e.g. {known}")
         return unknown
 
-    def generate_captions(self, captions: Sequence[str], seeds: Sequence[int]):
-        """(uint8 (N, S, S, 3), unknown words per caption); image i uses captions[i], seeds[i]."""
-        captions, seeds = list(captions), [int(s) for s in seeds]
+    def generate_for_seeds(self, seeds: Sequence[int], captions: Sequence[str] | None = None
+                           ) -> np.ndarray:
+        """uint8 (N, S, S, 3); image i uses captions[i] and seeds[i] only.  A caption with no
+        word the model knows is refused (UserError); other unknown words are left out, as
+        AttnGAN does, and `unknown_words(caption)` names them."""
+        seeds = [int(s) for s in seeds]
+        captions = list(captions or [])
         if len(captions) != len(seeds):
-            raise UserError(f"{len(captions)} captions but {len(seeds)} seeds: give one seed per caption")
+            raise UserError(f"{len(captions)} captions but {len(seeds)} seeds: give one caption "
+                            "per image")
         if any(not 0 <= s <= SEED_MAX for s in seeds):
             raise UserError(f"seeds must lie in 0..{SEED_MAX}")
-        unknown = [self.check_caption(c) for c in captions]
-        return to_uint8(self._forward(captions, seeds)[self.stages - 1]), unknown
+        for caption in captions:
+            self.check_caption(caption)
+        return to_uint8(self._forward(captions, seeds)[self.stages - 1])
 
     def _forward(self, captions: list[str], seeds: list[int]) -> list[np.ndarray]:
         """All generator outputs for captions and seeds, run in fixed chunks of CHUNK rows."""
@@ -154,16 +161,19 @@ class AttnGANModel:
         return {"images": [to_uint8(o[0]) for o in outputs[:self.stages]], "words": words,
                 "maps": maps}
 
-    def generate(self, captions: Sequence[str] | str, seed: int | None = None, n: int = 1):
-        """Images for `captions` (a list, or one caption repeated `n` times): image i uses
-        seed + i (a random base when `seed` is None).  Returns (images, unknown words per caption)."""
+    def generate(self, captions: Sequence[str] | str | None = None, n: int | None = None,
+                 seed: int | None = None, labels=None) -> np.ndarray:
+        """uint8 images for `captions` (a list, or one caption repeated `n` times); image i uses
+        seed + i (a random base when `seed` is None)."""
+        if labels is not None:
+            raise UserError(f"model {self.name!r} draws from captions: pass captions=[...], not labels")
         if isinstance(captions, str):
-            captions = [captions] * n
-        captions = list(captions)
+            captions = [captions] * (n or 1)
+        captions = list(captions or [])
         if not captions:
-            raise UserError("give at least one caption")
+            raise UserError(f"model {self.name!r} draws from captions: give at least one caption")
         base = int(np.random.default_rng().integers(0, SEED_MAX - len(captions))) if seed is None else int(seed)
-        return self.generate_captions(captions, range(base, base + len(captions)))
+        return self.generate_for_seeds(range(base, base + len(captions)), captions)
 
 
 def load_attngan(path: str | os.PathLike) -> AttnGANModel:

@@ -1,6 +1,7 @@
-"""One dataclass holds every training option; configs/*.py files return one.
+"""Configs: the GAN/cGAN options (`TrainConfig`), the one loader of config files, typed overrides.
 
-A config file defines `get_config() -> TrainConfig` and carries, in its docstring, the exact
+A config file (`configs/*.py`) defines `get_config()` returning a config dataclass of its kind of
+model (`TrainConfig`, `AttnGANConfig`, `DamsmConfig`) and carries, in its docstring, the exact
 command, the expected result and the expected runtime (big_vision style).  Command-line
 `--set key=value` overrides are type-checked against the dataclass, and an unknown key is an
 error that lists the valid ones: a typo never trains the wrong model silently.
@@ -13,6 +14,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import types
 import typing
 from pathlib import Path
@@ -64,15 +66,15 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def config_fields() -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(TrainConfig)}
-
-
-def load_config(path: str | os.PathLike | None, overrides: Sequence[str] = ()) -> TrainConfig:
-    """Load a config file (or the defaults) and apply `key=value` overrides."""
-    config = TrainConfig()
-    if path is not None:
-        config = _load_config_file(Path(path))
+def load_config(path: str | os.PathLike | None, overrides: Sequence[str] = (), *,
+                expect: type | None = None):
+    """Run a config file (`configs/*.py`, defining `get_config()`; None: TrainConfig's
+    defaults) and apply typed `key=value` overrides.  Returns the config dataclass of the file's
+    kind of model; `expect` demands one class (a command that trains only that kind)."""
+    config = TrainConfig() if path is None else _load_config_file(Path(path))
+    if expect is not None and not isinstance(config, expect):
+        raise UserError(f"config file {str(path)!r} is a {type(config).__name__}, not a "
+                        f"{expect.__name__}: pass a config of this command's kind of model")
     return apply_overrides(config, overrides)
 
 
@@ -235,21 +237,25 @@ def _example(kind, current: Any) -> str:
     return '"..."'
 
 
-def _load_config_file(path: Path) -> TrainConfig:
-    if not path.is_file():
-        raise UserError(f"config file {str(path)!r} does not exist: see configs/ for examples")
+def _load_config_file(path: Path):
+    if path.suffix != ".py" or not path.is_file():
+        raise UserError(f"config file {str(path)!r} does not exist or is not a .py file: see "
+                        "configs/ for examples, e.g. configs/cgan_cifar10.py")
     spec = importlib.util.spec_from_file_location(f"condgan_config_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except TypeError as error:  # an unknown TrainConfig keyword in the file
-        raise UserError(f"config file {path}: {error}; valid keys are {sorted(config_fields())}") from None
-    if not hasattr(module, "get_config"):
-        raise UserError(f"config file {path} must define get_config() returning a TrainConfig")
-    try:
+        if not hasattr(module, "get_config"):
+            raise UserError(f"config file {path} must define get_config() returning a config, "
+                            "e.g. configs/cgan_cifar10.py")
         config = module.get_config()
-    except TypeError as error:
-        raise UserError(f"config file {path}: {error}; valid keys are {sorted(config_fields())}") from None
-    if not isinstance(config, TrainConfig):
-        raise UserError(f"get_config() in {path} must return condgan.config.TrainConfig")
+    except TypeError as error:  # an unknown keyword of the config dataclass: name the valid ones
+        named = re.match(r"(\w+)\.__init__\(\)", str(error))
+        cls = getattr(module, named.group(1), None) if named else None
+        valid = f"; valid keys are {sorted(f.name for f in dataclasses.fields(cls))}" \
+            if dataclasses.is_dataclass(cls) else ""
+        raise UserError(f"config file {path}: {error}{valid}") from None
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise UserError(f"get_config() in {path} must return a config dataclass, got "
+                        f"{type(config).__name__}")
     return config

@@ -376,8 +376,11 @@ class LoadedGenerator:
         return self._run_chunked(inputs)
 
     def generate(self, labels: Sequence[str | int] | str | int | None = None, n: int | None = None,
-                 seed: int | None = None) -> np.ndarray:
+                 seed: int | None = None, captions=None) -> np.ndarray:
         """Images for `labels` (conditional) or `n` images (unconditional), from `seed`."""
+        if captions is not None:
+            raise UserError(f"model {self.name!r} does not read captions: "
+                            + (f"pass labels from {self.classes}" if self.conditional else "pass n"))
         if isinstance(labels, (str, int, np.integer)):
             labels = [labels] * (n or 1)
         count = len(labels) if labels is not None else n

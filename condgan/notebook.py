@@ -26,7 +26,7 @@ import_keras_quietly()
 
 __all__ = ["path", "relative", "project_root", "workspace", "show_images", "show_run_samples", "show_figure",
            "plot_history", "keep_per_class", "cifar10", "example_class_folders", "require",
-           "Stopwatch"]
+           "shapes", "damsm_retrieval", "show_word_attention", "Stopwatch"]
 
 path = project_path
 
@@ -223,6 +223,63 @@ def example_class_folders(out: str | os.PathLike, classes: Sequence[str], per_cl
             if not file.exists():
                 Image.fromarray(pixels).save(file, quality=95)
     return out
+
+
+def shapes(folder: str | os.PathLike = "data/shapes", n_images: int = 20000, size: int = 64,
+           split: str = "test"):
+    """One split of the Shapes captioned data set (`condgan.data.shapes`), written first when
+    the folder has none (deterministic from its seed: every machine gets the same images)."""
+    from condgan.data.caption_sets import load_caption_split
+    from condgan.data.shapes import write_shapes
+
+    folder = project_path(folder)
+    if not (folder / "captions.jsonl").is_file():
+        write_shapes(folder, n_images, size, seed=0)
+    return load_caption_split(folder, split, size)
+
+
+def damsm_retrieval(run_dir: str | os.PathLike, data: str | os.PathLike, repeats: int = 3,
+                    examples: int = 3) -> dict:
+    """R-precision of a DAMSM run on the held-out captions, and retrieval examples."""
+    from condgan.train.damsm_trainer import evaluate_damsm
+
+    return evaluate_damsm(run_dir, str(project_path(data)), repeats=repeats, examples=examples)
+
+
+def show_word_attention(run_dir: str | os.PathLike, image: np.ndarray, caption: str) -> list[str]:
+    """The DAMSM's attention of each word of `caption` over the regions of `image`: the image,
+    then one panel per word with the attention laid over it as a heat map (red: most).
+    Returns the words."""
+    from matplotlib import colormaps
+
+    from condgan.train.damsm_trainer import word_attention_maps
+
+    words, maps = word_attention_maps(run_dir, image, caption)
+    size = image.shape[0]
+    heat = colormaps["jet"]
+    panels = [image]
+    for attention in maps:
+        up = np.kron(attention / max(float(attention.max()), 1e-8),
+                     np.ones((size // attention.shape[0], size // attention.shape[1])))
+        overlay = 0.45 * image + 0.55 * 255 * heat(up)[..., :3]
+        panels.append(np.clip(overlay, 0, 255).astype(np.uint8))
+    columns = 10
+    rows = [panels[i:i + columns] for i in range(0, len(panels), columns)]
+    labels = ["image", *words]
+    from PIL import Image as PILImage, ImageDraw
+
+    cell = size + 16
+    canvas = PILImage.new("RGB", (columns * (size + 4), len(rows) * cell), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for k, (panel, label) in enumerate(zip(panels, labels)):
+        r, c = divmod(k, columns)
+        canvas.paste(PILImage.fromarray(panel), (c * (size + 4), r * cell))
+        draw.text((c * (size + 4) + 2, r * cell + size + 2), label[:10], fill=(0, 0, 0))
+    pixels = np.asarray(canvas)
+    if size <= 64:
+        pixels = np.kron(pixels, np.ones((2, 2, 1), np.uint8))
+    _show_pixels(pixels, f"{caption!r}: each word's attention over the image (red: most)")
+    return words
 
 
 class Stopwatch:

@@ -19,9 +19,9 @@ BENCHMARKS.md):
 import dataclasses
 from pathlib import Path
 
-from condgan.commands.damsm import load_config_file   # the loader --config uses
+from condgan.config import load_config   # the loader --config uses
 
 
 def get_config():
-    swap = load_config_file(str(Path(__file__).with_name("attngan_shapes_swap.py")))
+    swap = load_config(str(Path(__file__).with_name("attngan_shapes_swap.py")))
     return dataclasses.replace(swap, name="attngan_shapes_proj", d_condition="projection")

@@ -18,10 +18,10 @@ Measured numbers and training time: docs/attngan_part2.md and BENCHMARKS.md.
 import dataclasses
 from pathlib import Path
 
-from condgan.commands.damsm import load_config_file   # the loader --config uses
+from condgan.config import load_config   # the loader --config uses
 
 
 def get_config():
-    plain = load_config_file(str(Path(__file__).with_name("attngan_shapes.py")))
+    plain = load_config(str(Path(__file__).with_name("attngan_shapes.py")))
     return dataclasses.replace(plain, name="attngan_shapes_swap", swap_negatives="shapes",
                                max_minutes=65.0)

@@ -16,10 +16,10 @@ Measured numbers (R-precision, the swap probe) and time: docs/attngan_part2.md, 
 import dataclasses
 from pathlib import Path
 
-from condgan.commands.damsm import load_config_file   # the loader --config uses
+from condgan.config import load_config   # the loader --config uses
 
 
 def get_config():
-    plain = load_config_file(str(Path(__file__).with_name("damsm_shapes.py")))
+    plain = load_config(str(Path(__file__).with_name("damsm_shapes.py")))
     return dataclasses.replace(plain, name="damsm_shapes_swapshape", swap_negatives="shapes:shape",
                                epochs=10)

@@ -35,8 +35,8 @@ def main(argv=None) -> None:
 
     model = load_attngan(args.model)
     captions = [c for c in SAMPLE_CAPTIONS for _ in SEEDS]
-    images, unknown = model.generate_captions(captions, [s for _ in SAMPLE_CAPTIONS for s in SEEDS])
-    missing = sorted({w for words in unknown for w in words})
+    images = model.generate_for_seeds([s for _ in SAMPLE_CAPTIONS for s in SEEDS], captions)
+    missing = sorted({w for caption in SAMPLE_CAPTIONS for w in model.unknown_words(caption)})
     if missing:
         raise SystemExit(f"{args.model} does not know the words {missing}: edit SAMPLE_CAPTIONS")
     out = Path(args.out)

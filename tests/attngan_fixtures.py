@@ -7,7 +7,8 @@ from condgan.data.shapes import write_shapes
 from condgan.text import build_vocabulary, tokenize
 from condgan.train.attngan_run import AttnGANConfig
 from condgan.train.checkpoint import save_checkpoint
-from condgan.train.damsm_trainer import DamsmConfig, DamsmModels, load_split
+from condgan.data.caption_sets import load_caption_split
+from condgan.train.damsm_trainer import DamsmConfig, DamsmModels
 
 SIZE = 32
 TINY_DAMSM = DamsmConfig(name="tiny_damsm", image_size=SIZE, cnn_width=8, dim=16, embed_dim=16,
@@ -27,7 +28,7 @@ def make_shapes(folder):
 def make_damsm_run(folder, data):
     """A DAMSM run folder `load_damsm` accepts: randomly initialised encoders (the AttnGAN
     tests need fixed encoders, not good ones), vocabulary from the training captions."""
-    train = load_split(data, "train", SIZE)
+    train = load_caption_split(data, "train", SIZE)
     vocab = build_vocabulary(tokenize(c) for caps in train.captions for c in caps)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps({"config": TINY_DAMSM.to_json(),

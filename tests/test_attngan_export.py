@@ -33,11 +33,11 @@ def test_round_trip_gives_identical_images(exported):
     path, trainer, text, vocab = exported
     model = load_attngan(path)
     assert model.card["kind"] == "attngan" and model.image_size == 32
-    images, unknown = model.generate(captions=[CAPTION, CAPTION], seed=5)
-    again, _ = model.generate(captions=[CAPTION, CAPTION], seed=5)
+    images = model.generate(captions=[CAPTION, CAPTION], seed=5)
+    again = model.generate(captions=[CAPTION, CAPTION], seed=5)
     assert images.dtype == np.uint8 and images.shape == (2, 32, 32, 3)
     np.testing.assert_array_equal(images, again)
-    assert unknown == [[], []]
+    assert model.unknown_words(CAPTION) == []
     assert not np.array_equal(images[0], images[1])  # seeds 5 and 6 differ
     # the same pixels as the in-memory generator the export came from (to rounding)
     tokens, lengths = encode_texts([CAPTION], vocab)
@@ -45,21 +45,22 @@ def test_round_trip_gives_identical_images(exported):
                            TINY.condition_dim, TINY.stages)
     assert np.abs(direct.astype(int) - images[:1].astype(int)).max() <= 1
     # an image depends on its own caption and seed only, not on the rest of the batch
-    mixed, _ = model.generate_captions(["a big blue square on white", CAPTION], [9, 5])
+    mixed = model.generate_for_seeds([9, 5], ["a big blue square on white", CAPTION])
     np.testing.assert_array_equal(mixed[1], images[0])
 
 
 def test_package_load_generator_loads_caption_models(exported):
     import condgan
     model = condgan.load_generator(exported[0])
-    images, _ = model.generate(captions=[CAPTION], seed=5)
-    np.testing.assert_array_equal(images, load_attngan(exported[0]).generate([CAPTION], seed=5)[0])
+    images = model.generate(captions=[CAPTION], seed=5)
+    np.testing.assert_array_equal(images, load_attngan(exported[0]).generate([CAPTION], seed=5))
 
 
 def test_unknown_words_are_reported_not_dropped_silently(exported):
     model = load_attngan(exported[0])
-    images, unknown = model.generate(captions=["a small red zebra at the top", CAPTION], seed=1)
-    assert unknown == [["zebra"], []]
+    images = model.generate(captions=["a small red zebra at the top", CAPTION], seed=1)
+    assert images.shape[0] == 2
+    assert [model.unknown_words(c) for c in ("a small red zebra at the top", CAPTION)] == [["zebra"], []]
     assert model.check_caption("a purple unicorn") == ["unicorn"]
     with pytest.raises(UserError, match="no word this model knows"):
         model.check_caption("zebra unicorn")
@@ -92,7 +93,7 @@ def test_attention_maps_of_an_exported_model(exported):
     (maps,) = result["maps"]
     assert maps.shape == (4, 16, 16)
     np.testing.assert_allclose(maps.sum(axis=0), 1.0, rtol=1e-4)
-    same, _ = model.generate(captions=["a small red zebra circle"], seed=2)
+    same = model.generate(captions=["a small red zebra circle"], seed=2)
     np.testing.assert_array_equal(same[0], result["images"][-1])
     grid = attention_grid(result)
     assert grid.dtype == np.uint8 and grid.shape[1] >= 5 * 64

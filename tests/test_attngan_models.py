@@ -122,7 +122,7 @@ def test_generator_saves_and_loads_in_safe_mode(tmp_path):
 def test_shipped_configs_load_with_the_stage_layout_they_promise():
     from pathlib import Path
 
-    from condgan.commands.damsm import load_config_file
+    from condgan.config import load_config as load_config_file
     from condgan.models.attngan_generator import stage_sizes
 
     root = Path(__file__).resolve().parents[1] / "configs"

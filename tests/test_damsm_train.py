@@ -11,7 +11,8 @@ from condgan.errors import UserError
 from condgan.text import build_vocabulary, tokenize
 from condgan.train.checkpoint import load_latest_checkpoint
 from condgan.train.damsm_trainer import (DamsmConfig, DamsmModels, caption_batch, encode_split,
-                                         load_split, pretrain_damsm, to_float)
+                                         pretrain_damsm, to_float)
+from condgan.data.caption_sets import load_caption_split
 
 TINY = DamsmConfig(name="tiny", image_size=32, cnn_width=8, dim=16, embed_dim=16, dropout=0.0,
                    batch_size=16, epochs=1, lr=0.003, checkpoint_every=3, val_batches=1,
@@ -26,7 +27,7 @@ def shapes(tmp_path_factory):
 
 
 def test_one_epoch_lowers_the_loss(shapes):
-    data = load_split(shapes, "train", 32)
+    data = load_caption_split(shapes, "train", 32)
     vocab = build_vocabulary(tokenize(c) for caps in data.captions for c in caps)
     split = encode_split(data, vocab)
     models = DamsmModels(TINY, len(vocab))

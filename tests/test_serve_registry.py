@@ -2,7 +2,7 @@
 
 Also holds the tiny-model builders the other test_serve_* files import.  The caption model is
 an honest stand-in: the real AttnGAN (kind 'attngan') does not exist yet, so `TinyCaptionModel`
-implements the serving interface (`check_caption`, `generate_captions`) over a real, exported
+implements the serving interface (`check_caption`, `generate_for_seeds`) over a real, exported
 and reloaded tiny Keras model that embeds the caption's known words.
 """
 from __future__ import annotations
@@ -81,19 +81,17 @@ class TinyCaptionModel:
             raise UserError(f"no word of caption {caption!r} is in the vocabulary")
         return unknown
 
-    def generate_captions(self, captions, seeds):
+    def generate_for_seeds(self, seeds, captions):
         from condgan.export import LoadedGenerator, to_uint8
 
         tokens = np.zeros((len(captions), MAX_WORDS), dtype=np.int32)
-        unknown = []
         for row, caption in enumerate(captions):
             self.check_caption(caption)
-            known, missing = self._split(caption)
+            known, _ = self._split(caption)
             ids = [self.vocab[w] for w in known][:MAX_WORDS]
             tokens[row, :len(ids)] = ids
-            unknown.append(missing)
         noise = LoadedGenerator.noise_for_seeds(seeds, self.latent_dim)
-        return to_uint8(np.asarray(self.model([noise, tokens], training=False))), unknown
+        return to_uint8(np.asarray(self.model([noise, tokens], training=False)))
 
 
 def caption_loader(path):

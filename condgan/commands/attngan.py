@@ -27,15 +27,11 @@ def add_train_attngan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_train_attngan(args: argparse.Namespace) -> int:
-    from condgan.commands.damsm import _overrides, load_config_file
+    from condgan.config import load_config
     from condgan.train.attngan_run import AttnGANConfig, train_attngan
 
-    cfg = load_config_file(args.config)
-    if not isinstance(cfg, AttnGANConfig):
-        raise UserError(f"--config {args.config!r} does not return an AttnGANConfig: see "
-                        "configs/attngan_shapes.py")
     sets = list(args.set) + ([f"strategy={args.strategy}"] if args.strategy else [])
-    cfg = _overrides(cfg, sets)
+    cfg = load_config(args.config, sets, expect=AttnGANConfig)
     run_dir = args.run_dir or f"runs/{cfg.name}"
     summary = train_attngan(cfg, args.data, args.damsm, run_dir, log_fn=lambda m: print(m, flush=True))
     print(json.dumps({"run_dir": run_dir, **summary}))
@@ -75,7 +71,7 @@ def run_sample_attngan(args: argparse.Namespace) -> int:
         raise UserError(f"output {args.output!r} must end in .png")
     model = load_attngan(args.model_dir)
     captions = [c for c in args.caption for _ in range(args.n)]
-    images, unknown = model.generate(captions=captions, seed=args.seed)
+    images = model.generate(captions=captions, seed=args.seed)
     for caption in args.caption:
         missing = model.check_caption(caption)
         if missing:
@@ -98,9 +94,9 @@ def run_train_shapes_attributes(args: argparse.Namespace) -> int:
     import numpy as np
 
     from condgan.metrics.attngan_caption_accuracy import caption_accuracy, load_classifier, train_classifier
-    from condgan.train.damsm_trainer import load_split
+    from condgan.data.caption_sets import load_caption_split
 
-    train = load_split(args.data, "train", args.image_size)
+    train = load_caption_split(args.data, "train", args.image_size)
     attributes = train.meta.get("attributes") or [None]
     if attributes[0] is None:
         raise UserError(f"{args.data}: captions.jsonl has no attributes: use a Shapes folder "
@@ -109,7 +105,7 @@ def run_train_shapes_attributes(args: argparse.Namespace) -> int:
         keep = np.arange(min(args.max_images, len(train)))
         train, attributes = train.subset(keep), [attributes[i] for i in keep]
     path = train_classifier(train.images, attributes, args.out, epochs=args.epochs)
-    test = load_split(args.data, "test", args.image_size)
+    test = load_caption_split(args.data, "test", args.image_size)
     result = caption_accuracy(load_classifier(path), test.images, test.meta["attributes"])
     from condgan.metrics.attngan_caption_accuracy import save_json
     save_json(Path(args.out) / "real_test_accuracy.json", result)

@@ -2,40 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-from pathlib import Path
-
-from condgan.errors import UserError
-
-
-def load_config_file(path: str):
-    """Run a config file (configs/damsm_*.py) and return its `get_config()`."""
-    file = Path(path)
-    if file.suffix != ".py" or not file.is_file():
-        raise UserError(f"--config {path!r} must be an existing .py file such as "
-                        "configs/damsm_shapes.py")
-    spec = importlib.util.spec_from_file_location(f"condgan_config_{file.stem}", file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    if not hasattr(module, "get_config"):
-        raise UserError(f"--config {path!r} defines no get_config(): see configs/damsm_shapes.py")
-    return module.get_config()
-
-
-def _overrides(cfg, pairs: list[str]):
-    import dataclasses
-    fields = {f.name: f for f in dataclasses.fields(cfg)}
-    changes = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key not in fields:
-            raise UserError(f"--set {pair!r}: use KEY=VALUE with KEY one of {sorted(fields)}")
-        try:
-            changes[key] = json.loads(value)
-        except json.JSONDecodeError:
-            changes[key] = value
-    return dataclasses.replace(cfg, **changes)
 
 
 def add_pretrain_damsm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,8 +15,9 @@ def add_pretrain_damsm_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_pretrain_damsm(args: argparse.Namespace) -> int:
-    from condgan.train.damsm_trainer import pretrain_damsm
-    cfg = _overrides(load_config_file(args.config), args.set)
+    from condgan.config import load_config
+    from condgan.train.damsm_trainer import DamsmConfig, pretrain_damsm
+    cfg = load_config(args.config, args.set, expect=DamsmConfig)
     run_dir = args.run_dir or f"runs/{cfg.name}"
     summary = pretrain_damsm(cfg, args.data, run_dir, log=lambda m: print(m, flush=True))
     print(json.dumps({"run_dir": run_dir, **summary["metrics"],

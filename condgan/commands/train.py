@@ -5,7 +5,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from condgan.config import load_config
+from condgan.config import TrainConfig, load_config
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def run_train(args: argparse.Namespace) -> int:
     from condgan.config import apply_overrides
     from condgan.train.loop import saved_run_config, train
 
-    config = load_config(args.config, overrides)
+    config = load_config(args.config, overrides, expect=TrainConfig)
     if not args.run_dir:  # the name becomes runs/NAME: no "../" or "/" may steer it elsewhere
         from condgan.export import check_model_name
 

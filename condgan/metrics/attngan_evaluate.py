@@ -38,20 +38,21 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
     from condgan.metrics.fid import fid_from_features
     from condgan.metrics.r_precision import encode_pairs, r_precision
     from condgan.text import encode_texts, tokenize
-    from condgan.train.damsm_trainer import _class_filter, load_damsm, load_split
+    from condgan.data.caption_sets import load_caption_split
+    from condgan.train.damsm_trainer import _class_filter, load_damsm
 
     model = load_attngan(model_dir)
     own_damsm = model.card.get("dataset", {}).get("damsm")
     damsm_dir = damsm_dir or own_damsm
     if not damsm_dir:
         raise UserError(f"{model_dir}: the card names no DAMSM run; pass --damsm runs/damsm_NAME")
-    test = load_split(data, "test", model.image_size)
+    test = load_caption_split(data, "test", model.image_size)
     n = min(n, len(test.images))
     if n < 100:
         raise UserError(f"{data}: {n} held-out images; R-precision needs at least 100")
     index = np.arange(n)
     captions = [test.captions[i][i % len(test.captions[i])] for i in index]
-    fakes, _ = model.generate_captions(captions, [10_000 + int(i) for i in index])
+    fakes = model.generate_for_seeds([10_000 + int(i) for i in index], captions)
     text, image, vocabulary, damsm_cfg = load_damsm(damsm_dir)
     tokens, lengths = encode_texts(captions, vocabulary, damsm_cfg.max_len)
     ids = _class_filter(test.class_ids[index])

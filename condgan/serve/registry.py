@@ -8,11 +8,12 @@ has loaded and run one warm-up batch (the first TensorFlow call builds kernels a
 Two kinds of loaded object are served:
 - image generators (`gan`, `cgan`): `condgan.export.LoadedGenerator`, called through
   `generate_for_seeds(seeds, labels)`;
-- caption models (`attngan`): any object with `generate_captions(captions, seeds) ->
-  (uint8 images (N,H,W,3), unknown_words: list of lists of str)` that raises `UserError` for a
-  caption with no known word.  An optional `check_caption(caption) -> unknown words` lets the
-  server refuse such a caption before it is batched with others: `condgan.attngan_export.
-  AttnGANModel`.  Loaders are per kind and pluggable (`loaders={"attngan": fn}`).
+- caption models (`attngan`): any object with `generate_for_seeds(seeds, captions) -> uint8
+  images (N,H,W,3)` that raises `UserError` for a caption with no known word, and
+  `check_caption(caption) -> unknown words` (raising the same), which lets the server refuse
+  such a caption before it is batched with others and report the words it left out:
+  `condgan.attngan_export.AttnGANModel`.  Loaders are per kind and pluggable
+  (`loaders={"attngan": fn}`).
 
 A caption model also gets an `example_caption` at load time, which the page shows as its
 placeholder and the API's caption errors suggest: the card's own `example_caption` if it has
@@ -99,8 +100,8 @@ class ServedModel:
             ) -> tuple[np.ndarray, list[list[str]] | None]:
         """One generator call for many images: conditions[i] is a label index, caption or None."""
         if self.kind == "attngan":
-            images, unknown = self.model.generate_captions(list(conditions), list(seeds))
-            return np.asarray(images), [list(words) for words in unknown]
+            images = self.model.generate_for_seeds(list(seeds), list(conditions))
+            return images, [self.check_caption(caption) for caption in conditions]
         labels = list(conditions) if self.kind == "cgan" else None
         return self.model.generate_for_seeds(list(seeds), labels), None
 

@@ -207,14 +207,15 @@ class CaptionSampler:
 
 
 def load_splits(cfg: AttnGANConfig, data_path, vocabulary, damsm_cfg):
-    from condgan.train.damsm_trainer import encode_split, load_split
+    from condgan.data.caption_sets import load_caption_split
+    from condgan.train.damsm_trainer import encode_split
     if cfg.image_size != damsm_cfg.image_size:
         log.info("generator %d px, DAMSM %d px: fakes are resized for the DAMSM loss",
                  cfg.image_size, damsm_cfg.image_size)
-    train = load_split(data_path, "train", cfg.image_size)
+    train = load_caption_split(data_path, "train", cfg.image_size)
     if cfg.max_train_images:
         train = train.subset(np.arange(min(cfg.max_train_images, len(train))))
-    test = load_split(data_path, "test", cfg.image_size)
+    test = load_caption_split(data_path, "test", cfg.image_size)
     return encode_split(train, vocabulary), encode_split(test, vocabulary)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from condgan.data.caption_sets import load_caption_split
 from condgan.errors import UserError
 
 
@@ -77,19 +78,6 @@ class EncodedSplit:
     captions: list[list[list[int]]]  # per image, per caption: word indices
     class_ids: np.ndarray
     keys: list[str]
-
-
-def load_split(data_path: str | os.PathLike, split: str, image_size: int):
-    """A CaptionedSet from a generic captioned folder or AttnGAN's CUB/birds layout."""
-    path = Path(data_path)
-    if (path / "captions.jsonl").is_file():
-        from condgan.data.captioned import load_captioned
-        return load_captioned(path, split, image_size)
-    from condgan.data.cub import is_cub_layout, load_cub
-    if is_cub_layout(path):
-        return load_cub(path, split, image_size)
-    raise UserError(f"--data {str(path)!r} is neither a captioned folder (captions.jsonl) nor "
-                    "AttnGAN's birds layout (CUB_200_2011/, text/, train/filenames.pickle)")
 
 
 def encode_split(data, vocabulary) -> EncodedSplit:
@@ -239,10 +227,10 @@ def pretrain_damsm(cfg: DamsmConfig, data_path: str | os.PathLike, run_dir: str 
                             "with that config or choose another --run-dir")
     write_json_atomic(saved, resolved)
 
-    train_set = load_split(data_path, "train", cfg.image_size)
+    train_set = load_caption_split(data_path, "train", cfg.image_size)
     if cfg.max_train_images:
         train_set = train_set.subset(np.arange(min(cfg.max_train_images, len(train_set))))
-    test_set = load_split(data_path, "test", cfg.image_size)
+    test_set = load_caption_split(data_path, "test", cfg.image_size)
     vocab_path = run_dir / "vocabulary.json"
     if vocab_path.is_file():
         vocabulary = Vocabulary.load(vocab_path)
@@ -376,7 +364,7 @@ def evaluate_damsm(run_dir: str | os.PathLike, data_path: str | None = None, rep
     text, image, vocabulary, cfg = load_damsm(run_dir)
     run_dir = Path(run_dir)
     data_path = data_path or json.loads((run_dir / "config.json").read_text())["data"]
-    test = encode_split(load_split(data_path, "test", cfg.image_size), vocabulary)
+    test = encode_split(load_caption_split(data_path, "test", cfg.image_size), vocabulary)
     n = min(cfg.rp_images, len(test.images))
     index = np.arange(n)
     tokens, lengths = caption_batch(test, index, cfg.max_len, None)
@@ -401,3 +389,19 @@ def evaluate_damsm(run_dir: str | os.PathLike, data_path: str | None = None, rep
         summary["evaluation"] = {k: v for k, v in result.items() if k != "examples"}
         write_json_atomic(summary_path, summary)
     return result
+
+
+def word_attention_maps(run_dir: str | os.PathLike, image: np.ndarray, caption: str):
+    """(words, maps): for each known word of `caption`, the DAMSM's attention over the regions of
+    `image` (uint8 (H, W, 3)), maps (T, h, w) summing to 1 over the regions (eqs. 7-8, gamma1)."""
+    from condgan.text import encode_texts
+    from condgan.train.damsm_losses import attention
+
+    text, image_encoder, vocabulary, cfg = load_damsm(run_dir)
+    tokens, lengths = encode_texts([caption], vocabulary, cfg.max_len)
+    regions, _ = image_encoder(to_float(np.asarray(image)[None]), training=False)
+    words, _ = text(tokens, lengths, training=False)
+    _, attn = attention(words, regions, lengths, cfg.gamma1)
+    h, w = int(regions.shape[2]), int(regions.shape[3])
+    maps = np.asarray(attn)[0, 0, :int(lengths[0])].reshape(-1, h, w)
+    return vocabulary.decode(tokens[0])[:len(maps)], maps
