@@ -240,14 +240,9 @@ def export_run(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathL
     step, images_seen = (int(v) for v in state["progress"])
     identity = {"run_dir": card_path(run_dir), "step": step, "weights": "ema",
                 "generator_fingerprint": arrays_fingerprint(state, "ema")}
-    summary_file = run_dir / "summary.json"
-    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
-    metrics = {}
-    if summary.get("step") == step:  # the end-of-training scores measured this checkpoint only
-        metrics = {k: {"value": v, "protocol": summary["evaluation"].get("protocol")}
-                   for k, v in summary.get("evaluation", {}).items() if k.startswith("r_precision")}
-    if replace:
-        metrics = {**metrics, **carried_metrics(out, identity, say)}
+    # A card's metrics come from `evaluate` (with their number of images); the run's own
+    # end-of-training R-precision stays in its summary.json.
+    metrics = carried_metrics(out, identity, say) if replace else {}
     return export_attngan(trainer.generator, text_encoder, vocabulary, out,
                           stages=cfg.stages, z_dim=cfg.z_dim, condition_dim=cfg.condition_dim,
                           max_len=damsm_cfg.max_len, training=card_safe(cfg.to_json()),

@@ -24,6 +24,7 @@ import numpy as np
 
 from condgan.data.arrays import class_index, write_json_atomic
 from condgan.errors import UserError
+from condgan.paths import project_root
 
 CARD_FILE = "card.json"
 KERAS_FILE = "generator.keras"
@@ -53,9 +54,10 @@ _PATH_IN_TEXT = re.compile(r"(?<![\w.:/~-])(?:~|\.\.)?/[^\s()\[\]{}'\",;]+")
 
 def card_path(path) -> str | None:
     """A run or data path as a card records it, never a machine-local absolute path: relative to
-    the working directory (the project root, for the shipped models) when inside it, else just
-    its name (with its parent's when the name alone says little: `cifar10/train`).  Cards are
-    copied between machines; data is identified by its fingerprint, not by where it lay."""
+    the project root when inside the project (the same on every clone, whatever the working
+    directory), else just its name (with its parent's when the name alone says little:
+    `cifar10/train`).  Cards are copied between machines; data is identified by its
+    fingerprint, not by where it lay."""
     if path is None:
         return None
     text = str(path)
@@ -63,7 +65,7 @@ def card_path(path) -> str | None:
         return text
     resolved = Path(text).expanduser().resolve()
     try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+        return resolved.relative_to(project_root()).as_posix()
     except ValueError:
         pass
     parts = resolved.parts[1:]

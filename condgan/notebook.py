@@ -117,11 +117,12 @@ def _side_by_side(grids: Sequence[np.ndarray], row_labels, row_height: int, pad:
 
 
 def show_run_samples(run_dir: str | os.PathLike, image_size: int, columns: int | None = None,
-                     epochs: Sequence[int] | None = None, row_labels: Sequence[str] | None = None
-                     ) -> list[Path]:
+                     epochs: Sequence[int] | None = None, row_labels: Sequence[str] | None = None,
+                     zoom: int | None = None) -> list[Path]:
     """A run's sample grids (`samples/epoch_NNNN.png`: fixed noise, so comparable across
     epochs) side by side: the first and the last by default, or `epochs`; each cut to its first
-    `columns` columns of `image_size` px images.  Returns the grid files shown."""
+    `columns` columns of `image_size` px images, shown at `zoom` (default as `show_images`).
+    Returns the grid files shown."""
     from PIL import Image as PILImage
 
     from condgan.viz import GRID_PAD, SAMPLE_GRID_SCALE
@@ -134,12 +135,14 @@ def show_run_samples(run_dir: str | os.PathLike, image_size: int, columns: int |
     missing = [e for e in wanted if e not in by_epoch]
     if missing:
         raise UserError(f"{run_dir} has no sample grid for epoch(s) {missing}: it has {sorted(by_epoch)}")
-    pad = GRID_PAD * SAMPLE_GRID_SCALE
-    cell = (image_size + GRID_PAD) * SAMPLE_GRID_SCALE
+    zoom = zoom or (2 if image_size <= 32 else 1)
+    step = max(1, SAMPLE_GRID_SCALE // zoom)   # the saved grids are zoomed SAMPLE_GRID_SCALE x
+    pad = GRID_PAD * SAMPLE_GRID_SCALE // step
+    cell = (image_size + GRID_PAD) * SAMPLE_GRID_SCALE // step
     panels = []
     for epoch in wanted:
         with PILImage.open(by_epoch[epoch]) as image:
-            pixels = np.asarray(image.convert("RGB"))
+            pixels = np.asarray(image.convert("RGB"))[::step, ::step]
         panels.append(pixels[:, :pad + columns * cell] if columns else pixels)
     _show_pixels(_side_by_side(panels, row_labels, cell, pad),
                  "   ".join(f"epoch {e}" for e in wanted) + "   (left to right; the same noise in each)")

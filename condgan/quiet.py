@@ -11,6 +11,7 @@ everything again.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
@@ -34,6 +35,10 @@ def import_keras_quietly() -> None:
     # Keras warns when a functional model is called with a list where it was built with a
     # tuple (or the reverse); the call is correct, and the warning repeats every epoch.
     warnings.filterwarnings("ignore", message=r"The structure of `inputs` doesn't match")
+    # TensorFlow's Python-side warnings (tf.function retracing while evaluating in chunks) and
+    # absl's (saving the legacy .h5 a user asked for) are about the library, not the user's run.
+    for name in ("tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     sys.stderr.flush()
     saved = os.dup(2)
     try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from condgan.commands.export import add_checkpoint_argument
+from condgan.commands.export import add_checkpoint_argument, add_replace_argument
 from condgan.errors import UserError
 
 # Where `train-shapes-attributes` writes, and `evaluate-attngan` looks, by default; shipped.
@@ -43,11 +44,12 @@ def add_export_attngan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", required=True, help="model name: the folder under --models-dir")
     parser.add_argument("--models-dir", default="models", help="default: models")
     add_checkpoint_argument(parser)
+    add_replace_argument(parser)
 
 
 def run_export_attngan(args: argparse.Namespace) -> int:
     from condgan.attngan_export import export_run
-    out = export_run(args.run_dir, args.name, args.models_dir, args.checkpoint)
+    out = export_run(args.run_dir, args.name, args.models_dir, args.checkpoint, replace=args.replace)
     print(f"exported {args.run_dir} -> {out}")
     return 0
 
@@ -121,13 +123,20 @@ def add_evaluate_attngan_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Shapes attribute classifier folder (train-shapes-attributes); "
                              "default: models/classifiers/shapes_attributes when it exists")
     parser.add_argument("-n", type=int, default=1000, help="held-out captions to score")
+    parser.add_argument("--replace", action="store_true",
+                        help="replace metrics the card already has (never done unasked)")
+    parser.add_argument("--no-card", action="store_true", help="print only; do not update card.json")
 
 
 def run_evaluate_attngan(args: argparse.Namespace) -> int:
     from condgan.metrics.attngan_evaluate import evaluate_attngan
+    if args.replace and args.no_card:
+        raise UserError("--replace and --no-card contradict each other: drop one")
     classifier = args.classifier
     if classifier is None and Path(DEFAULT_SHAPES_CLASSIFIER).is_dir():
         classifier = DEFAULT_SHAPES_CLASSIFIER
-    result = evaluate_attngan(args.model_dir, args.data, args.damsm, classifier, args.n)
+    result = evaluate_attngan(args.model_dir, args.data, args.damsm, classifier, args.n,
+                              write_card=not args.no_card, replace=args.replace,
+                              say=lambda line: print(line, file=sys.stderr, flush=True))
     print(json.dumps(result))
     return 0

@@ -22,19 +22,23 @@ from pathlib import Path
 import numpy as np
 
 from condgan.errors import UserError
+from condgan.paths import project_path
 
 
 def _other_damsm_suffix(damsm_dir, own_damsm) -> str:
     """Empty for the card's own DAMSM, else "@<run folder name>"."""
-    if own_damsm and Path(damsm_dir).resolve() == Path(own_damsm).resolve():
+    if own_damsm and Path(damsm_dir).resolve() == project_path(own_damsm).resolve():
         return ""
     return "@" + Path(damsm_dir).resolve().name
 
 
 def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 1000,
-                     seed: int = 0) -> dict:
+                     seed: int = 0, write_card: bool = True, replace: bool = False,
+                     say=print) -> dict:
+    """Score `model_dir` on `data`'s held-out captions (see the module docstring); metrics the
+    card lacks are written into it, ones it has are replaced only with `replace=True`."""
     from condgan.attngan_export import load_attngan
-    from condgan.export import update_card_metrics
+    from condgan.export import card_path, merge_card_metrics
     from condgan.metrics.fid import fid_from_features
     from condgan.metrics.r_precision import encode_pairs, r_precision
     from condgan.text import encode_texts, tokenize
@@ -43,7 +47,7 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
 
     model = load_attngan(model_dir)
     own_damsm = model.card.get("dataset", {}).get("damsm")
-    damsm_dir = damsm_dir or own_damsm
+    damsm_dir = damsm_dir or (project_path(own_damsm) if own_damsm else None)
     if not damsm_dir:
         raise UserError(f"{model_dir}: the card names no DAMSM run; pass --damsm runs/damsm_NAME")
     test = load_caption_split(data, "test", model.image_size)
@@ -85,11 +89,13 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
                 f"{damsm_cfg.max_len} words; damsm_fid (NOT Inception FID): Frechet distance of "
                 f"DAMSM global image features ({damsm_cfg.dim}-d) of generated vs the {n} real "
                 "held-out images; fid: InceptionV3 pool3 vs the same real images, only when its "
-                f"weights are on disk; DAMSM: {damsm_dir}")
+                f"weights are on disk; DAMSM: {card_path(damsm_dir)}")
     other = _other_damsm_suffix(damsm_dir, own_damsm)
     metrics = {(k + other if k.startswith(("r_precision", "damsm_fid")) else k):
                {"value": v, "protocol": protocol} for k, v in result.items() if k != "queries"}
-    update_card_metrics(model_dir, metrics)
+    if write_card:
+        merge_card_metrics(model_dir, metrics, replace=replace,
+                           how_to_replace="rerun with --replace (replace=True from Python)", say=say)
     return result
 
 

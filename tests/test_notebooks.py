@@ -1,0 +1,127 @@
+"""The notebook series, as a new user runs it: every notebook top to bottom in a real Jupyter
+kernel with `quick=True`, once started in `notebooks/` and once in the repository root (the two
+at the same time), through `scripts/run_notebooks.py`.
+
+Checks: each executed notebook shows its figures inline (image/png outputs), papermill accepts
+the parameters without warnings, each training notebook exported its model with the right card
+into the series' workspace, and nothing tracked by git changed (no shipped model, card, figure
+or notebook).  CIFAR-10 comes from the shared data folder (`get-data cifar10 --from ...`);
+nothing is downloaded.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SHARED_DATA
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from run_notebooks import NOTEBOOKS, run_series  # noqa: E402
+
+CIFAR_ARCHIVE = SHARED_DATA / "cifar10-jpeg.tar.gz"
+# Figures each notebook must show inline: its grids and charts.
+MIN_FIGURES = {"01_build_dataset": 2, "02_gan_one_class": 5, "03_cgan_cifar10": 4,
+               "04_cgan_own_dataset": 5, "05_attngan_damsm": 3, "06_attngan_train": 5,
+               "07_evaluate": 2}
+# Models the series exports into its workspace, and what their cards must say.
+EXPORTED = {"gan_horse_nb": ("gan", None), "cgan_cifar10_nb": ("cgan", 10),
+            "cgan_mine_nb": ("cgan", 3), "attngan_shapes_nb": ("attngan", None)}
+
+pytestmark = pytest.mark.skipif(not CIFAR_ARCHIVE.exists() and not (ROOT / "data/cifar10/train.npz").exists(),
+                                reason="no CIFAR-10: neither data/cifar10 nor the shared archive")
+
+
+def _git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+class _PapermillWarnings(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def _figures(notebook: dict) -> int:
+    return sum("image/png" in output.get("data", {}) for cell in notebook["cells"]
+               if cell["cell_type"] == "code" for output in cell.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory):
+    """Both runs of the whole series: {cwd: (executed dir, workspace)}."""
+    if not (ROOT / "data/cifar10/train.npz").exists():  # what the README's get-data step makes
+        subprocess.run([sys.executable, "-m", "condgan", "get-data", "cifar10", "--from",
+                        str(CIFAR_ARCHIVE)], cwd=ROOT, check=True, capture_output=True)
+    if not (ROOT / "data/shapes/captions.jsonl").exists():  # made once, before the two runs race
+        subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", "data/shapes"],
+                       cwd=ROOT, check=True, capture_output=True)
+    before = _git_status()
+    warnings = _PapermillWarnings()
+    logging.getLogger("papermill").addHandler(warnings)
+    runs, errors = {}, {}
+
+    def run(cwd):
+        base = tmp_path_factory.mktemp(f"series_{cwd}")
+        try:
+            run_series(True, cwd=cwd, output_dir=str(base / "executed"),
+                       runs_root=str(base / "runs"), log=lambda line: None)
+        except Exception as error:  # noqa: BLE001 - reported by the test that reads it
+            errors[cwd] = error
+        runs[cwd] = (base / "executed", base / "runs" / "quick")
+
+    threads = [threading.Thread(target=run, args=(cwd,)) for cwd in ("notebooks", "root")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    logging.getLogger("papermill").removeHandler(warnings)
+    return {"runs": runs, "errors": errors, "warnings": warnings.messages,
+            "git_before": before, "git_after": _git_status()}
+
+
+@pytest.mark.parametrize("cwd", ["notebooks", "root"])
+def test_every_notebook_runs_top_to_bottom_and_shows_its_figures(series, cwd):
+    assert cwd not in series["errors"], series["errors"].get(cwd)
+    executed, _ = series["runs"][cwd]
+    for name in NOTEBOOKS:
+        notebook = json.loads((executed / f"{name}.ipynb").read_text())
+        assert _figures(notebook) >= MIN_FIGURES[name], (cwd, name, _figures(notebook))
+        text = json.dumps(notebook["cells"])
+        assert "this notebook ran for" in text, (cwd, name)
+
+
+def test_papermill_takes_the_parameters_without_warnings(series):
+    noisy = [m for m in series["warnings"] if "parameter" in m.lower() or "parse" in m.lower()]
+    assert not noisy, noisy
+
+
+@pytest.mark.parametrize("cwd", ["notebooks", "root"])
+def test_the_series_exports_its_models_into_its_workspace(series, cwd):
+    _, workspace = series["runs"][cwd]
+    for name, (kind, classes) in EXPORTED.items():
+        card = json.loads((workspace / "models" / name / "card.json").read_text())
+        assert card["kind"] == kind, (name, card["kind"])
+        if classes:
+            assert len(card["classes"]) == classes
+        assert "/tmp/" not in json.dumps(card) and str(Path.home()) not in json.dumps(card)
+    # notebook 07 measured the notebook-03 model into its own card
+    card = json.loads((workspace / "models" / "cgan_cifar10_nb" / "card.json").read_text())
+    assert card["metrics"]["classifier_accuracy"]["protocol"]["num_generated"] == 1000
+    arrays = json.loads((workspace / "data" / "mine.json").read_text())
+    assert arrays["classes"] == ["cat", "dog", "horse"] and arrays["num_images"] == 600
+
+
+def test_running_the_series_changes_nothing_tracked(series):
+    """No shipped model, card, figure or notebook changes: what the series writes is under its
+    workspace (and data/, which git ignores)."""
+    assert series["git_after"] == series["git_before"]
