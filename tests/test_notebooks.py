@@ -100,6 +100,23 @@ def test_every_notebook_runs_top_to_bottom_and_shows_its_figures(series, cwd):
         assert "this notebook ran for" in text, (cwd, name)
 
 
+def test_every_parameters_cell_parses(caplog):
+    """papermill reads each parameter (a comment with quotes or '=' would hide it)."""
+    import papermill
+
+    for name in NOTEBOOKS:
+        text = (ROOT / "notebooks" / f"{name}.ipynb").read_text()
+        source = "".join(next(c for c in json.loads(text)["cells"]
+                              if "parameters" in c["metadata"].get("tags", []))["source"])
+        names = [line.split("=")[0].strip() for line in source.splitlines()
+                 if line and not line.startswith("#")]
+        with caplog.at_level(logging.WARNING, logger="papermill"):
+            found = papermill.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))
+        assert list(found) == names, (name, list(found), names)
+        assert "quick" in found and "runs_root" in found
+    assert not [r for r in caplog.records if r.name.startswith("papermill")]
+
+
 def test_papermill_takes_the_parameters_without_warnings(series):
     noisy = [m for m in series["warnings"] if "parameter" in m.lower() or "parse" in m.lower()]
     assert not noisy, noisy
