@@ -7,7 +7,7 @@
     condgan.evaluate_model("models/mine", "data/cifar10", n=1000)
 
 Nothing here imports TensorFlow or Keras at import time: each function loads what its kind of
-model needs when it is called.
+model needs when it is called, without TensorFlow's start-up noise (`condgan.quiet`).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from condgan.config import load_config  # noqa: F401  (the front door's config loader)
 from condgan.errors import UserError
+from condgan.quiet import import_keras_quietly
 
 
 def config_kind(config) -> str:
@@ -39,6 +40,7 @@ def train_model(config, run_dir: str | os.PathLike, *, data=None, damsm: str | o
     folder already holds the run).  `data`: an ArraySet or a data path (GAN/cGAN; default the
     config's `data`), a captioned folder (DAMSM, AttnGAN).  `damsm`: the pretrained DAMSM run
     an AttnGAN trains against.  Returns the run's summary."""
+    import_keras_quietly()
     kind = config_kind(config)
     if kind == "gan":
         from condgan.train.loop import train as train_gan
@@ -65,6 +67,7 @@ def export_model(run_dir: str | os.PathLike, name: str, models_dir: str | os.Pat
            replace: bool = False, checkpoint: str | os.PathLike | None = None) -> Path:
     """Write `models_dir/name/` from a run's newest checkpoint (or `checkpoint`); an existing
     model folder is replaced only with `replace=True`."""
+    import_keras_quietly()
     config_file = Path(run_dir) / "config.json"
     try:
         kind = json.loads(config_file.read_text()).get("kind") if config_file.is_file() else None
@@ -81,6 +84,7 @@ def export_model(run_dir: str | os.PathLike, name: str, models_dir: str | os.Pat
 
 def load_generator(path: str | os.PathLike):
     """An exported model folder, loaded in Keras safe mode (see `condgan.export`)."""
+    import_keras_quietly()
     from condgan.export import load_generator as load
 
     return load(path)
@@ -90,6 +94,7 @@ def evaluate_model(model_dir: str | os.PathLike, data: str | os.PathLike, *, n: 
              write_card: bool = True, replace: bool = False, **options) -> dict:
     """Measure an exported model against `data` (the metrics its kind supports) and write them
     into its card; a metric the card already has is replaced only with `replace=True`."""
+    import_keras_quietly()
     from condgan.export import read_card
 
     if read_card(model_dir)["kind"] == "attngan":
