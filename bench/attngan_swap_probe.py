@@ -66,7 +66,8 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     from condgan.metrics.attngan_evaluate import resize_uint8
-    from condgan.train.damsm_trainer import load_damsm, to_float
+    from condgan.families.damsm.data import to_float
+    from condgan.families.damsm.family import load_damsm
     text, image, vocab, dcfg = load_damsm(args.damsm)
     records = [json.loads(line) for line in open(Path(args.data) / "captions.jsonl")]
     test_records = [r for r in records if r["split"] == "test"]
@@ -81,7 +82,7 @@ def main(argv=None) -> dict:
 
     model = None
     if args.model:
-        from condgan.attngan_export import load_attngan
+        from condgan.families.attngan.model import load_attngan
         model = load_attngan(args.model)
 
     groups = word_groups()
@@ -123,15 +124,16 @@ def main(argv=None) -> dict:
 
 def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
     """One function per stage: (image j, sentences (V, D)) -> conditional logits (V,)."""
-    from condgan.train.attngan_run import AttnGANConfig, build_models
-    from condgan.train.attngan_trainer import downsample
+    from condgan.families import read_run_config
+    from condgan.families.attngan.family import build_models
+    from condgan.families.attngan.trainer import downsample
+    from condgan.families.damsm.data import to_float
     from condgan.train.checkpoint import load_latest_checkpoint
-    from condgan.train.damsm_trainer import to_float
     from condgan.train.state import restore_training_state
 
-    cfg = AttnGANConfig.from_json(json.loads((run / "config.json").read_text())["config"])
+    _, cfg = read_run_config(run)
     trainer = build_models(cfg, dcfg, text, image)
-    restore_training_state(trainer, load_latest_checkpoint(run)[1])
+    restore_training_state(trainer, load_latest_checkpoint(run)[1], cfg.batch_size)
     images = to_float(load_caption_split(data, "test", cfg.image_size).images[index])
     D = trainer.discriminator
     scorers = []

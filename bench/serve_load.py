@@ -108,17 +108,13 @@ def matmul_gflops(size: int = 1024, repeats: int = 20) -> float:
     return 2 * size ** 3 / best / 1e9
 
 
-def raw_throughput(model_dir: Path, batch: int = 64, repeats: int = 5, graph: bool = True
-                   ) -> float:
-    """Images/s of LoadedGenerator.generate_for_seeds alone (no HTTP, no PNG), run eagerly
-    (as `load_generator` returns it) or through the compiled predict function (as served)."""
-    from condgan.export import load_generator
-    from condgan.serve.registry import GraphForward
+def raw_throughput(model_dir: Path, batch: int = 64, repeats: int = 5) -> float:
+    """Images/s of the loaded generator's generate_for_seeds alone (no HTTP, no PNG): what the
+    server runs for each micro-batch."""
+    from condgan.api import load_generator
 
     generator = load_generator(model_dir)
-    if graph:
-        generator.model = GraphForward(generator.model)
-    labels = [i % len(generator.classes) for i in range(batch)] if generator.conditional else None
+    labels = [i % len(generator.classes) for i in range(batch)] if generator.conditioning == "class" else None
     generator.generate_for_seeds(range(batch), labels)
     start = time.perf_counter()
     for r in range(repeats):
@@ -194,15 +190,14 @@ def run_load(url: str, model: str, label: str, n: int, concurrency: int, request
 def export_bench_model(root: Path, conditioning: str, base_channels: int, latent_dim: int) -> Path:
     import keras
 
-    from condgan.export import export_generator
+    from condgan.families.gan.family import save_generator
     from condgan.models import build_generator
 
     keras.utils.set_random_seed(0)
     generator = build_generator(32, latent_dim=latent_dim, base_channels=base_channels,
                                 num_classes=10, conditioning=conditioning)
-    return export_generator(generator, root / "bench_cgan", kind="cgan", latent_dim=latent_dim,
-                            classes=CIFAR10, legacy_h5=False,
-                            training={"note": "untrained: serving benchmark only"})
+    return save_generator(generator, root / "bench_cgan", latent_dim=latent_dim, classes=CIFAR10,
+                          legacy_h5=False, training={"note": "untrained: serving benchmark only"})
 
 
 def main() -> int:
@@ -231,19 +226,17 @@ def main() -> int:
     models_dir = Path(args.models_dir) if args.models_dir else tmp / "models"
     if not args.models_dir:
         export_bench_model(models_dir, args.conditioning, args.base_channels, args.latent_dim)
-    from condgan.export import load_generator
+    from condgan.api import load_generator
 
     generator = load_generator(models_dir / args.model)
     gflop = layer_flops(generator.model) / 1e9
     machine = matmul_gflops()
     raw = raw_throughput(models_dir / args.model)
-    raw_eager = raw_throughput(models_dir / args.model, graph=False)
     del generator
     results = {"model": args.model, "gflop_per_image": round(gflop, 4),
                "matmul_gflops": round(machine, 1),
                "compute_bound_images_per_s": round(machine / gflop, 0),
-               "raw_generator_images_per_s": round(raw, 1),
-               "raw_generator_eager_images_per_s": round(raw_eager, 1), "cpus": os.cpu_count(),
+               "raw_generator_images_per_s": round(raw, 1), "cpus": os.cpu_count(),
                "loadavg_start": os.getloadavg(), "runs": []}
     print(json.dumps({k: v for k, v in results.items() if k != "runs"}), flush=True)
     python = sys.executable

@@ -37,14 +37,15 @@ import tensorflow as tf
 
 import keras
 
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 from condgan.data.arrays import ArraySet
 from condgan.models import build_discriminator, build_generator
-from condgan.train.loop import build_gan, train
+from condgan.families.gan.family import build_gan
+from condgan.train.loop import train_run
 
 
-def bench_config(batch: int) -> TrainConfig:
-    return TrainConfig(name="bench", conditioning="concat", spectral_norm=False, d_dropout=0.4,
+def bench_config(batch: int) -> GanConfig:
+    return GanConfig(name="bench", conditioning="concat", spectral_norm=False, d_dropout=0.4,
                        loss="bce", g_lr=2e-4, d_lr=2e-4, beta1=0.5, ema_decay=0.999,
                        batch_size=batch, g_channels=64, d_channels=32, tensorboard=True, verbose=0,
                        checkpoint_every_steps=0)
@@ -57,7 +58,7 @@ def synthetic_data(steps: int, batch: int) -> ArraySet:
                     (np.arange(n) % 10).astype(np.int64), [str(i) for i in range(10)], {})
 
 
-def classic_runner(config: TrainConfig, data: ArraySet):
+def classic_runner(config: GanConfig, data: ArraySet):
     """The Keras-2-era recipe: two D.train_on_batch calls and one combined-model call."""
     g = build_generator(32, config.latent_dim, config.g_channels, 10, "concat")
     d = build_discriminator(32, config.d_channels, 10, "concat", dropout=config.d_dropout)
@@ -95,7 +96,7 @@ def classic_runner(config: TrainConfig, data: ArraySet):
     return run
 
 
-def fused_runner(config: TrainConfig, data: ArraySet, shared_fake_backward: bool = True):
+def fused_runner(config: GanConfig, data: ArraySet, shared_fake_backward: bool = True):
     """The bare fused step: the trainer's own train_step in a tf.function, nothing around it.
     `shared_fake_backward=False` forces the two backward passes through D on the fakes."""
     gan = build_gan(config, 10)
@@ -219,9 +220,9 @@ def main() -> None:
     d_before = [w.copy() for w in classic_d.get_weights()]
     with tempfile.TemporaryDirectory() as tmp:
         # +1: the first epoch traces the step function; each later epoch is one trainer round.
-        cfg = TrainConfig(**{**config.to_json(), "epochs": args.rounds + 1})
-        train(cfg, Path(tmp) / "run", data=data,
-              extra_callbacks=[InterleavedRounds(others, args.steps, args.batch, rates, costs)])
+        cfg = GanConfig(**{**config.to_json(), "epochs": args.rounds + 1})
+        train_run(cfg, Path(tmp) / "run", data=data,
+                  extra_callbacks=[InterleavedRounds(others, args.steps, args.batch, rates, costs)])
     if all(np.array_equal(a, b) for a, b in zip(d_before, classic_d.get_weights())):
         raise SystemExit("the classic loop did not train its discriminator: the comparison is void")
     flops = step_flops_per_image(others["classic"], others["fused"].example, config.latent_dim,

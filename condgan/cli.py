@@ -16,21 +16,20 @@ from condgan.quiet import configure_logs, import_keras_quietly
 # command name -> (module under condgan.commands, function prefix, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "get-data": ("data", "get_data", "put CIFAR-10 into data/cifar10 (download, or --from a local copy)"),
-    "train": ("train", "train", "train a GAN or class-conditional GAN from a config file"),
-    "export": ("export", "export", "export a run's EMA generator to models/<name>/"),
-    "sample": ("export", "sample", "draw images from an exported model into a PNG grid"),
-    "train-classifier": ("evaluate", "train_classifier", "train the reference classifier used by `evaluate`"),
-    "evaluate": ("evaluate", "evaluate", "FID/KID/IS and per-class accuracy of an exported model"),
     "make-shapes": ("text_data", "make_shapes", "generate the Shapes captioned data set"),
-    "pretrain-damsm": ("damsm", "pretrain_damsm", "pretrain the DAMSM text and image encoders"),
+    "train": ("train", "train", "train any model family from its config file (GAN, cGAN, DAMSM, AttnGAN)"),
+    "export": ("export", "export", "export a run's generator to models/<name>/"),
+    "sample": ("export", "sample", "draw images from an exported model into a PNG grid"),
+    "evaluate": ("evaluate", "evaluate", "measure an exported model and record the numbers in its card"),
     "evaluate-damsm": ("damsm", "evaluate_damsm", "R-precision and retrieval examples of a DAMSM run"),
-    "train-attngan": ("attngan", "train_attngan", "train the AttnGAN text-to-image generator"),
-    "export-attngan": ("attngan", "export_attngan", "export an AttnGAN run to models/<name>/"),
-    "sample-attngan": ("attngan", "sample_attngan", "draw images for captions from an exported AttnGAN"),
-    "evaluate-attngan": ("attngan", "evaluate_attngan", "R-precision and caption accuracy of an exported AttnGAN"),
-    "train-shapes-attributes": ("attngan", "train_shapes_attributes",
+    "train-classifier": ("evaluate", "train_classifier", "train the reference classifier used by `evaluate`"),
+    "train-shapes-attributes": ("attributes", "train_shapes_attributes",
                                 "train the Shapes attribute classifier (caption accuracy)"),
 }
+
+# Names earlier versions gave commands, kept as aliases of the command that does their job now.
+ALIASES = {"train-attngan": "train", "pretrain-damsm": "train", "export-attngan": "export",
+           "sample-attngan": "sample", "evaluate-attngan": "evaluate"}
 
 # Commands that never need Keras: no second of start-up spent importing it.
 LIGHT_COMMANDS = {"make-shapes"}
@@ -46,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    alias = argv[0] if argv and argv[0] in ALIASES else None
+    if alias:
+        argv = [ALIASES[alias], *argv[1:]]
     if not argv or argv[0] not in COMMANDS:
         parser = build_parser()
         if argv and not argv[0].startswith("-"):
@@ -60,13 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     module_name, prefix, help_text = COMMANDS[name]
     module = importlib.import_module(f"condgan.commands.{module_name}")
-    parser = argparse.ArgumentParser(prog=f"python -m condgan {name}", description=help_text)
+    parser = argparse.ArgumentParser(prog=f"python -m condgan {alias or name}", description=help_text)
     getattr(module, f"add_{prefix}_arguments")(parser)
     args = parser.parse_args(rest)
+    if alias:
+        print(f"note: `{alias}` is `python -m condgan {name}` now (same options)", file=sys.stderr)
     if name not in LIGHT_COMMANDS:
         import_keras_quietly()
+    run = getattr(module, f"run_{prefix}")
     try:
-        result = getattr(module, f"run_{prefix}")(args)
+        # the earlier training commands resumed an existing run unasked; their aliases still do
+        result = run(args, resume="auto") if alias and name == "train" else run(args)
     except UserError as error:
         exit_with_user_error(error)
     return int(result or 0)

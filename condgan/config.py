@@ -1,7 +1,7 @@
-"""Configs: the GAN/cGAN options (`TrainConfig`), the one loader of config files, typed overrides.
+"""Configs: the one loader of config files and typed `key=value` overrides, for every family.
 
-A config file (`configs/*.py`) defines `get_config()` returning a config dataclass of its kind of
-model (`TrainConfig`, `AttnGANConfig`, `DamsmConfig`) and carries, in its docstring, the exact
+A config file (`configs/*.py`) defines `get_config()` returning the config dataclass of its
+model family (`GanConfig`, `AttnGANConfig`, `DamsmConfig`, ...) and carries, in its docstring, the exact
 command, the expected result and the expected runtime (big_vision style).  Command-line
 `--set key=value` overrides are type-checked against the dataclass, and an unknown key is an
 error that lists the valid ones: a typo never trains the wrong model silently.
@@ -23,55 +23,12 @@ from typing import Any, Sequence, TypeVar
 from condgan.errors import UserError
 
 
-@dataclasses.dataclass
-class TrainConfig:
-    name: str = "run"
-    # data
-    data: str = "cifar10"                 # anything condgan.data.load_training_set accepts
-    classes: list[str] | None = None      # keep only these classes (e.g. ["horse"])
-    conditional: bool = True              # False: ignore labels, train an unconditional GAN
-    image_size: int = 32
-    cache: bool = True
-    # model
-    conditioning: str = "projection"      # none | concat | projection (see condgan.models.dcgan)
-    latent_dim: int = 128
-    g_channels: int = 64
-    d_channels: int = 64
-    spectral_norm: bool = True
-    d_dropout: float = 0.0
-    # objective and optimisation
-    loss: str = "hinge"                   # hinge | bce
-    g_lr: float = 2e-4
-    d_lr: float = 2e-4
-    beta1: float = 0.0
-    beta2: float = 0.999
-    batch_size: int = 64
-    n_critic: int = 1                     # D updates per G update; 1 uses the fused step
-    d_pretrain_steps: int = 0             # D-only steps before the adversarial loop
-    ema_decay: float = 0.999              # 0 disables the EMA generator
-    diffaugment: str = ""                 # e.g. "color,translation,cutout"
-    aux_classifier_weight: float = 0.0    # AC-GAN class loss beside the projection (0: off)
-    # schedule and bookkeeping
-    epochs: int = 10
-    max_minutes: float = 0.0              # stop after this wall-clock budget (0: no budget)
-    seed: int = 0
-    checkpoint_every_steps: int = 500
-    sample_every_epochs: int = 1
-    samples_per_class: int = 10
-    strategy: str = "default"             # default | mirrored | multiworker
-    tensorboard: bool = True
-    verbose: int = 1
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-def load_config(path: str | os.PathLike | None, overrides: Sequence[str] = (), *,
+def load_config(path: str | os.PathLike, overrides: Sequence[str] = (), *,
                 expect: type | None = None):
-    """Run a config file (`configs/*.py`, defining `get_config()`; None: TrainConfig's
-    defaults) and apply typed `key=value` overrides.  Returns the config dataclass of the file's
-    kind of model; `expect` demands one class (a command that trains only that kind)."""
-    config = TrainConfig() if path is None else _load_config_file(Path(path))
+    """Run a config file (`configs/*.py`, defining `get_config()`) and apply typed `key=value`
+    overrides.  Returns the config dataclass of the file's model family; `expect` demands one
+    class."""
+    config = _load_config_file(Path(path))
     if expect is not None and not isinstance(config, expect):
         raise UserError(f"config file {str(path)!r} is a {type(config).__name__}, not a "
                         f"{expect.__name__}: pass a config of this command's kind of model")
@@ -87,17 +44,13 @@ def dataclass_from_json(cls, obj: dict[str, Any], what: str = "config"):
     return cls(**obj)
 
 
-def config_from_json(obj: dict[str, Any]) -> TrainConfig:
-    return dataclass_from_json(TrainConfig, obj)
-
-
 _Config = TypeVar("_Config")
 
 
 def apply_overrides(config: _Config, overrides: Sequence[str]) -> _Config:
     """A copy of the dataclass `config` with `key=value` overrides applied, each value parsed by
     the field's declared type (not by the type of the value it replaces: a config file may write
-    `max_minutes=115` for a float field).  Works for any config dataclass (TrainConfig,
+    `max_minutes=115` for a float field).  Works for any config dataclass (GanConfig,
     AttnGANConfig, DamsmConfig).  An unknown key is a UserError listing the valid ones; a value
     of the wrong type is a UserError naming the key, the expected type and an example."""
     if not dataclasses.is_dataclass(config) or isinstance(config, type):

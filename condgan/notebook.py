@@ -96,7 +96,7 @@ def show_images(images, columns: int = 8, title: str | None = None,
     """uint8 images (N, H, W, C) as one inline grid, each image pixel shown as `zoom` x `zoom`
     screen pixels (default 2 up to 32 px images, else 1); `row_labels` name the rows.  A list
     of such arrays is shown as grids side by side (e.g. two models drawn with the same seeds)."""
-    from condgan.viz import make_grid
+    from condgan.basics import make_grid
 
     panels = [np.asarray(images)] if isinstance(images, np.ndarray) else [np.asarray(i) for i in images]
     size = panels[0].shape[1]
@@ -125,7 +125,8 @@ def show_run_samples(run_dir: str | os.PathLike, image_size: int, columns: int |
     Returns the grid files shown."""
     from PIL import Image as PILImage
 
-    from condgan.viz import GRID_PAD, SAMPLE_GRID_SCALE
+    from condgan.basics import GRID_PAD
+    from condgan.viz import SAMPLE_GRID_SCALE
 
     grids = sorted((Path(run_dir) / "samples").glob("epoch_*.png"))
     if not grids:
@@ -244,7 +245,7 @@ def shapes(folder: str | os.PathLike = "data/shapes", n_images: int = 20000, siz
 def damsm_retrieval(run_dir: str | os.PathLike, data: str | os.PathLike, repeats: int = 3,
                     examples: int = 3) -> dict:
     """R-precision of a DAMSM run on the held-out captions, and retrieval examples."""
-    from condgan.train.damsm_trainer import evaluate_damsm
+    from condgan.families.damsm.family import evaluate_damsm
 
     return evaluate_damsm(run_dir, str(project_path(data)), repeats=repeats, examples=examples)
 
@@ -255,7 +256,7 @@ def show_word_attention(run_dir: str | os.PathLike, image: np.ndarray, caption: 
     Returns the words."""
     from matplotlib import colormaps
 
-    from condgan.train.damsm_trainer import word_attention_maps
+    from condgan.families.damsm.family import word_attention_maps
 
     words, maps = word_attention_maps(run_dir, image, caption)
     size = image.shape[0]

@@ -8,27 +8,10 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-# White border between the images of a grid, and the zoom of the grids a run saves.
-GRID_PAD = 2
+from condgan.basics import make_grid
+
+# The zoom of the sample grids a run saves (small images are hard to judge at 1:1).
 SAMPLE_GRID_SCALE = 2
-
-
-def make_grid(images: np.ndarray, columns: int, pad: int = GRID_PAD, scale: int = 1) -> np.ndarray:
-    """uint8 (N,H,W,C) -> one uint8 (rows*(H+pad)+pad, ...) picture, padded with white."""
-    images = np.asarray(images)
-    if images.shape[-1] == 1:
-        images = np.repeat(images, 3, axis=-1)
-    count, height, width, _ = images.shape
-    columns = max(1, min(columns, count))
-    rows = -(-count // columns)
-    grid = np.full((rows * (height + pad) + pad, columns * (width + pad) + pad, 3), 255, np.uint8)
-    for i, image in enumerate(images):
-        r, c = divmod(i, columns)
-        top, left = pad + r * (height + pad), pad + c * (width + pad)
-        grid[top:top + height, left:left + width] = image
-    if scale > 1:
-        grid = np.kron(grid, np.ones((scale, scale, 1), dtype=np.uint8))
-    return grid
 
 
 def save_png(array: np.ndarray, path: str | os.PathLike) -> Path:
@@ -46,10 +29,13 @@ def save_grid(images: np.ndarray, path: str | os.PathLike, columns: int,
 
 
 def save_loss_plot(history: Sequence[dict], path: str | os.PathLike,
-                   keys: Sequence[str] = ("d_loss", "g_loss")) -> Path | None:
-    """D and G loss per epoch against images seen (the seed notebooks' plot, every epoch)."""
+                   keys: Sequence[str] | None = None) -> Path | None:
+    """The losses per epoch against images seen (the seed notebooks' plot, every epoch); `keys`
+    default: every `*loss` field of the history."""
     if not history:
         return None
+    if keys is None:
+        keys = sorted({k for h in history for k in h if k.endswith("loss")})
     # A bare Figure (no pyplot): no global backend switch, so a notebook's inline plots keep
     # working, and no pyplot state shared between threads.
     from matplotlib.figure import Figure

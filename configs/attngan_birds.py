@@ -10,12 +10,14 @@ Expected result (the paper, on CUB): R-precision 67.82 +- 4.43 %, Inception scor
 Runtime: GPU work (the paper trains 600 epochs of 8,855 images); not trained on this project's
 CPU machine.  Generated images are resized to the DAMSM's 299 px for its loss and R-precision.
 """
-from condgan.train.attngan_run import AttnGANConfig
+from condgan.families.attngan import AttnGANConfig
 
 
 def get_config() -> AttnGANConfig:
     return AttnGANConfig(
         name="attngan_birds",
+        data="data/birds",      # AttnGAN's birds layout (CUB_200_2011/, text/, filenames.pickle)
+        damsm="runs/damsm_birds",
         image_size=256,
         stages=3,
         z_dim=100,

@@ -14,12 +14,14 @@ targets: R-precision of generated images >= 0.6; caption accuracy per attribute)
 Sizes are scaled down from AttnGAN's birds config (gf 32, df 64, z 100, c 100) to train on
 two shared CPU cores; the losses and lambda (5) are the paper's.
 """
-from condgan.train.attngan_run import AttnGANConfig
+from condgan.families.attngan import AttnGANConfig
 
 
 def get_config() -> AttnGANConfig:
     return AttnGANConfig(
         name="attngan_shapes",
+        data="data/shapes",     # python -m condgan make-shapes -o data/shapes
+        damsm="runs/damsm_shapes",
         image_size=64,          # the DAMSM image encoder of runs/damsm_shapes is 64 px
         stages=2,               # 32 px initial stage + one attentional stage
         z_dim=64,

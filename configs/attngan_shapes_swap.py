@@ -24,4 +24,4 @@ from condgan.config import load_config   # the loader --config uses
 def get_config():
     plain = load_config(str(Path(__file__).with_name("attngan_shapes.py")))
     return dataclasses.replace(plain, name="attngan_shapes_swap", swap_negatives="shapes",
-                               max_minutes=65.0)
+                               damsm="runs/damsm_shapes_swapshape", max_minutes=65.0)

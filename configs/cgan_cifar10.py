@@ -16,12 +16,12 @@ Expected: see models/cgan_cifar10/card.json and BENCHMARKS.md.  The shipped mode
 started from this recipe under the name cgan_cifar10_ac (the only difference).  Runtime: the
 115-minute wall-clock budget (max_minutes) on a 2-core CPU, about 1.7M images.
 """
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 
 
-def get_config() -> TrainConfig:
-    return TrainConfig(
-        name="cgan_cifar10", data="cifar10", conditional=True, conditioning="projection",
+def get_config() -> GanConfig:
+    return GanConfig(
+        name="cgan_cifar10", data="data/cifar10", conditional=True, conditioning="projection",
         image_size=32, latent_dim=128, g_channels=64, d_channels=32, spectral_norm=True,
         loss="hinge", g_lr=1e-4, d_lr=4e-4, beta1=0.0, beta2=0.9, batch_size=64,
         ema_decay=0.999, aux_classifier_weight=1.0, epochs=200, max_minutes=115,

@@ -9,12 +9,12 @@ Command:
 Expected: clearly behind cgan_cifar10 on classifier accuracy of samples (BENCHMARKS.md).
 Runtime: the same 75-minute budget (max_minutes), run side by side with cgan_cifar10.
 """
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 
 
-def get_config() -> TrainConfig:
-    return TrainConfig(
-        name="cgan_cifar10_classic", data="cifar10", conditional=True, conditioning="concat",
+def get_config() -> GanConfig:
+    return GanConfig(
+        name="cgan_cifar10_classic", data="data/cifar10", conditional=True, conditioning="concat",
         image_size=32, latent_dim=128, g_channels=64, d_channels=32, spectral_norm=False,
         d_dropout=0.4, loss="bce", g_lr=2e-4, d_lr=2e-4, beta1=0.5, beta2=0.999, batch_size=64,
         ema_decay=0.0, epochs=200, max_minutes=75, checkpoint_every_steps=500, seed=0)

@@ -14,12 +14,12 @@ Command:
 Expected: 23.2 % of samples labelled as their class, classifier FID 134.9 after the 75-minute
 budget (295k images on a shared CPU; BENCHMARKS.md).  Runtime: 75 minutes (max_minutes).
 """
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 
 
-def get_config() -> TrainConfig:
-    return TrainConfig(
-        name="cgan_cifar10_projection", data="cifar10", conditional=True, conditioning="projection",
+def get_config() -> GanConfig:
+    return GanConfig(
+        name="cgan_cifar10_projection", data="data/cifar10", conditional=True, conditioning="projection",
         image_size=32, latent_dim=128, g_channels=64, d_channels=32, spectral_norm=True,
         loss="hinge", g_lr=1e-4, d_lr=4e-4, beta1=0.0, beta2=0.9, batch_size=64,
         ema_decay=0.999, epochs=200, max_minutes=75, checkpoint_every_steps=500, seed=0)

@@ -10,12 +10,13 @@ caption among 100, 2000 held-out images); measured numbers and training time are
 docs/attngan.md.  Expected runtime: see docs/attngan.md (about 1 hour on 2 shared CPU cores).
 FC ablation: add `--set fc=false --run-dir runs/damsm_shapes_nofc`.
 """
-from condgan.train.damsm_trainer import DamsmConfig
+from condgan.families.damsm import DamsmConfig
 
 
 def get_config() -> DamsmConfig:
     return DamsmConfig(
         name="damsm_shapes",
+        data="data/shapes",
         image_size=64,
         image_encoder="cnn",
         cnn_width=32,
@@ -27,7 +28,7 @@ def get_config() -> DamsmConfig:
         epochs=6,
         lr=0.002,
         flip=False,         # captions say left/right: flipping would make them wrong
-        checkpoint_every=100,
+        checkpoint_every_steps=100,
         val_batches=20,
         rp_images=2000,
     )

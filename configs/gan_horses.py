@@ -8,12 +8,12 @@ Command:
     python -m condgan export runs/gan_horses --name gan_horses
 Runtime: the 75-minute wall-clock budget (max_minutes) on a shared 2-core CPU.
 """
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 
 
-def get_config() -> TrainConfig:
-    return TrainConfig(
-        name="gan_horses", data="cifar10", classes=["horse"], conditional=False,
+def get_config() -> GanConfig:
+    return GanConfig(
+        name="gan_horses", data="data/cifar10", classes=["horse"], conditional=False,
         conditioning="none", image_size=32, latent_dim=128, g_channels=64, d_channels=32,
         spectral_norm=True, loss="hinge", g_lr=1e-4, d_lr=4e-4, beta1=0.0, beta2=0.9,
         batch_size=64, ema_decay=0.999, diffaugment="color,translation,cutout", epochs=2000,

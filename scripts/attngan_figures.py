@@ -29,7 +29,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="images")
     args = parser.parse_args(argv)
 
-    from condgan.attngan_export import load_attngan
+    from condgan.families.attngan.model import load_attngan
     from condgan.attngan_viz import attention_grid
     from condgan.viz import save_grid, save_png
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from condgan.data.shapes import write_shapes
 from condgan.text import build_vocabulary, tokenize
-from condgan.train.attngan_run import AttnGANConfig
+from condgan.families.attngan import AttnGANConfig
 from condgan.train.checkpoint import save_checkpoint
 from condgan.data.caption_sets import load_caption_split
 from condgan.train.damsm_trainer import DamsmConfig, DamsmModels
@@ -46,7 +46,7 @@ def shapes_and_damsm(root):
 
 
 def fixed_batch(split, n=16, seed=0):
-    from condgan.train.damsm_trainer import caption_batch
+    from condgan.families.damsm.data import caption_batch
     index = np.arange(n)
     tokens, lengths = caption_batch(split, index, 18, None)
     images = split.images[index].astype(np.float32) / 127.5 - 1.0

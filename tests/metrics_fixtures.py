@@ -43,7 +43,7 @@ def untrained_classifier_dir(folder, width: int = 2):
 
 
 def exported_cgan(folder):
-    from condgan.export import export_generator
+    from condgan.families.gan.family import save_generator
 
-    return export_generator(tiny_cgan(), folder, kind="cgan", latent_dim=4, classes=CLASSES,
+    return save_generator(tiny_cgan(), folder, latent_dim=4, classes=CLASSES,
                             legacy_h5=False)

@@ -15,7 +15,7 @@ from condgan.commands.attngan import (add_evaluate_attngan_arguments,
 from condgan.data.shapes import generate_shapes, write_shapes
 from condgan.metrics.attngan_caption_accuracy import caption_accuracy, cell_labels, load_classifier
 from condgan.train.attngan_run import build_models
-from condgan.train.damsm_trainer import load_damsm
+from condgan.families.damsm.family import load_damsm
 
 
 def test_cell_labels_follow_the_attributes():

@@ -11,7 +11,7 @@ from condgan.attngan_export import export_attngan, load_attngan
 from condgan.errors import UserError
 from condgan.text import encode_texts
 from condgan.train.attngan_run import build_models, generate_with
-from condgan.train.damsm_trainer import load_damsm
+from condgan.families.damsm.family import load_damsm
 
 CAPTION = "a small red circle at the top on a black background"
 

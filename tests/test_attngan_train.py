@@ -13,7 +13,7 @@ from condgan.commands.attngan import (add_export_attngan_arguments, add_sample_a
 from condgan.errors import UserError
 from condgan.train.attngan_run import build_models, load_splits, train_attngan
 from condgan.train.checkpoint import list_checkpoints
-from condgan.train.damsm_trainer import load_damsm
+from condgan.families.damsm.family import load_damsm
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,11 @@ from condgan.data.arrays import save_array_set
 from tests.helpers import run_cli, tiny_array_set
 
 TINY_CONFIG = '''"""A tiny cGAN for the CLI tests (16px, narrow, one epoch)."""
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 
 
 def get_config():
-    return TrainConfig(name="tiny_cli", image_size=16, latent_dim=16, g_channels=16, d_channels=16,
+    return GanConfig(name="tiny_cli", image_size=16, latent_dim=16, g_channels=16, d_channels=16,
                        batch_size=16, epochs=1, checkpoint_every_steps=0, tensorboard=False,
                        samples_per_class=4, verbose=0{extra})
 '''
@@ -78,7 +78,7 @@ def exported(workspace):
 def test_train_export_sample_happy_path(exported, workspace):
     run = workspace["root"] / "run"
     assert (run / "samples" / "epoch_0001.png").is_file() and (run / "losses.png").is_file()
-    assert json.loads((run / "config.json").read_text())["image_size"] == 16
+    assert json.loads((run / "config.json").read_text())["config"]["image_size"] == 16
     card = json.loads((exported / "card.json").read_text())
     assert card["kind"] == "cgan" and card["classes"] == ["dark", "stripes"]
     assert (exported / "generator.keras").is_file()
@@ -216,13 +216,14 @@ def test_sample_into_a_missing_folder_creates_nothing(exported, workspace, tmp_p
 def test_export_to_an_existing_model_folder_is_refused_unless_replace(exported, workspace, tmp_path):
     """An export never replaces a model folder unasked; `--replace` replaces it, and keeps its
     card's metrics only for the very same weights."""
-    from condgan.export import update_card_metrics
+    from condgan.model_folder import merge_card_metrics
 
     models = tmp_path / "models"
     run = workspace["root"] / "run"
     first = run_cli("export", str(run), "--name", "m", "--models-dir", str(models), cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
-    update_card_metrics(models / "m", {"classifier_fid": {"value": 12.5, "protocol": {"num_generated": 10000}}})
+    merge_card_metrics(models / "m", {"classifier_fid": {"value": 12.5, "protocol": {
+        "num_generated": 10000}}}, say=lambda line: None)
     before = _snapshot(models / "m")
     again = run_cli("export", str(run), "--name", "m", "--models-dir", str(models), cwd=tmp_path)
     _assert_user_error(again, str(models / "m"), "already exists", "--name", "--replace")

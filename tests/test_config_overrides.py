@@ -1,20 +1,21 @@
 """`--set key=value` overrides: parsed by each field's declared type, for every config dataclass
-(TrainConfig, AttnGANConfig, DamsmConfig), whatever type of value a config file happened to write."""
+(GanConfig, AttnGANConfig, DamsmConfig), whatever type of value a config file happened to write."""
 import dataclasses
 
 import pytest
 
-from condgan.config import TrainConfig, apply_overrides, load_config
+from condgan.config import apply_overrides, load_config
+from condgan.families.gan import GanConfig
 from condgan.errors import UserError
-from condgan.train.attngan_run import AttnGANConfig
-from condgan.train.damsm_trainer import DamsmConfig
+from condgan.families.attngan import AttnGANConfig
+from condgan.families.damsm import DamsmConfig
 
 CONFIG_FILE = '''"""A config that writes a whole number for a float field."""
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 
 
 def get_config():
-    return TrainConfig(name="budget", max_minutes=115)
+    return GanConfig(name="budget", max_minutes=115)
 '''
 
 
@@ -28,7 +29,7 @@ def test_a_float_field_takes_a_fraction_after_a_config_file_wrote_an_int(tmp_pat
 
 
 def test_train_config_field_types():
-    config = apply_overrides(TrainConfig(), [
+    config = apply_overrides(GanConfig(), [
         "conditional=FALSE", "tensorboard=True", "epochs=3", "g_lr=2e-4", "beta1=0",
         "name=my_run", "diffaugment=color,translation", "classes=horse, deer"])
     assert config.conditional is False and config.tensorboard is True
@@ -44,7 +45,7 @@ def test_train_config_field_types():
     assert apply_overrides(config, ["name=none"]).name == "none"
     assert apply_overrides(config, ['name="none"']).name == "none"
     assert apply_overrides(config, "epochs=7").epochs == 7  # one override given as a string
-    assert config is not TrainConfig() and TrainConfig().epochs == 10  # the input is not changed
+    assert config is not GanConfig() and GanConfig().epochs == 10  # the input is not changed
 
 
 def test_attngan_config_field_types():
@@ -70,11 +71,11 @@ def test_damsm_config_field_types():
 
 
 @pytest.mark.parametrize("config, override, words", [
-    (dataclasses.replace(TrainConfig(), max_minutes=115), "max_minutes=soon",
+    (dataclasses.replace(GanConfig(), max_minutes=115), "max_minutes=soon",
      ["'max_minutes'", "float", "max_minutes=115"]),
-    (TrainConfig(), "epochs=2.5", ["'epochs'", "int", "epochs=10"]),
-    (TrainConfig(), "conditional=yes", ["'conditional'", "true or false", "conditional=true"]),
-    (TrainConfig(), "classes=[1", ["'classes'", "list of str", "classes=horse,deer"]),
+    (GanConfig(), "epochs=2.5", ["'epochs'", "int", "epochs=10"]),
+    (GanConfig(), "conditional=yes", ["'conditional'", "true or false", "conditional=true"]),
+    (GanConfig(), "classes=[1", ["'classes'", "list of str", "classes=horse,deer"]),
     (AttnGANConfig(), "max_train_images=many", ["'max_train_images'", "int", "or none",
                                                 "max_train_images=5"]),
     (DamsmConfig(), "fc=1", ["'fc'", "bool", "fc=true"]),
@@ -87,7 +88,7 @@ def test_a_wrong_value_names_the_key_the_type_and_an_example(config, override, w
         assert word in str(error.value), (word, str(error.value))
 
 
-@pytest.mark.parametrize("config", [TrainConfig(), AttnGANConfig(), DamsmConfig()])
+@pytest.mark.parametrize("config", [GanConfig(), AttnGANConfig(), DamsmConfig()])
 def test_unknown_keys_list_the_valid_ones(config):
     with pytest.raises(UserError, match="'epochz' does not exist.*'epochs'"):
         apply_overrides(config, ["epochz=3"])

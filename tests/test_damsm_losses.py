@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from condgan.train import damsm_losses as L
+from condgan.families.damsm import losses as L
 
 
 def softmax(x, axis):

@@ -11,7 +11,9 @@ torch = pytest.importorskip("torch", reason="the cross-backend check needs torch
 import keras
 
 from condgan.errors import UserError
-from condgan.export import export_generator, load_generator, read_card, update_card_metrics
+from condgan.api import load_generator
+from condgan.families.gan.family import save_generator
+from condgan.model_folder import merge_card_metrics, read_card
 from condgan.models import build_generator
 from tests.helpers import ROOT
 
@@ -21,7 +23,7 @@ def exported(tmp_path_factory):
     g = build_generator(16, 8, 8, 3, "projection")
     g.get_layer("cbn1").gain.assign(np.random.default_rng(0).uniform(0.5, 1.5, (3, 8)))
     out = tmp_path_factory.mktemp("models") / "tiny_cgan"
-    export_generator(g, out, kind="cgan", latent_dim=8, classes=["a", "b", "c"],
+    save_generator(g, out, latent_dim=8, classes=["a", "b", "c"],
                      training={"epochs": 1}, dataset={"fingerprint": "sha256:x"}, images_seen=10)
     return out, g
 
@@ -44,7 +46,7 @@ def test_same_seed_same_images_whatever_the_batch(exported):
     np.testing.assert_array_equal(a, gen.generate(labels=["a", "b", "c"], seed=7))
     many = gen.generate(labels=["a", "b", "c"] * 7, seed=7)  # 21 images: two chunks
     np.testing.assert_array_equal(many[:3], a)
-    single = gen.generate_for_seeds([8], labels=[1])
+    single = gen.generate_for_seeds([8], [1])
     np.testing.assert_array_equal(single[0], a[1])
     assert not np.array_equal(a[0], gen.generate(labels=["a"], seed=8)[0])
 
@@ -59,29 +61,30 @@ def test_labels_by_name_or_index_and_errors(exported):
 
 
 def test_unconditional_generate_n(tmp_path):
-    out = export_generator(build_generator(16, 8, 8), tmp_path / "tiny_gan", kind="gan", latent_dim=8,
-                           legacy_h5=False)
+    out = save_generator(build_generator(16, 8, 8), tmp_path / "tiny_gan", latent_dim=8,
+                         legacy_h5=False)
     gen = load_generator(out)
     assert gen.generate(n=5, seed=3).shape == (5, 16, 16, 3)
     with pytest.raises(UserError, match="unconditional"):
-        gen.label_indices(["a"])
+        gen.generate(labels=["a"])
 
 
 def test_metrics_merge_into_card_and_bad_dirs(exported, tmp_path):
     out, _ = exported
-    update_card_metrics(out, {"classifier_accuracy": {"value": 0.5, "protocol": {"n": 10}}})
+    merge_card_metrics(out, {"classifier_accuracy": {"value": 0.5, "protocol": {"n": 10}}},
+                       say=lambda line: None)
     assert json.loads((out / "card.json").read_text())["metrics"]["classifier_accuracy"]["value"] == 0.5
     with pytest.raises(UserError, match="no card.json"):
         load_generator(tmp_path)
     with pytest.raises(UserError, match="model name"):
-        export_generator(build_generator(16, 8, 8), tmp_path / "../x y", kind="gan", latent_dim=8)
+        save_generator(build_generator(16, 8, 8), tmp_path / "../x y", latent_dim=8)
 
 
 def test_exported_generator_loads_under_the_torch_backend(exported, tmp_path):
     """`load_generator` works under Keras' PyTorch backend: nothing in the file needs
     TensorFlow.  Pixels agree with TensorFlow's to within one level (float rounding)."""
     out, _ = exported
-    code = ("import numpy as np, keras; from condgan.export import load_generator;"
+    code = ("import numpy as np, keras; from condgan.api import load_generator;"
             f"g = load_generator(r'{out}'); np.save(r'{tmp_path / 'torch.npy'}', g.generate(labels=['a', 'c'], seed=3));"
             "import sys; sys.stderr.write(keras.backend.backend())")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300,
@@ -95,12 +98,11 @@ def test_exported_generator_loads_under_the_torch_backend(exported, tmp_path):
 
 
 def test_card_paths_carry_no_home_directories(tmp_path, monkeypatch):
-    from condgan.export import card_path
-    project = tmp_path / "project"
-    (project / "runs" / "r1").mkdir(parents=True)
-    monkeypatch.chdir(project)
-    assert card_path(project / "runs" / "r1") == "runs/r1"
-    assert card_path("runs/r1") == "runs/r1"
+    """Inside the project: relative to its root, whatever the working directory."""
+    from condgan.model_folder import card_path
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert card_path(ROOT / "runs" / "r1") == "runs/r1"
+    assert card_path("../runs/r1") == "runs/r1"
     # outside: the name only (with the parent's for a generic name), never a local absolute path
     assert card_path(tmp_path / "elsewhere" / "cifar10_test.npz") == "cifar10_test.npz"
     assert card_path(tmp_path / "elsewhere" / "cifar10" / "train") == "cifar10/train"
@@ -108,7 +110,7 @@ def test_card_paths_carry_no_home_directories(tmp_path, monkeypatch):
 
 
 def test_card_safe_rewrites_paths_inside_text(tmp_path, monkeypatch):
-    from condgan.export import card_safe
+    from condgan.model_folder import card_safe
     monkeypatch.chdir(tmp_path)
     card = {"dataset": {"source": "class folders /srv/data/cifar10/train", "fingerprint": "sha256:ab"},
             "notes": ["CIFAR-10 JPEG class folders (../shared/data/cifar10-jpeg.tar.gz)",
@@ -116,4 +118,4 @@ def test_card_safe_rewrites_paths_inside_text(tmp_path, monkeypatch):
     assert card_safe(card) == {
         "dataset": {"source": "class folders cifar10/train", "fingerprint": "sha256:ab"},
         "notes": ["CIFAR-10 JPEG class folders (cifar10-jpeg.tar.gz)",
-                  "see https://example.org/a/b, 1/2 and/or runs/r1", "runs/r1", 3]}
+                  "see https://example.org/a/b, 1/2 and/or runs/r1", "r1", 3]}

@@ -88,14 +88,14 @@ def test_inception_offline_without_weights_is_a_clear_error(setup, tmp_path, mon
 def _tiny_gan(folder, dataset=None):
     import keras
 
-    from condgan.export import export_generator
+    from condgan.families.gan.family import save_generator
 
     keras.utils.set_random_seed(0)
     noise = keras.Input((4,))
     image = keras.layers.Activation("tanh")(keras.layers.UpSampling2D(4)(
         keras.layers.Reshape((4, 4, 3))(keras.layers.Dense(48)(noise))))
-    return export_generator(keras.Model(noise, image), folder, kind="gan", latent_dim=4,
-                            legacy_h5=False, dataset=dataset)
+    return save_generator(keras.Model(noise, image), folder, latent_dim=4, legacy_h5=False,
+                          dataset=dataset)
 
 
 def test_unconditional_model_refuses_accuracy(setup, tmp_path, capsys):

@@ -7,12 +7,12 @@ import keras
 import numpy as np
 import pytest
 
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 from condgan.errors import UserError
-from condgan.export import read_card, update_card_metrics
+from condgan.model_folder import merge_card_metrics, read_card
 from condgan.models import build_generator
 from condgan.train.checkpoint import save_checkpoint, variables_state
-from condgan.train.export_run import export_run
+from condgan.api import export_model
 
 CLASSES = ["dark", "stripes"]
 METRIC = {"classifier_fid": {"value": 12.5, "protocol": {"num_generated": 10000}}}
@@ -21,9 +21,9 @@ METRIC = {"classifier_fid": {"value": 12.5, "protocol": {"num_generated": 10000}
 def _run(folder, seed: int, steps=(8,), data="/srv/datasets/cifar10/train"):
     """A run folder as `train` leaves it (config.json, dataset.json, checkpoints) holding a real
     generator's weights, random from `seed`; each step's weights differ."""
-    config = TrainConfig(name="tiny", data=data, image_size=16, latent_dim=8, g_channels=8)
+    config = GanConfig(name="tiny", data=data, image_size=16, latent_dim=8, g_channels=8)
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps(config.to_json()))
+    (folder / "config.json").write_text(json.dumps({"kind": "gan", "config": config.to_json()}))
     (folder / "dataset.json").write_text(json.dumps({
         "classes": CLASSES, "fingerprint": "sha256:0123456789abcdef", "num_images": 64,
         "source": f"class folders {data}"}))
@@ -54,26 +54,26 @@ def _snapshot(folder):
 
 def test_an_existing_model_folder_is_not_replaced_unasked(place):
     run = _run(place / "run", seed=0)
-    out = export_run(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
-    update_card_metrics(out, METRIC)
+    out = export_model(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
+    merge_card_metrics(out, METRIC, say=lambda line: None)
     before = _snapshot(out)
     with pytest.raises(UserError) as error:
-        export_run(run, "m", place / "models", legacy_h5=False)
+        export_model(run, "m", place / "models", legacy_h5=False)
     message = str(error.value)
     assert str(out) in message and "already exists" in message
     assert "another --name" in message and "--replace" in message and "replace=True" in message
     assert _snapshot(out) == before
     with pytest.raises(UserError, match="already exists"):  # a stray file blocks the name too
         (place / "models" / "file").write_text("x")
-        export_run(run, "file", place / "models", legacy_h5=False)
+        export_model(run, "file", place / "models", legacy_h5=False)
 
 
 def test_replacing_with_the_very_same_weights_keeps_the_metrics(place):
     run = _run(place / "run", seed=0)
-    export_run(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
-    update_card_metrics(place / "models" / "m", METRIC)
+    export_model(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
+    merge_card_metrics(place / "models" / "m", METRIC, say=lambda line: None)
     said = []
-    out = export_run(run, "m", place / "models", legacy_h5=False, replace=True, say=said.append)
+    out = export_model(run, "m", place / "models", legacy_h5=False, replace=True, say=said.append)
     card = read_card(out)
     assert card["metrics"]["classifier_fid"]["value"] == 12.5
     assert (card["run_dir"], card["step"], card["weights"]) == ("run", 8, "ema")
@@ -84,20 +84,20 @@ def test_replacing_with_the_very_same_weights_keeps_the_metrics(place):
 @pytest.mark.parametrize("change", ["weights", "step", "run"])
 def test_replacing_with_other_weights_drops_the_metrics_and_says_so(place, change):
     run = _run(place / "run", seed=0, steps=(4, 8))
-    export_run(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
-    update_card_metrics(place / "models" / "m", METRIC)
+    export_model(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
+    merge_card_metrics(place / "models" / "m", METRIC, say=lambda line: None)
     said = []
     kwargs = dict(legacy_h5=False, replace=True, say=said.append)
     if change == "weights":
-        out = export_run(run, "m", place / "models", weights="live", **kwargs)
+        out = export_model(run, "m", place / "models", weights="live", **kwargs)
         reason = "weights 'ema' -> 'live'"
     elif change == "step":
-        out = export_run(run, "m", place / "models", checkpoint=run / "checkpoints" /
+        out = export_model(run, "m", place / "models", checkpoint=run / "checkpoints" /
                          "ckpt-0000000004.npz", **kwargs)
         reason = "step 8 -> 4"
     else:  # another run under the same folder name, same step, same weights choice
         other = _run(place / "elsewhere" / "run", seed=1, steps=(4, 8))
-        out = export_run(other, "m", place / "models", **kwargs)
+        out = export_model(other, "m", place / "models", **kwargs)
         reason = "generator_fingerprint"
     assert read_card(out)["metrics"] == {}
     assert len(said) == 1 and "dropped" in said[0] and "classifier_fid" in said[0], said
@@ -106,7 +106,7 @@ def test_replacing_with_other_weights_drops_the_metrics_and_says_so(place, chang
 
 def test_cards_record_data_by_name_and_fingerprint_not_by_local_path(place):
     run = _run(place / "run", seed=0, data=str(place / "datasets" / "cifar10" / "train"))
-    out = export_run(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
+    out = export_model(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
     text = (out / "card.json").read_text()
     assert str(place) not in text
     card = json.loads(text)
@@ -117,10 +117,10 @@ def test_cards_record_data_by_name_and_fingerprint_not_by_local_path(place):
 
 def test_replacing_carries_no_old_local_paths_over(place):
     run = _run(place / "run", seed=0)
-    out = export_run(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
-    update_card_metrics(out, {"classifier_fid": {"value": 1.0, "protocol": {
-        "data": str(place / "cifar10_test.npz"), "num_generated": 10}}})
-    export_run(run, "m", place / "models", legacy_h5=False, replace=True, say=lambda line: None)
+    out = export_model(run, "m", place / "models", legacy_h5=False, say=lambda line: None)
+    merge_card_metrics(out, {"classifier_fid": {"value": 1.0, "protocol": {
+        "data": str(place / "cifar10_test.npz"), "num_generated": 10}}}, say=lambda line: None)
+    export_model(run, "m", place / "models", legacy_h5=False, replace=True, say=lambda line: None)
     card = read_card(out)
     assert card["metrics"]["classifier_fid"]["protocol"]["data"] == "cifar10_test.npz"
     assert str(place) not in (out / "card.json").read_text()

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from conftest import ROOT
-from test_serve_registry import CLASSES, LATENT, VOCAB, caption_loader, make_models, \
+from test_serve_registry import CLASSES, LATENT, VOCAB, caption_loader, make_models, save_caption_stand_in, \
     tiny_text_generator
 
 SHIPPED = ROOT / "models"
@@ -50,12 +50,9 @@ def test_caption_errors_suggest_the_models_own_example(client):
 
 
 def test_card_example_caption_is_used_as_given(tmp_path):
-    from condgan.export import export_generator
     from condgan.serve.app import create_app
 
-    export_generator(tiny_text_generator(), tmp_path / "tiny_birds", kind="attngan",
-                     latent_dim=LATENT, legacy_h5=False,
-                     extra={"vocabulary": VOCAB, "example_caption": "a blue bird"})
+    save_caption_stand_in(tmp_path / "tiny_birds", example_caption="a blue bird")
     app = create_app(tmp_path, background_load=False, loaders={"attngan": caption_loader})
     assert app.test_client().get("/v1/models/tiny_birds").get_json()["example_caption"] == \
         "a blue bird"

@@ -81,8 +81,10 @@ class TinyCaptionModel:
             raise UserError(f"no word of caption {caption!r} is in the vocabulary")
         return unknown
 
+    conditioning = "caption"
+
     def generate_for_seeds(self, seeds, captions):
-        from condgan.export import LoadedGenerator, to_uint8
+        from condgan.basics import seed_noise, to_uint8
 
         tokens = np.zeros((len(captions), MAX_WORDS), dtype=np.int32)
         for row, caption in enumerate(captions):
@@ -90,12 +92,12 @@ class TinyCaptionModel:
             known, _ = self._split(caption)
             ids = [self.vocab[w] for w in known][:MAX_WORDS]
             tokens[row, :len(ids)] = ids
-        noise = LoadedGenerator.noise_for_seeds(seeds, self.latent_dim)
+        noise = seed_noise(seeds, self.latent_dim)
         return to_uint8(np.asarray(self.model([noise, tokens], training=False)))
 
 
 def caption_loader(path):
-    from condgan.export import load_keras_generator
+    from condgan.generator import load_keras_generator
 
     return TinyCaptionModel(load_keras_generator(path))
 
@@ -104,17 +106,26 @@ def make_models(root: Path, caption: bool = True) -> Path:
     """models/ with tiny_cgan (cgan), tiny_gan (gan) and, optionally, tiny_birds (attngan)."""
     import keras
 
-    from condgan.export import export_generator
+    from condgan.families.gan.family import save_generator
 
     keras.utils.set_random_seed(0)
-    export_generator(tiny_cgan(), root / "tiny_cgan", kind="cgan", latent_dim=LATENT,
-                     classes=CLASSES, metrics={"fid": {"value": 123.4, "protocol": "test"}},
-                     legacy_h5=False)
-    export_generator(tiny_gan(), root / "tiny_gan", kind="gan", latent_dim=LATENT, legacy_h5=False)
+    save_generator(tiny_cgan(), root / "tiny_cgan", latent_dim=LATENT, classes=CLASSES,
+                   metrics={"fid": {"value": 123.4, "protocol": "test"}}, legacy_h5=False)
+    save_generator(tiny_gan(), root / "tiny_gan", latent_dim=LATENT, legacy_h5=False)
     if caption:
-        export_generator(tiny_text_generator(), root / "tiny_birds", kind="attngan",
-                         latent_dim=LATENT, legacy_h5=False, extra={"vocabulary": VOCAB})
+        save_caption_stand_in(root / "tiny_birds")
     return root
+
+
+def save_caption_stand_in(out_dir: Path, **card_fields) -> Path:
+    """The stand-in caption model as a model folder of kind attngan (loaded by `caption_loader`)."""
+    from condgan.model_folder import KERAS_FILE, make_card, write_model_folder
+
+    generator = tiny_text_generator()
+    card = make_card(out_dir, kind="attngan", image_size=int(generator.outputs[0].shape[1]),
+                     latent_dim=LATENT, vocabulary=VOCAB, **card_fields)
+    return write_model_folder(out_dir, card, lambda folder: generator.save(folder / KERAS_FILE)
+                              or {"keras": KERAS_FILE})
 
 
 @pytest.fixture(scope="module")
@@ -201,10 +212,11 @@ def test_grid_layout_and_png_determinism():
     from PIL import Image
     import io
 
-    from condgan.serve.images import grid, png_for_images
+    from condgan.basics import make_grid
+    from condgan.serve.images import png_for_images
 
     images = np.random.default_rng(0).integers(0, 256, (5, 8, 8, 3), dtype=np.uint8)
-    tiled = grid(images)
+    tiled = make_grid(images, border=False)
     assert tiled.shape == (2 * 8 + 2, 3 * 8 + 4, 3)
     np.testing.assert_array_equal(tiled[10:18, 10:18], images[4])
     png = png_for_images(images)
@@ -267,13 +279,12 @@ class LiveServer:
         self.log.close()
 
 
-def test_graph_forward_gives_the_same_pixels_as_the_exported_loader(models_dir):
-    """The server runs generators as a traced graph; pixels must match `load_generator`'s."""
-    from condgan.export import load_generator
-    from condgan.serve.registry import GraphForward, Registry
+def test_served_pixels_are_those_of_the_loaded_generator(models_dir):
+    """The server runs a model through the family's loader: the pixels of `load_generator`."""
+    from condgan.api import load_generator
+    from condgan.serve.registry import Registry
 
     served = Registry(models_dir, warm_up=False).start(background=False).models["tiny_cgan"]
-    assert isinstance(served.model.model, GraphForward)
     labels = [i % 3 for i in range(20)]
     images, _ = served.run(labels, list(range(20)))
     np.testing.assert_array_equal(

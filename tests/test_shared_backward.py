@@ -3,8 +3,8 @@ as the plain two-pass step, and is only used where it is exact."""
 import numpy as np
 import pytest
 
-from condgan.config import TrainConfig
-from condgan.train.loop import build_gan
+from condgan.families.gan import GanConfig
+from condgan.families.gan.family import build_gan
 
 
 def _config(**changes):
@@ -12,7 +12,7 @@ def _config(**changes):
                 conditioning="concat", spectral_norm=False, d_dropout=0.0, ema_decay=0.0,
                 d_lr=1e-3, g_lr=1e-3, beta1=0.5)
     base.update(changes)
-    return TrainConfig(**base)
+    return GanConfig(**base)
 
 
 def _weights_after_steps(config, shared: bool, steps: int = 3):

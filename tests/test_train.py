@@ -4,9 +4,10 @@ import json
 import numpy as np
 import pytest
 
-from condgan.config import TrainConfig
+from condgan.families.gan import GanConfig
 from condgan.train.checkpoint import load_latest_checkpoint
-from condgan.train.loop import build_gan, train
+from condgan.families.gan.family import build_gan
+from condgan.train.loop import train_run as train
 from tests.helpers import run_script, tiny_array_set
 
 
@@ -15,7 +16,7 @@ def _tiny_config(**changes):
                 epochs=1, checkpoint_every_steps=0, tensorboard=True, samples_per_class=4, verbose=0,
                 d_lr=1e-3, g_lr=1e-4)
     base.update(changes)
-    return TrainConfig(**base)
+    return GanConfig(**base)
 
 
 def _d_loss_on(gan, data, seed=0):
@@ -39,7 +40,7 @@ def test_one_epoch_lowers_d_loss_and_writes_run_artefacts(tmp_path):
     trained = build_gan(config, 2)
     from condgan.train.state import restore_training_state
 
-    restore_training_state(trained, load_latest_checkpoint(tmp_path / "run")[1])
+    restore_training_state(trained, load_latest_checkpoint(tmp_path / "run")[1], 16)
     assert _d_loss_on(trained, data) < start - 0.05
     run = tmp_path / "run"
     history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
@@ -47,7 +48,7 @@ def test_one_epoch_lowers_d_loss_and_writes_run_artefacts(tmp_path):
     assert {"d_loss", "g_loss", "kimg", "wall_time_s"} <= set(history[0])
     assert (run / "samples" / "epoch_0001.png").stat().st_size > 500
     assert (run / "losses.png").stat().st_size > 5000
-    assert json.loads((run / "config.json").read_text())["batch_size"] == 16
+    assert json.loads((run / "config.json").read_text())["config"]["batch_size"] == 16
     assert any((run / "tensorboard").rglob("*tfevents*"))
 
 
@@ -95,7 +96,7 @@ def test_resume_may_extend_the_schedule_but_not_change_the_recipe(tmp_path):
     with pytest.raises(UserError, match="different data"):
         train(config, tmp_path / "run", resume=True, data=tiny_array_set(48))
     summary = train(_tiny_config(tensorboard=False, epochs=2), tmp_path / "run", resume=True, data=data)
-    assert summary["step"] == 4 and json.loads((tmp_path / "run" / "config.json").read_text())["epochs"] == 2
+    assert summary["step"] == 4 and json.loads((tmp_path / "run" / "config.json").read_text())["config"]["epochs"] == 2
 
 
 def test_auxiliary_classifier_learns_the_classes_and_logs_its_losses(tmp_path):
@@ -110,7 +111,7 @@ def test_auxiliary_classifier_learns_the_classes_and_logs_its_losses(tmp_path):
     # Dark noise vs stripes: the head separates them within a few dozen steps.
     assert history[-1]["d_class_loss"] < 0.5 * history[0]["d_class_loss"]
     trained = build_gan(config, 2)
-    restore_training_state(trained, load_latest_checkpoint(tmp_path / "run")[1])
+    restore_training_state(trained, load_latest_checkpoint(tmp_path / "run")[1], 16)
     real = data.x.astype(np.float32) / 127.5 - 1
     _, class_logits = trained.discriminator([real, data.y.astype(np.int32)], training=False)
     assert (np.argmax(np.asarray(class_logits), 1) == data.y).mean() > 0.9
@@ -123,8 +124,8 @@ def test_export_an_earlier_checkpoint_by_name(tmp_path):
     import shutil
 
     from condgan.errors import UserError
-    from condgan.export import read_card
-    from condgan.train.export_run import export_run
+    from condgan.model_folder import read_card
+    from condgan.api import export_model
 
     data = tiny_array_set(128)
     train(_tiny_config(tensorboard=False), tmp_path / "run", data=data)
@@ -133,13 +134,13 @@ def test_export_an_earlier_checkpoint_by_name(tmp_path):
     kept.mkdir()
     shutil.copy(tmp_path / "run" / "checkpoints" / f"ckpt-{step:010d}.npz", kept)
     train(_tiny_config(tensorboard=False, epochs=2), tmp_path / "run", resume=True, data=data)
-    newest = export_run(tmp_path / "run", "newest", tmp_path / "models", legacy_h5=False)
-    earlier = export_run(tmp_path / "run", "earlier", tmp_path / "models", legacy_h5=False,
+    newest = export_model(tmp_path / "run", "newest", tmp_path / "models", legacy_h5=False)
+    earlier = export_model(tmp_path / "run", "earlier", tmp_path / "models", legacy_h5=False,
                          checkpoint=kept / f"ckpt-{step:010d}.npz")
     assert (read_card(earlier)["step"], read_card(newest)["step"]) == (8, 16)
     with pytest.raises(UserError, match="ckpt-<step>.npz"):
-        export_run(tmp_path / "run", "bad", tmp_path / "models", checkpoint=kept / "missing.npz")
+        export_model(tmp_path / "run", "bad", tmp_path / "models", checkpoint=kept / "missing.npz")
     broken = kept / "ckpt-0000000099.npz"
     broken.write_bytes(b"not a zip")
     with pytest.raises(UserError, match="cannot be read"):
-        export_run(tmp_path / "run", "bad", tmp_path / "models", checkpoint=broken)
+        export_model(tmp_path / "run", "bad", tmp_path / "models", checkpoint=broken)

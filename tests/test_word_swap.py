@@ -13,9 +13,9 @@ from condgan.data.shapes import word_groups
 from condgan.errors import UserError
 from condgan.text import Vocabulary, pad_captions, tokenize
 from condgan.text.word_swap import WordSwap, load_word_groups
-from condgan.train import attngan_losses as L
+from condgan.families.attngan import losses as L
 from condgan.train.attngan_run import CaptionStream, build_models, load_splits
-from condgan.train.damsm_trainer import load_damsm
+from condgan.families.damsm.family import load_damsm
 
 CAPTIONS = ["a small red circle at the top on a black background",
             "a big blue box on the left",

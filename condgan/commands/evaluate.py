@@ -64,12 +64,18 @@ def run_train_classifier(args: argparse.Namespace) -> int:
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="an exported model folder with card.json, e.g. models/cgan_cifar10")
-    parser.add_argument("--data", required=True, help=DATA_HELP)
+    parser.add_argument("--data", required=True, help=DATA_HELP + "; a captioned folder (its test "
+                        "split) for caption models")
     parser.add_argument("--split", default="test", choices=("train", "test"),
                         help="reference split of --data (an .npz is used whole)")
-    parser.add_argument("--n", type=_positive_int, default=10000, help="number of generated images")
-    parser.add_argument("--classifier", help="reference classifier folder "
-                        "(default: models/classifiers/<data name>, or skip classifier metrics)")
+    parser.add_argument("-n", "--n", type=_positive_int, default=None,
+                        help="number of generated images (default 10000; caption models: 1000 "
+                        "held-out captions)")
+    parser.add_argument("--classifier", help="reference classifier folder (default: "
+                        "models/classifiers/<data name>, or skip classifier metrics); for caption "
+                        "models the attribute classifier (default models/classifiers/shapes_attributes)")
+    parser.add_argument("--damsm", help="caption models: the DAMSM run for R-precision (default: "
+                        "the card's own; another one's numbers are stored as metric@RUN)")
     parser.add_argument("--metrics", default="auto",
                         help="comma-separated subset of fid,kid,is,classifier_fid,accuracy,"
                         "intra_classifier_fid; 'auto': classifier metrics, plus Inception "
@@ -89,16 +95,16 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from condgan.metrics.evaluate import evaluate_model, format_table
+    from condgan.metrics.evaluate import evaluate, format_table
 
     if args.replace and args.no_card:
         raise UserError("--replace and --no-card contradict each other: --no-card writes nothing "
                         "to card.json; drop one of them")
-    results = evaluate_model(
+    results = evaluate(
         args.model, args.data, split=args.split, n=args.n, classifier_dir=args.classifier,
-        metrics=args.metrics, inception_weights=args.inception_weights, cache_dir=args.cache_dir,
-        batch_size=args.batch_size, seed=args.seed, write_card=not args.no_card,
-        replace=args.replace, allow_download=not args.no_download,
+        damsm_dir=args.damsm, metrics=args.metrics, inception_weights=args.inception_weights,
+        cache_dir=args.cache_dir, batch_size=args.batch_size, seed=args.seed,
+        write_card=not args.no_card, replace=args.replace, allow_download=not args.no_download,
         say=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_table(results))
     return 0

@@ -1,4 +1,4 @@
-"""`python -m condgan export` and `python -m condgan sample`."""
+"""`python -m condgan export` and `python -m condgan sample`, for every kind of model."""
 from __future__ import annotations
 
 import argparse
@@ -28,32 +28,11 @@ def add_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
                              "hard-linked aside while the run trained; the trainer keeps two)")
 
 
-def _run_kind(run_dir: str) -> str | None:
-    import json
-
-    path = Path(run_dir) / "config.json"
-    try:
-        return json.loads(path.read_text()).get("kind") if path.is_file() else None
-    except (json.JSONDecodeError, AttributeError):
-        return None  # export_run names the broken file
-
-
 def run_export(args: argparse.Namespace) -> int:
-    from condgan.errors import UserError
+    from condgan.api import export_model
 
-    if _run_kind(args.run_dir) == "attngan":
-        from condgan.attngan_export import export_run as export_attngan_run
-
-        if args.weights != "ema":
-            raise UserError("AttnGAN runs export the EMA generator only: drop --weights live")
-        out = export_attngan_run(args.run_dir, args.name, args.models_dir, args.checkpoint,
-                                 replace=getattr(args, "replace", False))
-    else:
-        from condgan.train.export_run import export_run
-
-        out = export_run(args.run_dir, args.name, args.models_dir, legacy_h5=not args.no_h5,
-                         weights=args.weights, checkpoint=args.checkpoint,
-                         replace=getattr(args, "replace", False))
+    out = export_model(args.run_dir, args.name, args.models_dir, replace=args.replace,
+                       checkpoint=args.checkpoint, weights=args.weights, legacy_h5=not args.no_h5)
     print(f"exported {args.run_dir} -> {out}")
     return 0
 
@@ -65,7 +44,8 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
                         help="caption (repeatable; text-to-image models such as models/attngan_shapes)")
     parser.add_argument("-n", type=int, default=16, help="images per label (or in all, unconditional)")
     parser.add_argument("--seed", type=int, default=None, help="same seed, same images")
-    parser.add_argument("--columns", type=int, default=8)
+    parser.add_argument("--columns", type=int, default=8,
+                        help="grid columns (caption models: one row of -n images per caption)")
     parser.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
 
 
@@ -84,32 +64,32 @@ def check_output_file(output, option: str = "-o") -> Path:
 
 
 def run_sample(args: argparse.Namespace) -> int:
+    """One row of -n images per --label or --caption (or -n images of an unconditional model)."""
+    from condgan.api import load_generator
     from condgan.errors import UserError
-    from condgan.export import load_generator, read_card
     from condgan.viz import save_grid
 
     check_output_file(args.output)
-    if read_card(args.model_dir)["kind"] == "attngan":
-        if args.label or not args.caption:
-            raise UserError(f"{args.model_dir} draws from captions: pass --caption \"...\" (not --label)")
-        from condgan.commands.attngan import run_sample_attngan
-
-        return run_sample_attngan(args)
-    if args.caption:
-        raise UserError(f"{args.model_dir} is not a caption model: use --label (or drop --caption)")
     if args.n < 1:
         raise UserError(f"-n must be at least 1, got {args.n}")
     if not str(args.output).lower().endswith(".png"):
         raise UserError(f"output {args.output!r} must end in .png")
+    if args.label and args.caption:
+        raise UserError("pass --label or --caption, not both: a model reads one kind of condition")
     generator = load_generator(args.model_dir)
-    labels = None
-    if generator.conditional:
-        if not args.label:
-            raise UserError(f"{args.model_dir} is conditional: pass --label, one of {generator.classes}")
-        labels = [lab for lab in args.label for _ in range(args.n)]
-    elif args.label:
-        raise UserError(f"{args.model_dir} is unconditional: drop --label")
-    images = generator.generate(labels=labels, n=None if labels else args.n, seed=args.seed)
-    path = save_grid(images, Path(args.output), columns=args.columns)
+    rows = args.label or args.caption
+    if rows:
+        repeated = [row for row in rows for _ in range(args.n)]
+        images = generator.generate(labels=repeated if args.label else None,
+                                    captions=repeated if args.caption else None, seed=args.seed)
+        columns = args.n if args.caption else args.columns
+        for caption in args.caption or []:
+            unknown = generator.unknown_words(caption)
+            if unknown:
+                print(f"unknown words ignored in {caption!r}: {unknown}")
+    else:
+        images = generator.generate(n=args.n, seed=args.seed)
+        columns = args.columns
+    path = save_grid(images, Path(args.output), columns=columns)
     print(f"wrote {len(images)} images to {path}")
     return 0

@@ -1,17 +1,19 @@
-"""`python -m condgan train`: parse arguments, call `condgan.train.loop.train`."""
+"""`python -m condgan train`: any model family's config in, a run directory out
+(`condgan.train.loop.train_run`)."""
 from __future__ import annotations
 
 import argparse
 import logging
 from pathlib import Path
 
-from condgan.config import TrainConfig, load_config
-
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="config file (configs/*.py); defaults apply without one")
-    parser.add_argument("--data", help="'cifar10', a CIFAR-10 copy, an .npz array set or class folders "
-                        "(overrides the config's data)")
+    parser.add_argument("--config", required=True,
+                        help="config file (configs/*.py): GAN, cGAN, DAMSM, AttnGAN, ...")
+    parser.add_argument("--data", help="the data (overrides the config's): 'cifar10', a CIFAR-10 "
+                        "copy, an .npz array set or class folders; a captioned folder for text models")
+    parser.add_argument("--damsm", help="AttnGAN: the pretrained DAMSM run folder it trains against "
+                        "(overrides the config's), e.g. runs/damsm_shapes")
     parser.add_argument("--name", help="run name (default: the config's name); the run goes to runs/NAME")
     parser.add_argument("--run-dir", help="explicit run directory (default: runs/NAME)")
     parser.add_argument("--resume", action="store_true",
@@ -25,26 +27,30 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a config field, e.g. --set epochs=5 (repeatable)")
 
 
-def run_train(args: argparse.Namespace) -> int:
+def run_train(args: argparse.Namespace, resume: bool | str | None = None) -> int:
+    """`resume`: the aliases of earlier versions (`train-attngan`, `pretrain-damsm`) resume an
+    existing run without being asked, as they always did."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    from condgan.config import apply_overrides, load_config
+    from condgan.model_folder import check_model_name
+    from condgan.train.loop import saved_run_config, train_run
+
     overrides = list(args.overrides)
     if args.verbose:  # (condgan.cli has already let TensorFlow's own log through)
         overrides.append("verbose=2")
-    for key in ("data", "name", "strategy"):
-        if getattr(args, key):
+    for key in ("data", "damsm", "name", "strategy"):
+        if getattr(args, key, None):
             overrides.append(f"{key}={getattr(args, key)}")
-    from condgan.config import apply_overrides
-    from condgan.train.loop import saved_run_config, train
-
-    config = load_config(args.config, overrides, expect=TrainConfig)
+    config = load_config(args.config, overrides)
     if not args.run_dir:  # the name becomes runs/NAME: no "../" or "/" may steer it elsewhere
-        from condgan.export import check_model_name
-
         check_model_name(config.name, "run name")
     run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / config.name
-    if args.resume:  # the run's own config; only schedule keys may be overridden
-        config = apply_overrides(saved_run_config(run_dir), overrides)
+    resume = args.resume if resume is None else resume
+    if resume == "auto":
+        resume = (run_dir / "config.json").is_file()
+    if resume:  # the run's own config; only schedule keys may be overridden
+        config = apply_overrides(saved_run_config(run_dir)[1], overrides)
 
-    summary = train(config, run_dir, resume=args.resume)
-    print(f"done: {summary['images_seen']} images in {summary['wall_time_s']:.0f}s -> {run_dir}")
+    summary = train_run(config, run_dir, resume=resume)
+    print(f"done: {summary['images_seen']:,} images in {summary['wall_time_s']:.0f}s -> {run_dir}")
     return 0

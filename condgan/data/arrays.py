@@ -7,7 +7,6 @@ uint8 on disk and are scaled to [-1, 1] only when a pipeline reads them.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import sys
@@ -16,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from condgan.basics import digest_arrays, write_json_atomic
 from condgan.errors import UserError
 
 FORMAT_VERSION = 1
@@ -80,11 +80,7 @@ def validate_arrays(x: np.ndarray, y: np.ndarray, classes: Sequence[str]) -> Non
 
 def fingerprint_arrays(x: np.ndarray, y: np.ndarray, classes: Sequence[str]) -> str:
     """A short content hash: same pixels, labels and class names give the same fingerprint."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps([list(x.shape), list(classes)]).encode())
-    digest.update(np.ascontiguousarray(x).tobytes())
-    digest.update(np.ascontiguousarray(y.astype(np.int64)).tobytes())
-    return "sha256:" + digest.hexdigest()[:16]
+    return digest_arrays([x, y.astype(np.int64)], header=[list(x.shape), list(classes)])
 
 
 def sidecar_path(npz_path: str | os.PathLike) -> Path:
@@ -113,7 +109,7 @@ def save_array_set(path: str | os.PathLike, data: ArraySet, *, source: str,
     tmp = path.with_name(path.name + ".partial.npz")
     np.savez(tmp, x=data.x, y=data.y.astype(np.int64))
     os.replace(tmp, path)
-    _write_json_atomic(sidecar_path(path), meta)
+    write_json_atomic(sidecar_path(path), meta)
     return path
 
 
@@ -136,12 +132,3 @@ def load_array_set(path: str | os.PathLike) -> ArraySet:
     if not classes:
         classes = [str(i) for i in range(int(y.max()) + 1 if len(y) else 0)]
     return ArraySet(x, y, classes, meta)
-
-
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
-write_json_atomic = _write_json_atomic

@@ -164,5 +164,5 @@ def caption_accuracy(classifier, images: np.ndarray, attributes: list[dict]) -> 
 
 
 def save_json(path: Path, data: dict) -> None:
-    from condgan.data.arrays import write_json_atomic
+    from condgan.basics import write_json_atomic
     write_json_atomic(path, json.loads(json.dumps(data)))

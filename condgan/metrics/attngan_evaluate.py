@@ -32,20 +32,25 @@ def _other_damsm_suffix(damsm_dir, own_damsm) -> str:
     return "@" + Path(damsm_dir).resolve().name
 
 
-def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 1000,
+def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: int = 1000,
                      seed: int = 0, write_card: bool = True, replace: bool = False,
                      say=print) -> dict:
-    """Score `model_dir` on `data`'s held-out captions (see the module docstring); metrics the
-    card lacks are written into it, ones it has are replaced only with `replace=True`."""
-    from condgan.attngan_export import load_attngan
-    from condgan.export import card_path, merge_card_metrics
-    from condgan.metrics.fid import fid_from_features
-    from condgan.metrics.r_precision import encode_pairs, r_precision
-    from condgan.text import encode_texts, tokenize
+    """Score `model_dir` on `data`'s held-out captions (see the module docstring): metric name ->
+    {value, protocol}; metrics the card lacks are written into it, ones it has are replaced only
+    with `replace=True`."""
+    from condgan.api import load_generator
     from condgan.data.caption_sets import load_caption_split
-    from condgan.train.damsm_trainer import _class_filter, load_damsm
+    from condgan.families.attngan.family import RP_SEED
+    from condgan.families.damsm.data import class_filter
+    from condgan.families.damsm.family import load_damsm
+    from condgan.metrics.evaluate import EvaluationResults
+    from condgan.metrics.fid import fid_from_features
+    from condgan.metrics.protocol import make_protocol
+    from condgan.metrics.r_precision import encode_pairs, r_precision, resize_uint8
+    from condgan.model_folder import card_path, merge_card_metrics
+    from condgan.text import encode_texts, tokenize
 
-    model = load_attngan(model_dir)
+    model = load_generator(model_dir)
     own_damsm = model.card.get("dataset", {}).get("damsm")
     damsm_dir = damsm_dir or (project_path(own_damsm) if own_damsm else None)
     if not damsm_dir:
@@ -56,47 +61,56 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier=None, n: int = 
         raise UserError(f"{data}: {n} held-out images; R-precision needs at least 100")
     index = np.arange(n)
     captions = [test.captions[i][i % len(test.captions[i])] for i in index]
-    fakes = model.generate_for_seeds([10_000 + int(i) for i in index], captions)
+    say(f"generating {n} images from {model_dir} for held-out captions (seeds {RP_SEED}+i)")
+    fakes = model.generate_for_seeds([RP_SEED + int(i) for i in index], captions)
     text, image, vocabulary, damsm_cfg = load_damsm(damsm_dir)
     tokens, lengths = encode_texts(captions, vocabulary, damsm_cfg.max_len)
-    ids = _class_filter(test.class_ids[index])
+    ids = class_filter(test.class_ids[index])
     real = test.images[index]
     fakes, real = resize_uint8(fakes, damsm_cfg.image_size), resize_uint8(real, damsm_cfg.image_size)
-    result = {"queries": n}
-    features = {}
+    values, features = {}, {}
     for name, images in (("generated", fakes), ("real", real)):
         features[name], sentences = encode_pairs(image, text, images, tokens, lengths)
-        result[f"r_precision_{name}"] = r_precision(features[name], sentences, seed=seed,
+        values[f"r_precision_{name}"] = r_precision(features[name], sentences, seed=seed,
                                                     class_ids=ids, repeats=3)["r_precision"]
-    result["damsm_fid"] = fid_from_features(features["generated"], features["real"])
+    values["damsm_fid"] = fid_from_features(features["generated"], features["real"])
     inception = _inception_or_none()
     if inception is not None:
-        result["fid"] = fid_from_features(
+        values["fid"] = fid_from_features(
             np.concatenate([inception(fakes[k:k + 100])["features"] for k in range(0, n, 100)]),
             np.concatenate([inception(real[k:k + 100])["features"] for k in range(0, n, 100)]))
     attributes = test.meta.get("attributes") or []
-    if classifier is not None and attributes and attributes[0] is not None:
+    if classifier_dir is not None and attributes and attributes[0] is not None:
         from condgan.metrics.attngan_caption_accuracy import caption_accuracy, load_classifier
-        clf = load_classifier(classifier)
+        clf = load_classifier(classifier_dir)
         fits = [i for i in index if len([w for w in tokenize(captions[i]) if w in vocabulary])
                 <= damsm_cfg.max_len]
         chosen = [attributes[i] for i in fits]
-        result["caption_accuracy_generated"] = caption_accuracy(clf, fakes[fits], chosen)
-        result["caption_accuracy_real"] = caption_accuracy(clf, real[fits], chosen)
-    protocol = (f"{n} held-out captions (caption i%10 of test image i, seed 10000+i); R-precision: "
-                "1 true + 99 mismatched captions of other attribute sets, DAMSM cosine top-1, "
-                "3 repeats; caption accuracy: per-cell attribute classifier on captions of <= "
-                f"{damsm_cfg.max_len} words; damsm_fid (NOT Inception FID): Frechet distance of "
-                f"DAMSM global image features ({damsm_cfg.dim}-d) of generated vs the {n} real "
-                "held-out images; fid: InceptionV3 pool3 vs the same real images, only when its "
-                f"weights are on disk; DAMSM: {card_path(damsm_dir)}")
+        values["caption_accuracy_generated"] = caption_accuracy(clf, fakes[fits], chosen)
+        values["caption_accuracy_real"] = caption_accuracy(clf, real[fits], chosen)
+    networks = {"r_precision": f"DAMSM {card_path(damsm_dir)} (global image and sentence features)",
+                "damsm_fid": f"DAMSM {card_path(damsm_dir)} global image features ({damsm_cfg.dim}-d); "
+                             "NOT Inception FID",
+                "fid": "InceptionV3 pool3 (keras.applications)",
+                "caption_accuracy": f"Shapes attribute classifier {card_path(classifier_dir)}"}
+    how = {"r_precision": "1 true + 99 mismatched captions of other attribute sets, top-1 by cosine, "
+                          "3 repeats",
+           "caption_accuracy": f"the attributes of each object read in its cell; captions of <= "
+                               f"{damsm_cfg.max_len} words"}
     other = _other_damsm_suffix(damsm_dir, own_damsm)
-    metrics = {(k + other if k.startswith(("r_precision", "damsm_fid")) else k):
-               {"value": v, "protocol": protocol} for k, v in result.items() if k != "queries"}
+    results = EvaluationResults()
+    for key, value in values.items():
+        family = next(f for f in networks if key.startswith(f))
+        name = key + other if family in ("r_precision", "damsm_fid") else key
+        results[name] = {"value": value, "protocol": make_protocol(
+            num_generated=n, num_reference=n, split="test", feature_network=networks[family],
+            weights_fingerprint=None, resize=f"bilinear to {damsm_cfg.image_size}px", seed=seed,
+            data=card_path(data), captions=f"caption i%10 of held-out image i, seed {RP_SEED}+i",
+            method=how.get(family))}
     if write_card:
-        merge_card_metrics(model_dir, metrics, replace=replace,
-                           how_to_replace="rerun with --replace (replace=True from Python)", say=say)
-    return result
+        results.card = merge_card_metrics(model_dir, results, replace=replace, say=say,
+                                          how_to_replace="rerun with --replace (replace=True from Python)")
+    return results
 
 
 def _inception_or_none():
@@ -106,14 +120,3 @@ def _inception_or_none():
         return InceptionFeatures(allow_download=False)
     except UserError:
         return None
-
-
-def resize_uint8(images: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear resize of uint8 images to size x size (identity when already that size), e.g.
-    256 px birds for a DAMSM trained at 299 px."""
-    images = np.asarray(images)
-    if images.shape[1] == size:
-        return images
-    import keras
-    out = np.asarray(keras.ops.image.resize(images.astype(np.float32), (size, size)))
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

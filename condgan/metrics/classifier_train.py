@@ -20,11 +20,12 @@ from typing import Callable
 import keras
 import numpy as np
 
-from condgan.data.arrays import ArraySet, write_json_atomic
+from condgan.basics import write_json_atomic
+from condgan.data.arrays import ArraySet
 from condgan.metrics.accuracy import per_class_accuracy
 from condgan.metrics.classifier import (AugmentedBatches, ClassifierConfig, build_classifier,
                                         compile_classifier, strip_optimizer)
-from condgan.metrics.protocol import library_versions, sha256_file
+from condgan.basics import library_versions, sha256_file
 
 CHECKPOINT = "checkpoint.keras"
 CHECKPOINT_STATE = "checkpoint.json"

@@ -105,7 +105,8 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     replaced only with `replace=True` (`--replace`): otherwise the card keeps it, and `say`
     tells both values and their numbers of images.  `results.card` records what was written,
     replaced and left in place (None without `write_card`)."""
-    from condgan.export import card_path, card_safe, load_generator, merge_card_metrics, read_card
+    from condgan.api import load_generator
+    from condgan.model_folder import card_path, card_safe, merge_card_metrics, read_card
 
     card = read_card(model_dir)  # a clear error for a folder without card.json
     conditional = card["kind"] == "cgan"
@@ -208,17 +209,54 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     return results
 
 
+def evaluate(model_dir, data, *, n: int | None = None, write_card: bool = True,
+             replace: bool = False, say: Callable[[str], None] = print, **options) -> EvaluationResults:
+    """Measure a model folder with the metrics of its kind of conditioning: class and
+    unconditional models against labelled images (`evaluate_model`), caption models on held-out
+    captions (`attngan_evaluate.evaluate_attngan`)."""
+    from condgan.families import family_of_card
+    from condgan.model_folder import read_card
+
+    if family_of_card(read_card(model_dir)).conditioning == "caption":
+        from condgan.metrics.attngan_evaluate import evaluate_attngan
+
+        classifier = options.get("classifier_dir") or _default_attribute_classifier()
+        return evaluate_attngan(model_dir, data, damsm_dir=options.get("damsm_dir"),
+                                classifier_dir=classifier, n=n or 1000, seed=options.get("seed", 0),
+                                write_card=write_card, replace=replace, say=say)
+    options.pop("damsm_dir", None)
+    return evaluate_model(str(model_dir), str(data), n=n or 10000, write_card=write_card,
+                          replace=replace, say=say, **options)
+
+
+def _default_attribute_classifier() -> Path | None:
+    from condgan.paths import project_path
+
+    folder = project_path("models/classifiers/shapes_attributes")
+    return folder if folder.is_dir() else None
+
+
 def format_table(results: dict) -> str:
+    """Metric, value (+- std), feature network, numbers of images; a metric whose value is a
+    table (per class, per attribute) gets one indented row per entry."""
     rows = [("metric", "value", "+-", "feature network", "N gen", "N ref")]
     for name, entry in results.items():
-        p = entry["protocol"]
+        p = entry.get("protocol")
+        p = p if isinstance(p, dict) else {"feature_network": str(p or "")}
         value = entry["value"]
-        rows.append((name, "nan" if value is None or (isinstance(value, float) and math.isnan(value))
-                     else f"{value:.4f}", f"{entry['std']:.4f}" if "std" in entry else "",
-                     p["feature_network"][:48], str(p["num_generated"]), str(p["num_reference"] or "")))
-    accuracy = results.get("classifier_accuracy", {})
-    # per class: asked-for class's accuracy (conditional), or where the samples went (subset)
-    for cls, acc in (accuracy.get("per_class") or accuracy.get("predicted_as") or {}).items():
-        rows.append((f"  {cls}", f"{acc:.4f}", "", "", "", ""))
+        shown = "" if isinstance(value, dict) else _number(value)
+        rows.append((name, shown, f"{entry['std']:.4f}" if "std" in entry else "",
+                     str(p.get("feature_network", ""))[:48], str(p.get("num_generated") or ""),
+                     str(p.get("num_reference") or "")))
+        sub = value if isinstance(value, dict) else (entry.get("per_class") or entry.get("predicted_as") or {})
+        for key, item in sub.items():
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                rows.append((f"  {key}", _number(item), "", "", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _number(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nan"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from condgan.errors import UserError
-from condgan.metrics.protocol import sha256_file
+from condgan.basics import sha256_file
 
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"

@@ -9,27 +9,11 @@ protocols agree on everything but the date.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
-
-
-def library_versions() -> dict[str, str]:
-    """The exporter's version record plus scipy, whose sqrtm the Frechet distance depends on."""
-    import scipy
-
-    from condgan.export import library_versions as base_versions
-
-    return dict(base_versions(), scipy=scipy.__version__)
+from condgan.basics import library_versions, sha256_file
 
 
 def make_protocol(*, num_generated: int | None, num_reference: int | None, split: str | None,

@@ -80,3 +80,14 @@ def r_precision_of_images(image_encoder, text_encoder, images, tokens, lengths, 
     """R-precision of any image set (e.g. generated from `tokens`) against its captions."""
     img, txt = encode_pairs(image_encoder, text_encoder, images, tokens, lengths)
     return r_precision(img, txt, **kwargs)
+
+
+def resize_uint8(images: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear resize of uint8 images to size x size (identity when already that size), e.g.
+    256 px birds for a DAMSM trained at 299 px."""
+    images = np.asarray(images)
+    if images.shape[1] == size:
+        return images
+    import keras
+    out = np.asarray(keras.ops.image.resize(images.astype(np.float32), (size, size)))
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

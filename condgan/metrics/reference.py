@@ -16,7 +16,7 @@ import numpy as np
 from condgan.errors import UserError
 from condgan.metrics.classifier import feature_and_logit_model
 from condgan.metrics.classifier_train import CARD_FILE, CLASSIFIER_FILE
-from condgan.metrics.protocol import sha256_file
+from condgan.basics import sha256_file
 
 
 class ReferenceClassifier:

@@ -6,7 +6,7 @@ Facts taken from the paper and the reference code (github.com/taoxugit/AttnGAN `
 * **Conditioning augmentation** (StackGAN, Zhang et al. 2017): Dense(sentence -> 4c) + GLU
   gives (mu, log-variance) of size c each; c_hat = mu + eps * exp(logvar / 2).  The KL term
   KL(N(mu, sigma) || N(0, I)) keeps the conditioning manifold smooth
-  (`condgan.train.attngan_losses.kl_loss`).
+  (`condgan.families.attngan.losses.kl_loss`).
   eps is an *input* (`ca_noise`) rather than drawn inside the layer, so the trainer's stateless
   seeds and the exporter's per-seed noise decide every random number.
 * **Initial stage** F0: [c_hat, z] -> Dense (no bias) -> BN -> GLU -> 4x4, then up-blocks

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from condgan.errors import UserError
-from condgan.export import SEED_MAX
+from condgan.basics import SEED_MAX
 from condgan.serve import images as imaging
 from condgan.serve.batching import MicroBatcher
 from condgan.serve.openapi import NAME_PATTERN, openapi_spec
@@ -95,8 +95,8 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
             raise ApiError(400, "invalid_request", str(error)) from None
 
     def generate(served: ServedModel, body: dict[str, Any]) -> Response:
-        req = parse_generate(body, kind=served.kind, classes=served.classes, max_n=max_n,
-                             random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2),
+        req = parse_generate(body, conditioning=served.conditioning, classes=served.classes,
+                             max_n=max_n, random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2),
                              example_caption=served.example_caption)
         if req.caption is not None:
             try:

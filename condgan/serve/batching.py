@@ -1,7 +1,7 @@
 """Micro-batching: gather concurrent requests for one model into one generator call.
 
 A generator forward pass on CPU costs nearly the same for 1 row as for 16 (the exported
-generator always runs fixed 16-row chunks, see `condgan.export.CHUNK`, and per-call overhead
+generator always runs fixed 16-row chunks, see `condgan.generator.CHUNK`, and per-call overhead
 dominates small models), so N concurrent single-image requests served one by one do N times the
 work of one batched call.  As in TF-Serving's batching scheduler and Clipper (Crankshaw et al.,
 NSDI 2017), one worker thread per model takes the first waiting request, waits at most

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 
 import numpy as np
 from PIL import Image
 
-GRID_PAD = 2
-GRID_FILL = 255  # white gutters between grid cells
+from condgan.basics import make_grid
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -27,23 +25,10 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def grid(images: np.ndarray, pad: int = GRID_PAD) -> np.ndarray:
-    """N images tiled row-major into a near-square grid with `pad`-pixel white gutters."""
-    images = np.asarray(images, dtype=np.uint8)
-    count, height, width, channels = images.shape
-    cols = math.ceil(math.sqrt(count))
-    rows = math.ceil(count / cols)
-    out = np.full((rows * height + (rows - 1) * pad, cols * width + (cols - 1) * pad, channels),
-                  GRID_FILL, dtype=np.uint8)
-    for i, image in enumerate(images):
-        top, left = (i // cols) * (height + pad), (i % cols) * (width + pad)
-        out[top:top + height, left:left + width] = image
-    return out
-
-
 def png_for_images(images: np.ndarray) -> bytes:
     """A single image as itself, several as one grid."""
-    return png_bytes(images[0] if len(images) == 1 else grid(images))
+    # several images: a near-square grid, white gutters between them and no outer border
+    return png_bytes(images[0] if len(images) == 1 else make_grid(images, border=False))
 
 
 def b64_png(image: np.ndarray) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from condgan.export import SEED_MAX
+from condgan.basics import SEED_MAX
 from condgan.serve.validation import FORMATS, MAX_CAPTION_CHARS
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

@@ -5,15 +5,13 @@ model name is looked up in this registry, never joined onto a path.  Loading run
 background thread so `/healthz` answers at once and `/readyz` turns 200 only when every model
 has loaded and run one warm-up batch (the first TensorFlow call builds kernels and is slow).
 
-Two kinds of loaded object are served:
-- image generators (`gan`, `cgan`): `condgan.export.LoadedGenerator`, called through
-  `generate_for_seeds(seeds, labels)`;
-- caption models (`attngan`): any object with `generate_for_seeds(seeds, captions) -> uint8
-  images (N,H,W,3)` that raises `UserError` for a caption with no known word, and
-  `check_caption(caption) -> unknown words` (raising the same), which lets the server refuse
-  such a caption before it is batched with others and report the words it left out:
-  `condgan.attngan_export.AttnGANModel`.  Loaders are per kind and pluggable
-  (`loaders={"attngan": fn}`).
+Every model is served through the generator contract (`condgan.generator.Generator`):
+`generate_for_seeds(seeds, conditions)` -> uint8 images, and its `conditioning` ("none",
+"class" or "caption") says what a request must carry.  Caption models also offer
+`check_caption(caption) -> unknown words` (raising `UserError` for a caption with no known word),
+which lets the server refuse such a caption before it is batched with others and report the
+words it left out.  Models load through their family (`condgan.families`); a loader per kind
+can stand in for it (`loaders={"attngan": fn}`, the tests' stand-in models).
 
 A caption model also gets an `example_caption` at load time, which the page shows as its
 placeholder and the API's caption errors suggest: the card's own `example_caption` if it has
@@ -33,8 +31,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from condgan.errors import UserError
-from condgan.export import (CARD_FILE, CHUNK, KERAS_FILE, LoadedGenerator, check_model_name,
-                            load_keras_generator, read_card)
+from condgan.generator import CHUNK
+from condgan.model_folder import CARD_FILE, KERAS_FILE, check_model_name, read_card
 
 log = logging.getLogger("condgan.serve")
 Loader = Callable[[Path], Any]
@@ -46,16 +44,10 @@ EXAMPLE_CAPTIONS = ("a large blue circle at the top on a black background",
                     "a small red bird with black wings")
 
 
-def _load_attngan(path: Path):
-    from condgan.attngan_export import load_attngan  # imports the text side only when needed
+def load_through_family(path: Path, card: dict):
+    from condgan.families import family_of_card
 
-    return load_attngan(path)
-
-
-# The registry has read the card's kind already: load that kind directly (not through
-# `load_generator`, which would read the card again to dispatch).
-DEFAULT_LOADERS: dict[str, Loader] = {"gan": load_keras_generator, "cgan": load_keras_generator,
-                                      "attngan": _load_attngan}
+    return family_of_card(card).load(path, card)
 
 
 @dataclass
@@ -70,8 +62,12 @@ class ServedModel:
     example_caption: str | None = None
 
     @property
+    def conditioning(self) -> str:
+        return getattr(self.model, "conditioning", "none")
+
+    @property
     def classes(self) -> list[str] | None:
-        return self.card.get("classes") if self.kind == "cgan" else None
+        return self.card.get("classes") if self.conditioning == "class" else None
 
     @property
     def image_size(self) -> int:
@@ -82,9 +78,8 @@ class ServedModel:
         for key, value in (self.card.get("metrics") or {}).items():
             metrics[key] = value.get("value") if isinstance(value, dict) else value
         return {
-            "name": self.name, "kind": self.kind,
-            "classes": self.classes if self.kind == "cgan" else None,
-            "conditioning": {"cgan": "label", "attngan": "caption"}.get(self.kind, "none"),
+            "name": self.name, "kind": self.kind, "classes": self.classes,
+            "conditioning": {"class": "label"}.get(self.conditioning, self.conditioning),
             "image_size": self.image_size, "channels": int(self.card.get("channels", 3)),
             "latent_dim": self.card.get("latent_dim"), "version": self.version,
             "exported_at": self.card.get("exported_at"), "images_seen": self.card.get("images_seen"),
@@ -99,28 +94,28 @@ class ServedModel:
     def run(self, conditions: Sequence[Any], seeds: Sequence[int]
             ) -> tuple[np.ndarray, list[list[str]] | None]:
         """One generator call for many images: conditions[i] is a label index, caption or None."""
-        if self.kind == "attngan":
+        if self.conditioning == "caption":
             images = self.model.generate_for_seeds(list(seeds), list(conditions))
             return images, [self.check_caption(caption) for caption in conditions]
-        labels = list(conditions) if self.kind == "cgan" else None
+        labels = list(conditions) if self.conditioning == "class" else None
         return self.model.generate_for_seeds(list(seeds), labels), None
 
     def warm_up(self) -> None:
         """One full chunk through the generator so the first request pays no kernel setup."""
-        if self.kind == "attngan":
+        if self.conditioning == "caption":
             words = self.card.get("warmup_caption") or self.example_caption or "a bird"
             try:
                 self.run([words], [0])
             except UserError:
                 pass  # a caption model whose vocabulary lacks the default words: skip warm-up
             return
-        conditions = [0] * CHUNK if self.kind == "cgan" else [None] * CHUNK
+        conditions = [0] * CHUNK if self.conditioning == "class" else [None] * CHUNK
         self.run(conditions, list(range(CHUNK)))
 
 
 def derive_example_caption(served: ServedModel) -> str | None:
     """An example caption made of words `served` knows; None for models that take no caption."""
-    if served.kind != "attngan":
+    if served.conditioning != "caption":
         return None
     if served.card.get("example_caption"):
         return str(served.card["example_caption"])
@@ -148,25 +143,6 @@ def derive_example_caption(served: ServedModel) -> str | None:
     return str(warmup)
 
 
-class GraphForward:
-    """Run a Keras model through its compiled predict function instead of eagerly.
-
-    `LoadedGenerator` calls `model(chunk, training=False)`, which on TensorFlow runs op by op in
-    eager mode; `predict_on_batch` runs the same layers as one traced graph (backend-neutral
-    Keras API), 2-4x faster for a DCGAN-size generator on CPU (docs/serving.md).  Chunks always
-    have the same shape, so the function is traced once, during warm-up.
-    """
-
-    def __init__(self, model) -> None:
-        self.model = model
-
-    def __call__(self, inputs, training: bool = False):
-        return self.model.predict_on_batch(inputs)
-
-    def __getattr__(self, name: str):
-        return getattr(self.model, name)
-
-
 def model_version(path: Path, card: dict) -> str:
     """A content version: the card's own `version` if set, else a hash of the weights file."""
     if card.get("version"):
@@ -183,16 +159,14 @@ class Registry:
     """The models one process serves, loaded once; thread-safe reads after `ready`."""
 
     def __init__(self, models_dir: str | Path, loaders: dict[str, Loader] | None = None,
-                 default_caption_model: str | None = None, warm_up: bool = True,
-                 graph_forward: bool = True) -> None:
+                 default_caption_model: str | None = None, warm_up: bool = True) -> None:
         self.models_dir = Path(models_dir)
         if not self.models_dir.is_dir():
             raise UserError(f"models directory {str(self.models_dir)!r} does not exist: pass "
                             "--models-dir DIR (or CONDGAN_MODELS_DIR) naming a folder of exported "
                             "models, each with a card.json")
-        self.loaders = {**DEFAULT_LOADERS, **(loaders or {})}
+        self.loaders = dict(loaders or {})
         self.warm = warm_up
-        self.graph_forward = graph_forward
         self.models: dict[str, ServedModel] = {}
         self.failed: dict[str, str] = {}
         self.ready = threading.Event()
@@ -233,11 +207,7 @@ class Registry:
     def _load_one(self, path: Path) -> None:
         card = read_card(path)
         loader = self.loaders.get(card["kind"])
-        if loader is None:
-            raise UserError(f"no loader for kind {card['kind']!r} in this version of condgan")
-        model = loader(path)
-        if self.graph_forward and isinstance(model, LoadedGenerator):
-            model.model = GraphForward(model.model)
+        model = loader(path) if loader is not None else load_through_family(path, card)
         served = ServedModel(path.name, card["kind"], model, dict(getattr(model, "card", card)),
                              model_version(path, card))
         served.example_caption = derive_example_caption(served)
@@ -264,5 +234,5 @@ class Registry:
     def default_caption_model(self) -> ServedModel | None:
         if self._default_caption:
             return self.get(self._default_caption)
-        captions = [m for m in self.models.values() if m.kind == "attngan"]
+        captions = [m for m in self.models.values() if m.conditioning == "caption"]
         return captions[0] if captions else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from condgan.errors import UserError
-from condgan.export import SEED_MAX
+from condgan.basics import SEED_MAX
 
 FORMATS = ("b64_json", "png")
 GENERATE_FIELDS = {"label", "caption", "n", "seed", "format"}
@@ -77,10 +77,11 @@ class GenerateRequest:
         return len(self.seeds)
 
 
-def parse_generate(body: dict[str, Any], *, kind: str, classes: Sequence[str] | None,
+def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence[str] | None,
                    max_n: int, random_seed, example_caption: str | None = None
                    ) -> GenerateRequest:
-    """Check a generate body against the model's kind; `random_seed(n)` draws a base seed.
+    """Check a generate body against what the model is conditioned on ("none", "class" or
+    "caption"); `random_seed(n)` draws a base seed.
 
     example_caption: a caption this model knows, suggested when the caption is missing (an
     example from another data set would only name words the model ignores).
@@ -103,7 +104,7 @@ def parse_generate(body: dict[str, Any], *, kind: str, classes: Sequence[str] | 
                        f"{SEED_MAX - (n - 1)} (image i uses seed + i), got {seed!r}")
     seeds = tuple(range(seed, seed + n))
     label_index = label_name = caption = None
-    if kind == "attngan":
+    if conditioning == "caption":
         if "label" in body:
             raise ApiError(400, "invalid_field", "this is a caption model: send \"caption\", "
                            "not \"label\"")
@@ -116,8 +117,9 @@ def parse_generate(body: dict[str, Any], *, kind: str, classes: Sequence[str] | 
                            f"keep it under {MAX_CAPTION_CHARS}")
     else:
         if "caption" in body:
-            raise ApiError(400, "invalid_field", f"this is a {kind} model: it takes no caption")
-        if kind == "cgan":
+            raise ApiError(400, "invalid_field", "this model takes no caption: send "
+                           + ("\"label\"" if conditioning == "class" else "n (and seed)"))
+        if conditioning == "class":
             label_index = parse_label(body.get("label"), classes or [])
             label_name = classes[label_index]
         elif "label" in body:

@@ -13,10 +13,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from condgan.export import to_uint8
+from condgan.basics import to_uint8
 from condgan.models.standing_stats import recompute_bn_statistics
 from condgan.train.checkpoint import save_checkpoint
-from condgan.train.history import read_history  # noqa: F401  (re-exported)
+from condgan.train.history import read_history
 from condgan.train.state import ema_weights, training_state
 from condgan.viz import save_grid, save_loss_plot
 
@@ -71,23 +71,28 @@ class RunProgress(keras.callbacks.Callback):
 
 
 class EpochEnd(keras.callbacks.Callback):
-    """At each epoch end: history line, checkpoint, sample grid, loss plot (in that order, so a
-    kill while plotting never costs the checkpoint)."""
+    """At each epoch end: history line (with the family's validation numbers, if any),
+    checkpoint, sample grid, loss plot (in that order, so a kill while plotting never costs the
+    checkpoint)."""
 
-    def __init__(self, progress: RunProgress, sampler, sample_every_epochs: int = 1):
+    def __init__(self, progress: RunProgress, sampler=None, sample_every_epochs: int = 1,
+                 validation=None):
         super().__init__()
         self.progress = progress
         self.sampler = sampler
         self.sample_every_epochs = sample_every_epochs
+        self.validation = validation
 
     def on_epoch_end(self, epoch, logs=None):
         run_dir = self.progress.run_dir
         record = self.progress.epoch_summary(epoch)
+        if self.validation is not None:
+            record.update(self.validation())
         with open(run_dir / "history.jsonl", "a") as handle:
             handle.write(json.dumps(record) + "\n")
         save_checkpoint(run_dir, self.progress.step, training_state(
             self.model, self.progress.step, self.progress.images_seen, self.progress.wall_time_s))
-        if (epoch + 1) % self.sample_every_epochs == 0:
+        if self.sampler is not None and (epoch + 1) % self.sample_every_epochs == 0:
             save_grid(self.sampler(), run_dir / "samples" / f"epoch_{epoch + 1:04d}.png",
                       columns=self.sampler.columns)
         save_loss_plot(read_history(run_dir), run_dir / "losses.png")

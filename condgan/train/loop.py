@@ -1,10 +1,12 @@
-"""`train(config, run_dir, resume)`: the whole training run in one function.
+"""`train_run(config, run_dir)`: the one training loop, for every model family.
 
-The run directory holds the resolved config (`config.json`), `history.jsonl`, checkpoints,
-sample grids and the loss plot.  A run resumes from its newest checkpoint, which may be
-mid-epoch: the data stream is rebuilt from (seed, epoch) and fast-forwarded to the saved step,
-and the random stream is keyed by the optimizer step, so the resumed run computes the same
-updates as one that was never stopped.
+The run directory holds `config.json` (the family's kind and the resolved config),
+`dataset.json` (what it was trained on, with a fingerprint), `history.jsonl`, checkpoints,
+sample grids, the loss plot, `tensorboard/` and `summary.json`.  A run resumes from its newest
+checkpoint, which may be mid-epoch: the family's data stream is rebuilt from (seed, epoch) and
+fast-forwarded to the saved step, and random numbers are keyed by the optimizer step, so the
+resumed run computes the same updates as one that was never stopped.  The family supplies the
+data, the trainer and its hooks (`condgan.families.base.Family`).
 """
 from __future__ import annotations
 
@@ -12,35 +14,34 @@ import json
 import os
 from pathlib import Path
 
-from condgan.config import TrainConfig, config_from_json
-from condgan.data.arrays import write_json_atomic
+from condgan.basics import write_json_atomic
 from condgan.errors import UserError
-
-# What a resumed run may change: its schedule and where the (same) data lives, not the recipe.
-RESUMABLE_FIELDS = ("epochs", "max_minutes", "checkpoint_every_steps", "sample_every_epochs",
-                    "verbose", "tensorboard", "data", "strategy")
+from condgan.families import family_of_config, read_run_config, write_run_config
 
 
-def saved_run_config(run_dir: Path) -> TrainConfig:
-    config_file = Path(run_dir) / "config.json"
-    if not config_file.is_file():
+def saved_run_config(run_dir: Path):
+    """(family, config) of the run `--resume` continues."""
+    if not (Path(run_dir) / "config.json").is_file():
         raise UserError(f"cannot resume: {str(run_dir)!r} has no config.json; start it without --resume")
-    return config_from_json(json.loads(config_file.read_text()))
+    return read_run_config(run_dir)
 
 
-def resolve_run_config(run_dir: Path, config: TrainConfig | None, resume: bool) -> TrainConfig:
-    """The config to train with: for --resume the run's own, with only RESUMABLE_FIELDS taken
-    from `config`; else `config` for a new run dir.  Only checks, writes nothing: a start that
-    fails on bad input leaves no half-made run behind."""
+def resolve_run_config(run_dir: Path, config, resume: bool):
+    """The config to train with: for a resumed run its own, with only the fields its family
+    lets a resume change taken from `config`; else `config` for a new run directory.  Only
+    checks, writes nothing: a start that fails on bad input leaves no half-made run behind."""
     if resume:
-        saved = saved_run_config(run_dir)
+        family, saved = saved_run_config(run_dir)
         if config is None:
             return saved
-        changed = sorted(k for k, v in config.to_json().items()
-                         if v != getattr(saved, k) and k not in RESUMABLE_FIELDS)
+        if type(config) is not type(saved):
+            raise UserError(f"--resume: {str(run_dir)!r} is a {family.kind} run, but the config is a "
+                            f"{type(config).__name__}: resume with the run's own kind of config")
+        current, before = family.config_to_json(config), family.config_to_json(saved)
+        changed = sorted(k for k, v in current.items() if v != before.get(k) and k not in family.resumable)
         if changed:
             raise UserError(f"--resume cannot change {changed}: the run was trained with "
-                            f"{ {k: getattr(saved, k) for k in changed} }; only {list(RESUMABLE_FIELDS)} "
+                            f"{ {k: before.get(k) for k in changed} }; only {list(family.resumable)} "
                             "may change when resuming (start a new run to change the recipe)")
         return config
     if run_dir.exists() and any(run_dir.iterdir()):
@@ -49,111 +50,70 @@ def resolve_run_config(run_dir: Path, config: TrainConfig | None, resume: bool) 
     return config
 
 
-def check_model_config(config: TrainConfig) -> None:
-    """Reject an unsupported image size or conditioning before any data is read (CIFAR-10 at
-    a new size is a long resize), using the model builders' own rules."""
-    from condgan.models.dcgan import CONDITIONINGS, _num_blocks
-
-    _num_blocks(config.image_size)
-    if config.conditional and config.conditioning not in CONDITIONINGS:
-        raise UserError(f"conditioning {config.conditioning!r} is not known: use one of {CONDITIONINGS}")
-    if config.aux_classifier_weight and not config.conditional:
-        raise UserError(f"aux_classifier_weight={config.aux_classifier_weight} needs class labels: "
-                        "set conditional=true, or aux_classifier_weight=0 for an unconditional GAN")
+def keras_verbosity(verbose: int) -> int:
+    """Keras' own fit() output only at verbose >= 2: ProgressReport prints the run's lines."""
+    return 2 if verbose >= 2 else 0
 
 
-def build_gan(config: TrainConfig, num_classes: int, distributed: bool = False):
-    """Generator, discriminator, the GAN model and its compiled optimizers (call in scope)."""
-    import keras
-
-    from condgan.models import build_discriminator, build_generator
-    from condgan.train.ema import WarmupEmaAdam
-    from condgan.train.tf_gan import GAN
-
-    conditioning = config.conditioning if config.conditional else "none"
-    classes = num_classes if config.conditional else 0
-    generator = build_generator(config.image_size, config.latent_dim, config.g_channels, classes,
-                                conditioning, synchronized_bn=distributed)
-    discriminator = build_discriminator(config.image_size, config.d_channels, classes, conditioning,
-                                        spectral_norm=config.spectral_norm, dropout=config.d_dropout,
-                                        aux_classifier=config.aux_classifier_weight > 0)
-    gan = GAN(generator, discriminator, latent_dim=config.latent_dim, conditional=config.conditional,
-              seed=config.seed, n_critic=config.n_critic, diffaugment=config.diffaugment,
-              aux_classifier_weight=config.aux_classifier_weight)
-    ema = {"use_ema": True, "ema_momentum": config.ema_decay} if config.ema_decay else {}
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
-        g_optimizer=WarmupEmaAdam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2, **ema),
-        loss=config.loss)
-    return gan
-
-
-def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool | str = False,
-          data=None, extra_callbacks=(), say=print) -> dict:
-    """Train (or resume) a run; returns the final history record.  `data` may pass an
-    ArraySet directly (tests, notebooks) instead of loading `config.data`.  `resume="auto"`
-    resumes a run directory that holds a run and starts one otherwise.  `say` gets one line
-    per epoch and the run's start and end."""
+def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, data=None,
+              extra_callbacks=(), say=print) -> dict:
+    """Train (or resume) a run of `config`'s family; returns its summary.  `data` may pass the
+    family's data directly (an ArraySet for the GAN family) instead of loading `config.data`.
+    `resume="auto"` resumes a run directory that holds a run and starts one otherwise.  `say`
+    gets one line per epoch and the run's start and end."""
     run_dir = Path(run_dir)
     if resume == "auto":
         resume = (run_dir / "config.json").is_file()
     # Every check on user input comes before the first write (run dir, config.json), and the
     # run-dir checks before TensorFlow is imported, so a wrong --resume fails in a blink.
     config = resolve_run_config(run_dir, config, resume)
+    family = family_of_config(config)
+    family.check(config)  # before the data: a long read must not end in this error
 
     import keras
 
-    from condgan.data.sources import load_training_set
-    from condgan.train.callbacks import (EmaSampler, EpochEnd, ProgressReport, RunProgress,
-                                         StepCheckpoint)
+    from condgan.train.callbacks import EpochEnd, ProgressReport, RunProgress, StepCheckpoint
     from condgan.train.checkpoint import load_latest_checkpoint
     from condgan.train.history import trim_history
     from condgan.train.state import restore_training_state
-    from condgan.train.tf_data import ArrayStream
     from condgan.train.tf_distribute import make_strategy
 
-    check_model_config(config)  # before the data: a long CIFAR-10 read must not end in this error
-    if data is None:
-        data = load_training_set(config.data, config.image_size, config.classes)
-    if data.image_size != config.image_size:
-        raise UserError(f"images are {data.image_size}px but the config says image_size="
-                        f"{config.image_size}: set image_size={data.image_size} or resize the data")
-    meta = {"classes": data.classes, "fingerprint": data.fingerprint(), "num_images": len(data),
-            "source": data.meta.get("source", str(config.data))}
+    prepared = family.prepare(config, data, run_dir, say)
+    stream = prepared.stream
     if resume and (run_dir / "dataset.json").is_file():
         trained_on = json.loads((run_dir / "dataset.json").read_text())
-        if trained_on.get("fingerprint") != meta["fingerprint"]:
-            raise UserError(f"--resume got different data ({meta['fingerprint']}) from what "
-                            f"{str(run_dir)!r} was trained on ({trained_on.get('fingerprint')}): "
-                            "pass the same data set")
+        if trained_on.get("fingerprint") != prepared.record.get("fingerprint"):
+            raise UserError(f"--resume got different data ({prepared.record.get('fingerprint')}) "
+                            f"from what {str(run_dir)!r} was trained on "
+                            f"({trained_on.get('fingerprint')}): pass the same data set")
     if not resume:
         resolve_run_config(run_dir, config, resume)  # still free after the data load?
         run_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(run_dir / "config.json", config.to_json())
-    write_json_atomic(run_dir / "dataset.json", meta)
+    write_run_config(run_dir, family, config)
+    write_json_atomic(run_dir / "dataset.json", prepared.record)
 
     strategy = make_strategy(config.strategy)
-    stream = ArrayStream(data, config.batch_size, config.seed, config.cache)
     # Same seed, same initial weights: on every replica, worker and restart.
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
-        gan = build_gan(config, len(data.classes), strategy.num_replicas_in_sync > 1)
-        ema_generator = keras.models.clone_model(gan.generator)
+        trainer = family.build(config, prepared, strategy.num_replicas_in_sync > 1)
     step, images_seen, wall = 0, 0, 0.0
     restored = load_latest_checkpoint(run_dir) if resume else None
     if restored is not None:
-        step, images_seen, wall = restore_training_state(gan, restored[1])
+        step, images_seen, wall = restore_training_state(trainer, restored[1], stream.global_batch)
         trim_history(run_dir, step)
         say(f"resumed {run_dir} at step {step:,} ({images_seen:,} images seen, "
             f"{wall / 60:.1f} min trained)")
-    elif config.d_pretrain_steps:
-        _pretrain_discriminator(gan, stream, strategy, config)
+    else:
+        family.start(trainer, prepared, config, strategy)
 
-    progress = RunProgress(run_dir, config.batch_size, stream.steps_per_epoch, step, images_seen,
+    progress = RunProgress(run_dir, stream.global_batch, stream.steps_per_epoch, step, images_seen,
                            wall, config.max_minutes)
-    sampler = EmaSampler(gan, ema_generator, len(data.classes), config.samples_per_class, config.seed)
+    sampler = family.sampler(trainer, prepared, config, run_dir)
     callbacks = [progress, StepCheckpoint(progress, config.checkpoint_every_steps),
-                 EpochEnd(progress, sampler, config.sample_every_epochs), *extra_callbacks]
+                 EpochEnd(progress, sampler, config.sample_every_epochs,
+                          family.validation(trainer, prepared, config)),
+                 *family.callbacks(trainer, prepared, config), *extra_callbacks]
     if config.verbose:
         callbacks.append(ProgressReport(progress, config.epochs, say))
     if config.tensorboard:
@@ -163,43 +123,21 @@ def train(config: TrainConfig | None, run_dir: str | os.PathLike, resume: bool |
         say(f"nothing to train: {run_dir} has used its {config.max_minutes:g}-minute budget "
             "(raise max_minutes to train on)")
     elif start_epoch < config.epochs and config.verbose:
-        say(f"training {run_dir}: {len(data):,} images, {stream.steps_per_epoch:,} steps of "
-            f"{config.batch_size} per epoch, up to epoch {config.epochs}"
+        say(f"training {run_dir}: {stream.num_examples:,} examples, {stream.steps_per_epoch:,} "
+            f"steps of {stream.global_batch} per epoch, up to epoch {config.epochs}"
             + (f" or {config.max_minutes:g} min" if config.max_minutes else ""))
     for epoch in range(start_epoch, config.epochs if not progress.budget_spent() else 0):
         skip = offset if epoch == start_epoch else 0
-        dataset = stream.distributed(strategy, epoch, skip)
         # An explicit step count: a distributed iterator of unknown length would otherwise
         # run one extra, empty step at its end, and Adam moves weights even on zero gradients.
-        gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=stream.steps_per_epoch - skip,
-                callbacks=callbacks, verbose=keras_verbosity(config.verbose), shuffle=False)
-        if gan.stop_training:
+        trainer.fit(stream.distributed(strategy, epoch, skip), epochs=epoch + 1, initial_epoch=epoch,
+                    steps_per_epoch=stream.steps_per_epoch - skip, callbacks=callbacks,
+                    verbose=keras_verbosity(config.verbose), shuffle=False)
+        if trainer.stop_training:
             say(f"stopping: the {config.max_minutes:g}-minute budget is spent")
             break
-    summary = {"step": progress.step, "images_seen": progress.images_seen,
-               "wall_time_s": round(progress.wall_time_s, 2)}
+    summary = {"kind": family.kind, "name": config.name, "step": progress.step,
+               "images_seen": progress.images_seen, "wall_time_s": round(progress.wall_time_s, 2)}
+    summary.update(family.finish(trainer, prepared, config, sampler))
     write_json_atomic(run_dir / "summary.json", summary)
     return summary
-
-
-def keras_verbosity(verbose: int) -> int:
-    """Keras' own fit() output only at verbose >= 2: ProgressReport prints the run's lines."""
-    return 2 if verbose >= 2 else 0
-
-
-def _pretrain_discriminator(gan, stream, strategy, config: TrainConfig) -> None:
-    """D-only steps against the untrained G before the adversarial loop (the seed project's
-    pre-training), on a stream of its own so the main data order is unchanged."""
-    gan.d_only = True
-    gan.make_train_function(force=True)
-    stream_seed, stream.seed = stream.seed, config.seed + 1_000_003
-    try:
-        epochs = -(-config.d_pretrain_steps // stream.steps_per_epoch)
-        for epoch in range(epochs):
-            steps = min(stream.steps_per_epoch, config.d_pretrain_steps - epoch * stream.steps_per_epoch)
-            gan.fit(stream.distributed(strategy, epoch), steps_per_epoch=steps, epochs=1,
-                    verbose=keras_verbosity(config.verbose))
-    finally:
-        stream.seed = stream_seed
-        gan.d_only = False
-        gan.make_train_function(force=True)

@@ -1,6 +1,9 @@
 """Everything a run needs to resume exactly, as named arrays, and the EMA generator's weights.
 
-Backend-neutral: it only reads and assigns Keras variables.
+A trainer names its parts (`checkpoint_parts()`: prefix -> variables, or arrays computed from
+them such as the EMA weights; `restorable_parts()`: prefix -> the variables a resume assigns),
+so one pair of functions serves every family.  Backend-neutral: it only reads and assigns Keras
+variables.
 """
 from __future__ import annotations
 
@@ -22,23 +25,22 @@ def ema_weights(generator, g_optimizer) -> list[np.ndarray]:
             for v, value in zip(generator.variables, live)]
 
 
-def training_state(gan, step: int, images_seen: int, wall_time_s: float) -> dict[str, np.ndarray]:
+def training_state(trainer, step: int, images_seen: int, wall_time_s: float) -> dict[str, np.ndarray]:
     state = {}
-    state.update(variables_state("g", gan.generator.variables))
-    state.update(variables_state("d", gan.discriminator.variables))
-    state.update(variables_state("g_opt", gan.g_optimizer.variables))
-    state.update(variables_state("d_opt", gan.d_optimizer.variables))
-    state.update(variables_state("ema", ema_weights(gan.generator, gan.g_optimizer)))
+    for prefix, variables in trainer.checkpoint_parts().items():
+        state.update(variables_state(prefix, variables))
     state["progress"] = np.array([step, images_seen], dtype=np.int64)
     state["wall_time_s"] = np.array(wall_time_s, dtype=np.float64)
     return state
 
 
-def restore_training_state(gan, state) -> tuple[int, int, float]:
-    """Assign a checkpoint to the GAN; returns (step, images_seen, wall_time_s)."""
-    assign_state("g", gan.generator.variables, state)
-    assign_state("d", gan.discriminator.variables, state)
-    assign_state("g_opt", gan.g_optimizer.variables, state)
-    assign_state("d_opt", gan.d_optimizer.variables, state)
-    step, images_seen = (int(v) for v in state["progress"])
-    return step, images_seen, float(state["wall_time_s"])
+def restore_training_state(trainer, state, global_batch: int) -> tuple[int, int, float]:
+    """Assign a checkpoint to the trainer; returns (step, images_seen, wall_time_s).  A
+    checkpoint of an earlier DAMSM version holds its step as `step` and its time as `elapsed`."""
+    for prefix, variables in trainer.restorable_parts().items():
+        assign_state(prefix, variables, state)
+    if "progress" in state:
+        step, images_seen = (int(v) for v in state["progress"])
+        return step, images_seen, float(state["wall_time_s"])
+    step = int(state["step"])
+    return step, step * global_batch, float(state.get("elapsed", 0.0))

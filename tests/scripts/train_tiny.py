@@ -34,9 +34,10 @@ if args.logical_cpus:
 import keras  # noqa: E402
 keras.config.disable_traceback_filtering()
 
-from condgan.config import TrainConfig, apply_overrides  # noqa: E402
+from condgan.config import apply_overrides  # noqa: E402
+from condgan.families.gan import GanConfig  # noqa: E402
 from condgan.data.arrays import ArraySet  # noqa: E402
-from condgan.train.loop import train  # noqa: E402
+from condgan.train.loop import train_run as train  # noqa: E402
 from condgan.train.state import training_state  # noqa: E402
 
 
@@ -67,7 +68,7 @@ class SaveFinal(keras.callbacks.Callback):
                  **training_state(self.model, 0, 0, 0.0))
 
 
-config = TrainConfig(name="tiny", image_size=16, latent_dim=16, g_channels=16, d_channels=16,
+config = GanConfig(name="tiny", image_size=16, latent_dim=16, g_channels=16, d_channels=16,
                      batch_size=16, epochs=2, checkpoint_every_steps=2, tensorboard=False,
                      samples_per_class=4, verbose=0, strategy=args.strategy)
 config = apply_overrides(config, args.overrides)

@@ -13,7 +13,7 @@ discriminator (sigmoid cross-entropy written with softplus on logits:
   lambda * (w_loss0 + w_loss1 + s_loss0 + s_loss1), the DAMSM loss of the *last* stage's images
   against their captions through the frozen pretrained encoders (eq. 5, lambda = 5 for birds),
   plus the conditioning-augmentation KL term.  The DAMSM part is part 1's `words_loss` and
-  `sent_loss` (`condgan.train.damsm_losses`), called by the trainer on the global batch.
+  `sent_loss` (`condgan.families.damsm.losses`), called by the trainer on the global batch.
 
 Per-example functions return (B,) vectors; the trainer sums them and divides by the global batch.
 """

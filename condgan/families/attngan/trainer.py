@@ -1,6 +1,6 @@
 """AttnGAN training (Xu et al. 2018; reference `trainer.py`) as a `keras.Model` with a TF `train_step`.
 
-Same machinery as the foundation's `condgan.train.tf_gan.GAN`, so `fit()`, the foundation's
+Same machinery as the GAN family's trainer (`condgan.families.gan.trainer.GAN`), so `fit()`, the
 callbacks (history.jsonl, checkpoints with exact resume, sample grids, loss plot) and the
 exporter's EMA weights all work unchanged:
 * **Randomness**: z and the conditioning-augmentation eps come from stateless normals keyed by
@@ -10,14 +10,14 @@ exporter's EMA weights all work unchanged:
   mismatched (real image, other caption) pairs, both updates from one persistent tape.
   AttnGAN updates the discriminators first and runs them again for the generator loss; the
   fused step scores the fakes once with the pre-update discriminators (as the foundation's GAN).
-* **Losses** (`condgan.train.attngan_losses`): per-stage conditional + unconditional terms, the
+* **Losses** (`condgan.families.attngan.losses`): per-stage conditional + unconditional terms, the
   DAMSM word and sentence losses of the last stage's images through the *frozen* pretrained
   encoders (part 1, `load_damsm`) weighted by lambda, and the KL term.  Per-example losses are
   summed and divided by the global batch; the in-batch DAMSM loss is a local batch mean scaled
   by the replica's share; it is computed on the all-gathered global batch, and batch norms are
   synchronized, so N replicas compute the single-device update (tested on 2 logical CPUs).
 * **EMA generator**: the G optimizer's `use_ema` average (AttnGAN keeps avg_param_G with 0.999).
-The run function, data stream and sampler are in `condgan.train.attngan_run`.
+The family's hooks are in `family.py`, the caption stream and sampler in `data.py`.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ import tensorflow as tf
 from keras import ops
 
 from condgan.models.attngan_generator import split_outputs
-from condgan.train import attngan_losses as L
-from condgan.train.damsm_losses import sent_loss, words_loss
+from condgan.families.attngan import losses as L
+from condgan.families.damsm.losses import sent_loss, words_loss
 from condgan.train.tf_two_player import TwoPlayerModel
 
 _Z_STREAM, _CA_STREAM = 1, 2
@@ -130,8 +130,4 @@ class AttnGANTrainer(TwoPlayerModel):
         self.d_optimizer.apply(tape.gradient(parts["d_loss"], d_vars), d_vars)
         self.g_optimizer.apply(tape.gradient(parts["g_loss"], g_vars), g_vars)
         del tape
-        strategy = tf.distribute.get_strategy()
-        logs = {k: v * strategy.num_replicas_in_sync for k, v in parts.items()}
-        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            logs = {k: tf.reshape(v, (1,)) for k, v in logs.items()}
-        return logs
+        return self.replica_logs(parts)

@@ -131,7 +131,7 @@ class GAN(TwoPlayerModel):
             d_grads, g_grads, logs = self._shared_backward_grads(real, labels, global_batch, local_batch)
             self.d_optimizer.apply(d_grads, d_vars)
             self.g_optimizer.apply(g_grads, g_vars)
-            return self._logs(logs)
+            return self.replica_logs(logs)
         if self.d_only or self.n_critic == 1:
             counter = self.d_optimizer.iterations
             with tf.GradientTape(persistent=not self.d_only) as tape:
@@ -140,7 +140,7 @@ class GAN(TwoPlayerModel):
             if not self.d_only:
                 self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
             del tape
-            return self._logs(logs)
+            return self.replica_logs(logs)
         # Alternating schedule: n_critic D updates on this batch, then one G update.
         for _ in range(self.n_critic):
             counter = self.d_optimizer.iterations
@@ -159,7 +159,7 @@ class GAN(TwoPlayerModel):
                 logs["g_class_loss"] = self._mean(class_loss(labels, fake_classes), global_batch)
                 g_loss = g_loss + self.aux_classifier_weight * logs["g_class_loss"]
         self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
-        return self._logs(logs)
+        return self.replica_logs(logs)
 
     def _shared_backward_grads(self, real, labels, global_batch, local_batch):
         """(D gradients, G gradients, logs) of the fused step, with one backward pass through D
@@ -183,14 +183,3 @@ class GAN(TwoPlayerModel):
                                 output_gradients=per_image * at_fake_in)
         del tape
         return d_grads, g_grads, logs
-
-    def _logs(self, logs):
-        # Each replica holds its share of the global mean; fit() averages replicas' logs.
-        # d_loss and g_loss are the adversarial terms alone, comparable with and without the
-        # auxiliary classifier, whose terms are logged beside them.
-        strategy = tf.distribute.get_strategy()
-        logs = {k: v * strategy.num_replicas_in_sync for k, v in logs.items()}
-        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            # Keras reduces multi-worker logs with MEAN over axis 0, which needs a vector.
-            logs = {k: tf.reshape(v, (1,)) for k, v in logs.items()}
-        return logs

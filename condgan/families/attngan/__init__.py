@@ -1,0 +1,4 @@
+"""The AttnGAN family: text to image with word attention, trained against a DAMSM (kind attngan)."""
+from condgan.families.attngan.config import AttnGANConfig
+
+__all__ = ["AttnGANConfig"]

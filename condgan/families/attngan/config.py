@@ -1,0 +1,48 @@
+"""The AttnGAN family's config (Xu et al. 2018): text to image against a pretrained DAMSM."""
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class AttnGANConfig:
+    name: str = "attngan"
+    data: str = "data/shapes"  # a captioned folder (captions.jsonl) or AttnGAN's birds layout
+    damsm: str = "runs/damsm_shapes"   # the pretrained DAMSM run (family damsm) it trains against
+    image_size: int = 64
+    stages: int = 2            # 1 = no attention (sentence-only baseline); 3 at 256 px = paper
+    z_dim: int = 100           # AttnGAN GAN.Z_DIM
+    condition_dim: int = 100   # AttnGAN GAN.CONDITION_DIM
+    gf: int = 32               # AttnGAN GAN.GF_DIM (birds)
+    df: int = 64               # AttnGAN GAN.DF_DIM
+    residual_blocks: int = 2   # AttnGAN GAN.R_NUM
+    batch_size: int = 20       # AttnGAN birds
+    epochs: int = 600
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    damsm_lambda: float = 5.0  # AttnGAN TRAIN.SMOOTH.LAMBDA (birds)
+    kl_weight: float = 1.0
+    # Hard "wrong" pairs for the conditional discriminators: the true caption with one attribute
+    # word swapped ("shapes" or a word-group JSON, see condgan/text/word_swap.py); None = AttnGAN.
+    swap_negatives: str | None = None
+    swap_from_epoch: int = 0   # epochs before this one train without them (mask 0: AttnGAN's loss)
+    # The discriminators' sentence-conditional head: "concat" (AttnGAN) or "projection"
+    # (condgan/models/attngan_discriminator.py).
+    d_condition: str = "concat"
+    ema_decay: float = 0.999
+    seed: int = 0
+    checkpoint_every_steps: int = 200
+    sample_captions: int = 8
+    samples_per_caption: int = 4
+    sample_every_epochs: int = 1
+    rp_images: int = 1000      # held-out captions scored at the end (R-precision)
+    max_train_images: int | None = None
+    max_minutes: float = 0.0   # stop after this much training time (0 = no limit)
+    strategy: str = "default"
+    tensorboard: bool = True
+    verbose: int = 1           # 1: a line per epoch (and a bar in a terminal); 2: Keras' own too
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)

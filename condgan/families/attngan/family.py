@@ -1,0 +1,250 @@
+"""The AttnGAN family (Xu et al. 2018): how it trains against a pretrained DAMSM run (the
+trainer in `trainer.py`, the caption stream and sampler in `data.py`), what its run reports at
+the end (R-precision of generated held-out images), and how it exports and loads model folders
+(`model.py`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from condgan.errors import UserError
+from condgan.families.attngan.config import AttnGANConfig
+from condgan.families.base import SCHEDULE_FIELDS, Family, Prepared
+
+# Held-out caption i is generated with seed RP_SEED + i when a run or an evaluation scores it.
+RP_SEED = 10_000
+
+
+class AttnGANFamily(Family):
+    kind = "attngan"
+    config_class = AttnGANConfig
+    card_kinds = ("attngan",)
+    conditioning = "caption"
+    resumable = SCHEDULE_FIELDS + ("rp_images", "damsm")
+
+    # --- training ----------------------------------------------------------------------------
+    def check(self, config: AttnGANConfig) -> None:
+        if config.d_condition not in ("concat", "projection"):
+            raise UserError(f"d_condition {config.d_condition!r} is not known: use concat or projection")
+        if not config.damsm:
+            raise UserError("an AttnGAN run needs its pretrained DAMSM run: set damsm=runs/damsm_NAME "
+                            "(python -m condgan train --config configs/damsm_shapes.py ...)")
+
+    def prepare(self, config: AttnGANConfig, data, run_dir: Path, say) -> Prepared:
+        """`data`: None (the config's `data`) or a captioned folder."""
+        from condgan.data.caption_sets import load_caption_split
+        from condgan.families.attngan.data import CaptionStream
+        from condgan.families.damsm.data import encode_split
+        from condgan.families.damsm.family import load_damsm
+
+        data_path = Path(data if data is not None else config.data)
+        text_encoder, image_encoder, vocabulary, damsm_cfg = load_damsm(config.damsm)
+        if config.image_size != damsm_cfg.image_size:
+            say(f"generator {config.image_size} px, DAMSM {damsm_cfg.image_size} px: fakes are "
+                "resized for the DAMSM loss")
+        train = load_caption_split(data_path, "train", config.image_size)
+        if config.max_train_images:
+            train = train.subset(np.arange(min(config.max_train_images, len(train))))
+        test = load_caption_split(data_path, "test", config.image_size)
+        train, test = encode_split(train, vocabulary), encode_split(test, vocabulary)
+        swap = None
+        if config.swap_negatives:
+            from condgan.text.word_swap import WordSwap, load_word_groups
+            swap = WordSwap(load_word_groups(config.swap_negatives), vocabulary)
+        stream = CaptionStream(train, config.batch_size, damsm_cfg.max_len, config.seed, swap,
+                               config.swap_from_epoch)
+        record = {"data": str(data_path), "fingerprint": _captions_fingerprint(data_path),
+                  "num_images": len(train.images), "num_test_images": len(test.images),
+                  "damsm": str(config.damsm), "vocabulary_size": len(vocabulary)}
+        return Prepared(stream, record, {"text_encoder": text_encoder, "image_encoder": image_encoder,
+                                         "vocabulary": vocabulary, "damsm_config": damsm_cfg,
+                                         "test": test})
+
+    def build(self, config: AttnGANConfig, prepared: Prepared, distributed: bool):
+        import keras
+
+        e = prepared.extras
+        trainer = build_models(config, e["damsm_config"], e["text_encoder"], e["image_encoder"],
+                               distributed)
+        trainer.ema_generator = keras.models.clone_model(trainer.generator)
+        return trainer
+
+    def sampler(self, trainer, prepared: Prepared, config: AttnGANConfig, run_dir: Path):
+        from condgan.families.attngan.data import CaptionSampler
+
+        e = prepared.extras
+        e["vocabulary"].save(run_dir / "vocabulary.json")
+        return CaptionSampler(trainer, e["test"], e["vocabulary"], config,
+                              e["damsm_config"].max_len, run_dir)
+
+    def finish(self, trainer, prepared: Prepared, config: AttnGANConfig, sampler) -> dict:
+        """R-precision of the EMA generator on `rp_images` held-out captions (and of the real
+        images with the same captions, the ceiling)."""
+        if not config.rp_images:
+            return {}
+        e = prepared.extras
+        return {"evaluation": evaluate_generator(sampler.load_ema(), e["text_encoder"],
+                                                 e["image_encoder"], e["test"], e["damsm_config"],
+                                                 config, config.rp_images)}
+
+    # --- model folders -----------------------------------------------------------------------
+    def export(self, run_dir: Path, config: AttnGANConfig, out_dir: Path, *, checkpoint=None,
+               weights: str = "ema", replace: bool = False, legacy_h5: bool = True, say=print) -> Path:
+        """The run's EMA generator at its newest checkpoint (or `checkpoint`), with the frozen
+        DAMSM text encoder and the vocabulary, as a model folder."""
+        import json
+
+        import keras
+
+        from condgan.families.damsm.family import load_damsm
+        from condgan.model_folder import card_path, carried_metrics, weights_fingerprint
+        from condgan.train.checkpoint import assign_state, load_run_checkpoint
+
+        if weights != "ema":
+            raise UserError("AttnGAN runs export the EMA generator only: drop --weights live")
+        _, state = load_run_checkpoint(run_dir, checkpoint)
+        text_encoder, image_encoder, vocabulary, damsm_cfg = load_damsm(config.damsm)
+        keras.utils.set_random_seed(config.seed)
+        trainer = build_models(config, damsm_cfg, text_encoder, image_encoder)
+        assign_state("ema", trainer.generator.variables, state)
+        step, images_seen = (int(v) for v in state["progress"])
+        identity = {"run_dir": card_path(run_dir), "step": step, "weights": "ema",
+                    "generator_fingerprint": weights_fingerprint(state, "ema")}
+        # A card's metrics come from `evaluate` (with their number of images); the run's own
+        # end-of-training R-precision stays in its summary.json.
+        metrics = carried_metrics(out_dir, identity, say) if replace else {}
+        dataset_file = run_dir / "dataset.json"
+        dataset = json.loads(dataset_file.read_text()) if dataset_file.is_file() else {}
+        return save_attngan(trainer.generator, text_encoder, vocabulary, out_dir,
+                            stages=config.stages, z_dim=config.z_dim,
+                            condition_dim=config.condition_dim, max_len=damsm_cfg.max_len,
+                            training=config.to_json(),
+                            dataset={"data": card_path(config.data),
+                                     "data_fingerprint": dataset.get("fingerprint") or
+                                     _captions_fingerprint(Path(config.data)),
+                                     "damsm": card_path(config.damsm)},
+                            images_seen=images_seen, wall_time_s=float(state["wall_time_s"]),
+                            metrics=metrics,
+                            example_caption=_example_caption(Path(config.data), vocabulary),
+                            **identity)
+
+    def load(self, path, card):
+        from condgan.families.attngan.model import load_attngan
+
+        return load_attngan(path, card)
+
+
+def save_attngan(generator, text_encoder, vocabulary, out_dir: Path, *, stages: int, z_dim: int,
+                 condition_dim: int, max_len: int, **card_fields) -> Path:
+    """An AttnGAN generator with its frozen DAMSM text encoder and vocabulary as a model folder
+    (layout: `condgan.families.attngan.model`)."""
+    from condgan.families.attngan.model import (TEXT_ENCODER_FILE, VOCABULARY_FILE,
+                                                text_encoder_model)
+    from condgan.model_folder import KERAS_FILE, make_card, write_model_folder
+
+    card_fields.setdefault("warmup_caption", " ".join(vocabulary.words[1:4]))
+    card = make_card(out_dir, kind="attngan", image_size=int(generator.outputs[stages - 1].shape[1]),
+                     latent_dim=z_dim + condition_dim, z_dim=z_dim, condition_dim=condition_dim,
+                     max_len=max_len, stages=stages, vocabulary_size=len(vocabulary), **card_fields)
+
+    def write_files(folder: Path) -> dict:
+        generator.save(folder / KERAS_FILE)
+        text_encoder_model(text_encoder, max_len).save(folder / TEXT_ENCODER_FILE)
+        vocabulary.save(folder / VOCABULARY_FILE)
+        return {"keras": KERAS_FILE, "text_encoder": TEXT_ENCODER_FILE,
+                "vocabulary": VOCABULARY_FILE}
+
+    return write_model_folder(out_dir, card, write_files)
+
+
+def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
+                 distributed: bool = False):
+    """Generator, discriminators and the compiled trainer (call inside the strategy scope);
+    `distributed` gives synchronized batch norms (global-batch statistics)."""
+    import keras
+
+    from condgan.families.attngan.trainer import AttnGANTrainer
+    from condgan.models.attngan_discriminator import build_attngan_discriminators
+    from condgan.models.attngan_generator import build_attngan_generator, stage_sizes
+
+    sizes = stage_sizes(cfg.image_size, cfg.stages)
+    generator = build_attngan_generator(cfg.image_size, cfg.stages, text_dim=damsm_cfg.dim,
+                                        max_len=damsm_cfg.max_len, z_dim=cfg.z_dim,
+                                        condition_dim=cfg.condition_dim, gf=cfg.gf,
+                                        residual_blocks=cfg.residual_blocks,
+                                        synchronized_bn=distributed)
+    discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed,
+                                                 cfg.d_condition)
+    trainer = AttnGANTrainer(generator, discriminator, text_encoder, image_encoder,
+                             stages=cfg.stages, sizes=sizes, z_dim=cfg.z_dim,
+                             condition_dim=cfg.condition_dim, damsm_lambda=cfg.damsm_lambda,
+                             kl_weight=cfg.kl_weight, class_masking=damsm_cfg.class_masking,
+                             gammas=(damsm_cfg.gamma1, damsm_cfg.gamma2, damsm_cfg.gamma3),
+                             damsm_image_size=damsm_cfg.image_size, seed=cfg.seed)
+    ema = {"use_ema": True, "ema_momentum": cfg.ema_decay} if cfg.ema_decay else {}
+    trainer.compile(
+        d_optimizer=keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1, beta_2=cfg.beta2),
+        g_optimizer=keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta1, beta_2=cfg.beta2, **ema))
+    return trainer
+
+
+def evaluate_generator(generator, text_encoder, image_encoder, test, damsm_cfg,
+                       cfg: AttnGANConfig, n: int) -> dict:
+    """R-precision (AttnGAN protocol, part 1's metric) of images generated from held-out captions,
+    with real held-out images scored the same way for reference."""
+    from condgan.families.attngan.data import generate_with
+    from condgan.families.damsm.data import caption_batch, class_filter
+    from condgan.metrics.r_precision import r_precision_of_images, resize_uint8
+
+    n = min(n, len(test.images))
+    index = np.arange(n)
+    tokens, lengths = caption_batch(test, index, damsm_cfg.max_len, None)
+    fakes = generate_with(generator, text_encoder, tokens, lengths, RP_SEED + index, cfg.z_dim,
+                          cfg.condition_dim, cfg.stages)
+    fakes = resize_uint8(fakes, damsm_cfg.image_size)
+    ids = class_filter(test.class_ids[index]) if n >= 100 else None
+    out = {"queries": n, "protocol": "1 true + 99 mismatched captions (other attribute sets), "
+           f"top-1 by cosine of DAMSM global image and sentence features; seeds {RP_SEED}+i"}
+    if n >= 100:
+        out["r_precision_generated"] = r_precision_of_images(
+            image_encoder, text_encoder, fakes, tokens, lengths, seed=cfg.seed, class_ids=ids)["r_precision"]
+        real = resize_uint8(test.images[index], damsm_cfg.image_size)
+        out["r_precision_real"] = r_precision_of_images(
+            image_encoder, text_encoder, real, tokens, lengths, seed=cfg.seed, class_ids=ids)["r_precision"]
+    return out
+
+
+def _captions_fingerprint(data: Path) -> str | None:
+    """A content hash of the data's caption list (captions.jsonl), when it has one: with the
+    data's name, it says which captioned set the model was trained on."""
+    from condgan.basics import sha256_file
+    from condgan.data.captioned import CAPTIONS_FILE
+
+    file = data / CAPTIONS_FILE
+    return sha256_file(file)[:23] if file.is_file() else None
+
+
+def _example_caption(data: Path, vocabulary) -> str | None:
+    """The first held-out caption whose every word the model knows: what a user can type and
+    get a faithful picture for (the web page's placeholder)."""
+    from condgan.data.captioned import CAPTIONS_FILE
+    from condgan.text import tokenize
+
+    file = data / CAPTIONS_FILE
+    if not file.is_file():
+        return None
+    import json
+
+    with open(file) as handle:
+        for line in handle:
+            record = json.loads(line)
+            if record.get("split") != "test":
+                continue
+            for caption in record.get("captions", []):
+                if all(word in vocabulary for word in tokenize(caption)):
+                    return caption
+    return None
+
+
+FAMILY = AttnGANFamily()

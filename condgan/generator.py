@@ -1,0 +1,173 @@
+"""The generator contract every loaded model keeps, whatever its family.
+
+    images = model.generate(labels=["horse"] * 4, seed=7)        # a class-conditional model
+    images = model.generate(captions=["a red circle"], seed=7)   # a caption model
+    images = model.generate(n=16, seed=7)                        # an unconditional one
+    images = model.generate_for_seeds([7, 8, 9], conditions)     # one seed per image
+
+Both return uint8 (N, H, W, 3) images.  Image i depends only on its own condition and seed: its
+noise comes from numpy's PCG64 seeded with that seed (backend-independent), and the networks
+always run on fixed chunks of `CHUNK` rows (the last one padded), so the arithmetic an image goes
+through is the same whatever the request size or the server's micro-batching.  What a family
+offers beyond images (the words a caption model ignored, attention maps) is a method of its own.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from condgan.basics import SEED_MAX, seed_noise, to_uint8
+from condgan.errors import UserError
+
+# Generator calls always see this many rows.
+CHUNK = 16
+CONDITIONINGS = ("none", "class", "caption")
+
+
+class Generator:
+    """A model folder, loaded: conditions and seeds in, uint8 images out.
+
+    A family's loader subclasses it and implements `_forward(seeds, conditions)`: the model's
+    outputs (a list of arrays, the image batch at `image_output`) for exactly CHUNK rows, and,
+    for conditional models, `_prepare(conditions)`: the user's conditions checked and turned into
+    what `_forward` takes."""
+
+    conditioning = "none"
+    image_output = 0
+
+    def __init__(self, card: Mapping[str, Any], path: str | os.PathLike):
+        self.card = dict(card)
+        self.path = Path(path)
+        self.name = self.card.get("name", self.path.name)
+        self.kind = self.card["kind"]
+        self.classes = self.card.get("classes")
+        self.image_size = int(self.card["image_size"])
+
+    # --- the contract ---------------------------------------------------------------------
+    def generate(self, labels=None, captions=None, n: int | None = None,
+                 seed: int | None = None) -> np.ndarray:
+        """Images for `labels` (class models) or `captions` (caption models), a single one
+        repeated `n` times, or `n` images (unconditional models); image i uses seed + i (a
+        random base when `seed` is None)."""
+        conditions = self._conditions_given(labels, captions, n)
+        count = len(conditions) if conditions is not None else n
+        if not count or count < 1:
+            raise UserError(f"say how many images: {self._how_to_ask()}")
+        base = int(np.random.default_rng().integers(0, SEED_MAX - count)) if seed is None else int(seed)
+        return self.generate_for_seeds(range(base, base + count), conditions)
+
+    def generate_for_seeds(self, seeds: Sequence[int], conditions: Sequence | None = None
+                           ) -> np.ndarray:
+        """uint8 (N, H, W, 3); image i depends only on seeds[i] (and conditions[i])."""
+        return to_uint8(self._run(seeds, conditions)[self.image_output])
+
+    # --- for subclasses -------------------------------------------------------------------
+    def _prepare(self, conditions: Sequence) -> list:
+        raise UserError(f"model {self.name!r} is unconditional: pass n, not labels or captions")
+
+    def _forward(self, seeds: list[int], conditions: list | None) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def _run(self, seeds: Sequence[int], conditions: Sequence | None) -> list[np.ndarray]:
+        """Every output of the model for these seeds and conditions, run in padded chunks."""
+        seeds = [int(s) for s in seeds]
+        if any(not 0 <= s <= SEED_MAX for s in seeds):
+            raise UserError(f"seeds must lie in 0..{SEED_MAX}")
+        if self.conditioning == "none":
+            if conditions is not None and any(c is not None for c in conditions):
+                raise UserError(f"model {self.name!r} is unconditional: pass n, not labels or captions")
+            prepared = None
+        else:
+            if conditions is None or len(conditions) != len(seeds):
+                raise UserError(f"model {self.name!r} needs one {self._condition_word()} per "
+                                f"image: {self._how_to_ask()}")
+            prepared = self._prepare(list(conditions))
+        outputs = []
+        for start in range(0, len(seeds), CHUNK):
+            chunk = seeds[start:start + CHUNK]
+            rows = len(chunk)
+            pad = CHUNK - rows   # padded rows repeat the first one and are dropped
+            part = None if prepared is None else prepared[start:start + CHUNK]
+            outs = self._forward(chunk + chunk[:1] * pad,
+                                 None if part is None else part + part[:1] * pad)
+            outputs.append([np.asarray(o)[:rows] for o in outs])
+        return [np.concatenate(parts) for parts in zip(*outputs)]
+
+    def _conditions_given(self, labels, captions, n):
+        given = {"class": labels, "caption": captions}
+        for conditioning, value in given.items():
+            if value is not None and conditioning != self.conditioning:
+                raise UserError(f"model {self.name!r} {self._what_it_is()}: it takes no "
+                                f"{'class labels' if conditioning == 'class' else 'captions'}; "
+                                f"{self._how_to_ask()}")
+        value = given.get(self.conditioning)
+        if self.conditioning == "none":
+            return None
+        if value is None:
+            raise UserError(f"model {self.name!r} needs {self._condition_word()}s: {self._how_to_ask()}")
+        if isinstance(value, (str, int, np.integer)):
+            value = [value] * (n or 1)
+        return list(value)
+
+    def _what_it_is(self) -> str:
+        return {"class": "is class-conditional", "caption": "draws from captions"}.get(
+            self.conditioning, "is unconditional")
+
+    def _condition_word(self) -> str:
+        return {"class": "label", "caption": "caption"}.get(self.conditioning, "condition")
+
+    def _how_to_ask(self) -> str:
+        if self.conditioning == "class":
+            return f"pass labels=[...] from {self.classes}"
+        if self.conditioning == "caption":
+            return "pass captions=[...]"
+        return "pass n=COUNT"
+
+
+class KerasGenerator(Generator):
+    """A model folder whose generator is one Keras file taking [noise] or [noise, label]: the
+    GAN family's models (kinds gan and cgan) and any imported generator of that shape."""
+
+    def __init__(self, model, card: Mapping[str, Any], path: str | os.PathLike):
+        super().__init__(card, path)
+        self.model = model
+        self.latent_dim = int(self.card["latent_dim"])
+        self.conditioning = "class" if self.kind == "cgan" else "none"
+
+    @property
+    def conditional(self) -> bool:
+        return self.conditioning == "class"
+
+    def label_indices(self, labels: Sequence[str | int]) -> np.ndarray:
+        from condgan.data.arrays import class_index
+
+        return np.array([class_index(self.classes, lab) for lab in labels], dtype=np.int32)
+
+    def _prepare(self, conditions: Sequence) -> list:
+        return list(self.label_indices(conditions))
+
+    def _forward(self, seeds, conditions):
+        z = seed_noise(seeds, self.latent_dim)
+        inputs = z if conditions is None else [z, np.asarray(conditions, dtype=np.int32)]
+        # predict_on_batch runs a compiled function: several times faster than an eager call.
+        return [self.model.predict_on_batch(inputs)]
+
+
+def load_keras_generator(path: str | os.PathLike, card: Mapping[str, Any] | None = None
+                         ) -> KerasGenerator:
+    """The card's single Keras generator file, in safe mode (no code runs from the file)."""
+    import keras
+
+    import condgan.models  # noqa: F401  registers the custom layers before deserialising
+    from condgan.model_folder import KERAS_FILE, read_card
+
+    path = Path(path)
+    card = card or read_card(path)
+    file = path / card.get("files", {}).get("keras", KERAS_FILE)
+    if Path(card.get("files", {}).get("keras", KERAS_FILE)).name != file.name or not file.is_file():
+        raise UserError(f"{str(path)!r} has a card but no {file.name}: re-export the model")
+    model = keras.saving.load_model(file, safe_mode=True, compile=False)
+    return KerasGenerator(model, card, path)
