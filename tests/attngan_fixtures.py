@@ -3,12 +3,12 @@ import json
 
 import numpy as np
 
-from condgan.data.shapes import write_shapes
-from condgan.text import build_vocabulary, tokenize
-from condgan.families.attngan import AttnGANConfig
-from condgan.train.checkpoint import save_checkpoint
 from condgan.data.caption_sets import load_caption_split
-from condgan.train.damsm_trainer import DamsmConfig, DamsmModels
+from condgan.data.shapes import write_shapes
+from condgan.families.attngan import AttnGANConfig
+from condgan.families.damsm import DamsmConfig
+from condgan.text import build_vocabulary, tokenize
+from condgan.train.checkpoint import save_checkpoint
 
 SIZE = 32
 TINY_DAMSM = DamsmConfig(name="tiny_damsm", image_size=SIZE, cnn_width=8, dim=16, embed_dim=16,
@@ -31,12 +31,25 @@ def make_damsm_run(folder, data):
     train = load_caption_split(data, "train", SIZE)
     vocab = build_vocabulary(tokenize(c) for caps in train.captions for c in caps)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps({"config": TINY_DAMSM.to_json(),
-                                                    "data": str(data)}))
+    (folder / "config.json").write_text(json.dumps({"kind": "damsm", "config": dict(
+        TINY_DAMSM.to_json(), data=str(data))}))
     vocab.save(folder / "vocabulary.json")
-    models = DamsmModels(TINY_DAMSM, len(vocab))
-    save_checkpoint(folder, 1, models.state(1))
+    from condgan.families.damsm.family import FAMILY
+    from condgan.train.state import training_state
+
+    import keras
+
+    keras.utils.set_random_seed(TINY_DAMSM.seed)  # the same encoders in every test process
+    trainer = FAMILY.build(TINY_DAMSM, _Prepared(vocab, folder / "vocabulary.json"), False)
+    save_checkpoint(folder, 1, training_state(trainer, 1, 16, 0.0))
     return folder
+
+
+class _Prepared:
+    """What the DAMSM family's `build` reads of its prepared data."""
+
+    def __init__(self, vocabulary, vocabulary_file):
+        self.extras = {"vocabulary": vocabulary, "vocabulary_file": vocabulary_file}
 
 
 def shapes_and_damsm(root):
@@ -51,3 +64,21 @@ def fixed_batch(split, n=16, seed=0):
     tokens, lengths = caption_batch(split, index, 18, None)
     images = split.images[index].astype(np.float32) / 127.5 - 1.0
     return images, tokens, lengths, split.class_ids[index].astype(np.int32)
+
+
+def train_attngan(config, data, damsm, run_dir):
+    """An AttnGAN run on `data` against `damsm` (trained, or resumed when `run_dir` holds it)."""
+    import dataclasses
+
+    from condgan.train.loop import train_run
+
+    config = dataclasses.replace(config, data=str(data), damsm=str(damsm))
+    return train_run(config, run_dir, resume="auto", say=lambda line: None)
+
+
+def encoded_splits(data, vocabulary):
+    """(train, test) of a captioned folder, encoded with `vocabulary` at the tests' size."""
+    from condgan.families.damsm.data import encode_split
+
+    return tuple(encode_split(load_caption_split(data, split, SIZE), vocabulary)
+                 for split in ("train", "test"))

@@ -23,12 +23,12 @@ if sys.argv[2] == "mirrored":
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 sys.path.insert(0, "tests")
 from pathlib import Path
-from attngan_fixtures import TINY, shapes_and_damsm
-from condgan.train.attngan_run import AttnGANConfig, train_attngan
+from attngan_fixtures import TINY, shapes_and_damsm, train_attngan
+from condgan.families.attngan import AttnGANConfig
 root = Path(sys.argv[1])
 data, damsm = shapes_and_damsm(root)
 cfg = AttnGANConfig(**{**TINY.to_json(), "strategy": sys.argv[2]})
-print(json.dumps(train_attngan(cfg, data, damsm, root / "run", log_fn=lambda m: None)))
+print(json.dumps(train_attngan(cfg, data, damsm, root / "run")))
 """
 
 

@@ -7,11 +7,12 @@ import pytest
 from PIL import Image
 
 from attngan_fixtures import TINY, make_damsm_run, make_shapes
-from condgan.attngan_export import export_attngan, load_attngan
 from condgan.errors import UserError
-from condgan.text import encode_texts
-from condgan.train.attngan_run import build_models, generate_with
+from condgan.families.attngan.data import generate_with
+from condgan.families.attngan.family import build_models, save_attngan
+from condgan.families.attngan.model import load_attngan
 from condgan.families.damsm.family import load_damsm
+from condgan.text import encode_texts
 
 CAPTION = "a small red circle at the top on a black background"
 
@@ -23,9 +24,9 @@ def exported(tmp_path_factory):
     text, image, vocab, damsm_cfg = load_damsm(make_damsm_run(root / "damsm", data))
     keras.utils.set_random_seed(3)
     trainer = build_models(TINY, damsm_cfg, text, image)
-    out = export_attngan(trainer.generator, text, vocab, root / "models" / "tiny_attngan",
-                         stages=TINY.stages, z_dim=TINY.z_dim, condition_dim=TINY.condition_dim,
-                         max_len=damsm_cfg.max_len, warmup_caption="a red circle")
+    out = save_attngan(trainer.generator, text, vocab, root / "models" / "tiny_attngan",
+                       stages=TINY.stages, z_dim=TINY.z_dim, condition_dim=TINY.condition_dim,
+                       max_len=damsm_cfg.max_len, warmup_caption="a red circle")
     return out, trainer, text, vocab
 
 
@@ -53,7 +54,7 @@ def test_package_load_generator_loads_caption_models(exported):
     import condgan
     model = condgan.load_generator(exported[0])
     images = model.generate(captions=[CAPTION], seed=5)
-    np.testing.assert_array_equal(images, load_attngan(exported[0]).generate([CAPTION], seed=5))
+    np.testing.assert_array_equal(images, load_attngan(exported[0]).generate(captions=[CAPTION], seed=5))
 
 
 def test_unknown_words_are_reported_not_dropped_silently(exported):
@@ -136,29 +137,30 @@ def attngan_run(exported, tmp_path_factory):
 def test_attngan_export_replaces_a_model_folder_only_on_request(attngan_run, tmp_path):
     import json
 
-    from condgan.attngan_export import export_run
-    from condgan.export import read_card, update_card_metrics
+    from condgan.api import export_model
+    from condgan.model_folder import merge_card_metrics, read_card
 
     run, root = attngan_run
     models = tmp_path / "models"
-    out = export_run(run, "a", models, say=lambda line: None)
+    out = export_model(run, "a", models, say=lambda line: None)
     card = read_card(out)
     assert (card["run_dir"], card["step"], card["weights"]) == ("run", 4, "ema")
     assert card["dataset"]["data"] == "shapes" and card["dataset"]["damsm"] == "damsm"
     assert card["dataset"]["data_fingerprint"].startswith("sha256:")
     assert str(root) not in (out / "card.json").read_text()
     assert str(run.parent) not in (out / "card.json").read_text()
-    update_card_metrics(out, {"r_precision_generated": {"value": 0.5, "protocol": "120 captions"}})
+    merge_card_metrics(out, {"r_precision_generated": {"value": 0.5, "protocol": "120 captions"}},
+                       say=lambda line: None)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(UserError, match=r"already exists.*another --name.*--replace"):
-        export_run(run, "a", models)
+        export_model(run, "a", models)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     said = []
-    export_run(run, "a", models, replace=True, say=said.append)
+    export_model(run, "a", models, replace=True, say=said.append)
     assert read_card(out)["metrics"]["r_precision_generated"]["value"] == 0.5
     assert "very same weights" in said[-1]
-    export_run(run, "a", models, run / "checkpoints" / "ckpt-0000000002.npz", replace=True,
-               say=said.append)
+    export_model(run, "a", models, checkpoint=run / "checkpoints" / "ckpt-0000000002.npz",
+                 replace=True, say=said.append)
     card = json.loads((out / "card.json").read_text())
     assert card["metrics"] == {} and card["step"] == 2
     assert "dropped" in said[-1] and "step 4 -> 2" in said[-1]

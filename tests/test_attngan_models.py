@@ -8,7 +8,7 @@ import pytest
 from condgan.models.attngan_discriminator import build_attngan_discriminators
 from condgan.models.attngan_generator import (WordAttention, build_attngan_generator,
                                               final_image_model, split_outputs, stage_sizes)
-from condgan.train.attngan_losses import kl_loss, kl_per_example
+from condgan.families.attngan.losses import kl_loss, kl_per_example
 from condgan.errors import UserError
 
 D, T, Z, C = 16, 6, 8, 4

@@ -1,5 +1,4 @@
 """AttnGAN training on tiny Shapes: steps lower the DAMSM loss; a run checkpoints, samples,\nresumes, exports and samples through the commands."""
-import argparse
 import json
 
 import keras
@@ -7,13 +6,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attngan_fixtures import TINY, fixed_batch, shapes_and_damsm
-from condgan.commands.attngan import (add_export_attngan_arguments, add_sample_attngan_arguments,
-                                      run_export_attngan, run_sample_attngan)
+from attngan_fixtures import TINY, encoded_splits, fixed_batch, shapes_and_damsm, train_attngan
+from condgan.api import export_model
+from condgan.cli import main
 from condgan.errors import UserError
-from condgan.train.attngan_run import build_models, load_splits, train_attngan
-from condgan.train.checkpoint import list_checkpoints
+from condgan.families.attngan.family import build_models
 from condgan.families.damsm.family import load_damsm
+from condgan.train.checkpoint import list_checkpoints
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def test_training_steps_lower_the_damsm_loss(setup):
     text, image, vocab, damsm_cfg = load_damsm(damsm)
     keras.utils.set_random_seed(0)
     trainer = build_models(TINY, damsm_cfg, text, image)
-    train, _ = load_splits(TINY, data, vocab, damsm_cfg)
+    train, _ = encoded_splits(data, vocab)
     batch = fixed_batch(train)
     evaluate = tf.function(lambda *b: trainer.losses(*b, counter=tf.constant(0, tf.int64),
                                                      training=True))
@@ -52,7 +51,7 @@ def test_training_steps_lower_the_damsm_loss(setup):
 def trained_run(setup, tmp_path_factory):
     data, damsm = setup
     run = tmp_path_factory.mktemp("run") / "run"
-    summary = train_attngan(TINY, data, damsm, run, log_fn=lambda m: None)
+    summary = train_attngan(TINY, data, damsm, run)
     return run, summary
 
 
@@ -67,32 +66,28 @@ def test_run_writes_history_checkpoints_and_samples(trained_run):
     assert json.loads((run / "config.json").read_text())["kind"] == "attngan"
 
 
-def test_export_and_sample_commands(trained_run, tmp_path, capsys):
+def test_export_of_an_earlier_checkpoint_and_the_old_command_names(trained_run, tmp_path, capsys):
     run, _ = trained_run
     models = tmp_path / "models"
-    parser = argparse.ArgumentParser()
-    add_export_attngan_arguments(parser)
-    run_export_attngan(parser.parse_args([str(run), "--name", "tiny", "--models-dir", str(models)]))
-    card = json.loads((models / "tiny" / "card.json").read_text())
+    card = json.loads((export_model(run, "tiny", models) / "card.json").read_text())
     assert card["kind"] == "attngan" and card["images_seen"] == 64
+    assert card["example_caption"] and card["dataset"]["data_fingerprint"].startswith("sha256:")
     earlier = list_checkpoints(run)[0]  # step 2 of 4
-    run_export_attngan(parser.parse_args([str(run), "--name", "early", "--models-dir", str(models),
-                                          "--checkpoint", str(earlier)]))
+    assert main(["export-attngan", str(run), "--name", "early", "--models-dir", str(models),
+                 "--checkpoint", str(earlier)]) == 0
     assert json.loads((models / "early" / "card.json").read_text())["images_seen"] == 32
-    parser = argparse.ArgumentParser()
-    add_sample_attngan_arguments(parser)
     out = tmp_path / "grid.png"
-    run_sample_attngan(parser.parse_args([str(models / "tiny"), "--caption", "a red zebra circle",
-                                          "-n", "3", "--seed", "1", "-o", str(out)]))
-    assert out.is_file() and "['zebra']" in capsys.readouterr().out
-    with pytest.raises(UserError, match="train-attngan"):
-        run_export_attngan(argparse.Namespace(run_dir=str(tmp_path), name="x", models_dir=str(models),
-                                              checkpoint=None))
+    assert main(["sample-attngan", str(models / "tiny"), "--caption", "a red zebra circle",
+                 "-n", "3", "--seed", "1", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert out.is_file() and "['zebra']" in captured.out
+    assert "`sample-attngan` is `python -m condgan sample` now" in captured.err
+    with pytest.raises(UserError, match="not a run directory"):
+        export_model(tmp_path, "x", models)
 
 
 def test_generic_export_and_sample_commands_handle_attngan(trained_run, tmp_path, capsys):
-    """The issue's commands: `condgan export RUN --name N` and `condgan sample MODEL --caption`."""
-    from condgan.cli import main
+    """`condgan export RUN --name N` and `condgan sample MODEL --caption` serve every kind."""
 
     run, _ = trained_run
     models = tmp_path / "models"
@@ -104,7 +99,7 @@ def test_generic_export_and_sample_commands_handle_attngan(trained_run, tmp_path
     assert out.is_file()
     with pytest.raises(SystemExit) as exit_info:
         main(["sample", str(models / "tiny"), "--label", "red", "-o", str(out)])
-    assert exit_info.value.code == 2 and "pass --caption" in capsys.readouterr().err
+    assert exit_info.value.code == 2 and "pass captions" in capsys.readouterr().err
 
 
 def test_raising_epochs_resumes(setup, trained_run, tmp_path):
@@ -112,8 +107,7 @@ def test_raising_epochs_resumes(setup, trained_run, tmp_path):
     data, damsm = setup
     run = tmp_path / "longer"
     shutil.copytree(trained_run[0], run)  # leave the module's run as it was
-    more = train_attngan(TINY.__class__(**{**TINY.to_json(), "epochs": 2}), data, damsm, run,
-                         log_fn=lambda m: None)
+    more = train_attngan(TINY.__class__(**{**TINY.to_json(), "epochs": 2}), data, damsm, run)
     assert more["step"] == 8
     assert len((run / "history.jsonl").read_text().splitlines()) == 2
 
@@ -135,7 +129,7 @@ def test_resume_from_a_mid_epoch_checkpoint_is_exact(setup, trained_run, tmp_pat
             path.unlink()
     (copy / "history.jsonl").write_text("")
     summary = train_attngan(TINY.__class__(**{**TINY.to_json(), "tensorboard": True}), data,
-                            damsm, copy, log_fn=lambda m: None)
+                            damsm, copy)
     assert summary["step"] == 4 and (copy / "tensorboard").is_dir()
     step, state = load_latest_checkpoint(copy)
     assert step == 4 and state.keys() == reference.keys()

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attngan_fixtures import TINY, fixed_batch, shapes_and_damsm
+from attngan_fixtures import TINY, encoded_splits, fixed_batch, shapes_and_damsm, train_attngan
 from condgan.data.shapes import word_groups
 from condgan.errors import UserError
 from condgan.text import Vocabulary, pad_captions, tokenize
 from condgan.text.word_swap import WordSwap, load_word_groups
 from condgan.families.attngan import losses as L
-from condgan.train.attngan_run import CaptionStream, build_models, load_splits
+from condgan.families.attngan.data import CaptionStream
+from condgan.families.attngan.family import build_models
 from condgan.families.damsm.family import load_damsm
 
 CAPTIONS = ["a small red circle at the top on a black background",
@@ -102,19 +103,19 @@ def setup(tmp_path_factory):
 def test_stream_carries_swap_negatives(setup):
     data, damsm = setup
     _, _, vocab, damsm_cfg = load_damsm(damsm)
-    train, _ = load_splits(TINY, data, vocab, damsm_cfg)
+    train, _ = encoded_splits(data, vocab)
     stream = CaptionStream(train, 16, damsm_cfg.max_len, 0, WordSwap(word_groups(), vocab))
-    images, tokens, lengths, ids, swapped, mask = next(iter(stream.dataset(0)))
+    images, tokens, lengths, ids, swapped, mask = next(iter(stream.distributed(None, 0)))
     assert swapped.shape == tokens.shape and mask.shape == (16,)
     assert float(tf.reduce_mean(mask)) > 0.8       # nearly every Shapes caption has a swap word
     changed = tf.reduce_sum(tf.cast(swapped != tokens, tf.int32), axis=1).numpy()
     np.testing.assert_array_equal(changed, mask.numpy().astype(int))
     # swap_from_epoch: before it, the same batch structure with every mask 0 (AttnGAN's loss)
     late = CaptionStream(train, 16, damsm_cfg.max_len, 0, WordSwap(word_groups(), vocab), 1)
-    assert float(tf.reduce_sum(next(iter(late.dataset(0)))[5])) == 0.0
-    np.testing.assert_array_equal(next(iter(late.dataset(1)))[1].numpy(),
-                                  next(iter(stream.dataset(1)))[1].numpy())
-    assert float(tf.reduce_sum(next(iter(late.dataset(1)))[5])) > 0
+    assert float(tf.reduce_sum(next(iter(late.distributed(None, 0)))[5])) == 0.0
+    np.testing.assert_array_equal(next(iter(late.distributed(None, 1)))[1].numpy(),
+                                  next(iter(stream.distributed(None, 1)))[1].numpy())
+    assert float(tf.reduce_sum(next(iter(late.distributed(None, 1)))[5])) > 0
 
 
 def test_trainer_scores_swaps_only_where_the_mask_says(setup):
@@ -127,7 +128,7 @@ def test_trainer_scores_swaps_only_where_the_mask_says(setup):
     text, image, vocab, damsm_cfg = load_damsm(damsm)
     keras.utils.set_random_seed(0)
     trainer = build_models(TINY, damsm_cfg, text, image)
-    train, _ = load_splits(TINY, data, vocab, damsm_cfg)
+    train, _ = encoded_splits(data, vocab)
     images, tokens, lengths, ids = fixed_batch(train)
     swapped, mask = WordSwap(word_groups(), vocab).negatives(tokens, lengths,
                                                              np.random.default_rng(0))
@@ -149,12 +150,11 @@ def test_trainer_scores_swaps_only_where_the_mask_says(setup):
 
 
 def test_a_run_trains_with_swaps_and_refuses_to_resume_without(setup, tmp_path):
-    from condgan.train.attngan_run import train_attngan
     data, damsm = setup
     cfg = dataclasses.replace(TINY, swap_negatives="shapes")
-    summary = train_attngan(cfg, data, damsm, tmp_path / "run", log_fn=lambda m: None)
+    summary = train_attngan(cfg, data, damsm, tmp_path / "run")
     assert summary["step"] == 4
     history = json.loads((tmp_path / "run" / "history.jsonl").read_text().splitlines()[-1])
     assert np.isfinite(history["d_loss"])
     with pytest.raises(UserError, match="swap_negatives"):
-        train_attngan(TINY, data, damsm, tmp_path / "run", log_fn=lambda m: None)
+        train_attngan(TINY, data, damsm, tmp_path / "run")

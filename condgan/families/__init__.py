@@ -69,8 +69,8 @@ def _kind_and_fields(saved: dict) -> tuple[str, dict]:
         return "gan", saved
     fields = dict(saved["config"])
     kind = saved.get("kind") or "damsm"
-    for key in ("data", "damsm"):
-        if key in saved and key not in fields:
+    for key in ("data", "damsm"):   # the paths the run really used
+        if key in saved:
             fields[key] = saved[key]
     return kind, fields
 

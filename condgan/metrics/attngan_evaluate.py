@@ -26,8 +26,11 @@ from condgan.paths import project_path
 
 
 def _other_damsm_suffix(damsm_dir, own_damsm) -> str:
-    """Empty for the card's own DAMSM, else "@<run folder name>"."""
-    if own_damsm and Path(damsm_dir).resolve() == project_path(own_damsm).resolve():
+    """Empty for the card's own DAMSM (recorded as `card_path` records it), else "@<run folder
+    name>"."""
+    from condgan.model_folder import card_path
+
+    if own_damsm and card_path(damsm_dir) == own_damsm:
         return ""
     return "@" + Path(damsm_dir).resolve().name
 
@@ -55,6 +58,9 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: in
     damsm_dir = damsm_dir or (project_path(own_damsm) if own_damsm else None)
     if not damsm_dir:
         raise UserError(f"{model_dir}: the card names no DAMSM run; pass --damsm runs/damsm_NAME")
+    if not (Path(damsm_dir) / "config.json").is_file():
+        raise UserError(f"the DAMSM run {str(damsm_dir)!r} (R-precision's judge) is not here: pass "
+                        "--damsm with the folder of the DAMSM run the model was trained against")
     test = load_caption_split(data, "test", model.image_size)
     n = min(n, len(test.images))
     if n < 100:

@@ -78,6 +78,8 @@ def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, da
     from condgan.train.state import restore_training_state
     from condgan.train.tf_distribute import make_strategy
 
+    # MultiWorkerMirroredStrategy must exist before TensorFlow runs its first op.
+    strategy = make_strategy(config.strategy)
     prepared = family.prepare(config, data, run_dir, say)
     stream = prepared.stream
     if resume and (run_dir / "dataset.json").is_file():
@@ -92,7 +94,6 @@ def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, da
     write_run_config(run_dir, family, config)
     write_json_atomic(run_dir / "dataset.json", prepared.record)
 
-    strategy = make_strategy(config.strategy)
     # Same seed, same initial weights: on every replica, worker and restart.
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
