@@ -56,11 +56,9 @@ def load_generator(path: str | os.PathLike):
     """A model folder, loaded in Keras safe mode (no code runs from the files), as a
     `condgan.generator.Generator`: `generate(...)` returns uint8 images for every kind."""
     import_keras_quietly()
-    from condgan.families import family_of_card
-    from condgan.model_folder import read_card
+    from condgan.families import load_model_folder
 
-    card = read_card(path)
-    return family_of_card(card).load(Path(path), card)
+    return load_model_folder(path)
 
 
 def evaluate_model(model_dir: str | os.PathLike, data: str | os.PathLike, *, n: int = 10000,

@@ -135,7 +135,7 @@ class KerasGenerator(Generator):
         super().__init__(card, path)
         self.model = model
         self.latent_dim = int(self.card["latent_dim"])
-        self.conditioning = "class" if self.kind == "cgan" else "none"
+        self.conditioning = "class" if self.classes else "none"
 
     @property
     def conditional(self) -> bool:

@@ -30,21 +30,25 @@ def verbose_logs() -> bool:
 
 def import_keras_quietly() -> None:
     configure_logs()
-    if verbose_logs() or "keras" in sys.modules:
+    if verbose_logs():
         return
     # Keras warns when a functional model is called with a list where it was built with a
     # tuple (or the reverse); the call is correct, and the warning repeats every epoch.
     warnings.filterwarnings("ignore", message=r"The structure of `inputs` doesn't match")
+    if "keras" not in sys.modules:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "w") as sink:
+                os.dup2(sink.fileno(), 2)
+                import keras  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
     # TensorFlow's Python-side warnings (tf.function retracing while evaluating in chunks) and
     # absl's (saving the legacy .h5 a user asked for) are about the library, not the user's run.
-    for name in ("tensorflow", "absl"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as sink:
-            os.dup2(sink.fileno(), 2)
-            import keras  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    # TensorFlow sets its logger to INFO in an interactive session (Jupyter) the first time it
+    # is asked for it: ask first, then set the level.
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].get_logger().setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)

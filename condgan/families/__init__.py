@@ -32,6 +32,11 @@ def get_family(kind: str):
     return importlib.import_module(REGISTRY[kind]).FAMILY
 
 
+def card_kinds() -> tuple[str, ...]:
+    """The kinds a model folder's card may name (a family's runs may be of no servable kind)."""
+    return tuple(kind for kind in REGISTRY if kind in get_family(kind).card_kinds)
+
+
 def family_of_config(config):
     """The family whose config dataclass `config` is."""
     for kind in dict.fromkeys(REGISTRY.values()):
@@ -44,6 +49,14 @@ def family_of_config(config):
 
 def family_of_card(card: dict):
     return get_family(card["kind"])
+
+
+def load_model_folder(path: str | os.PathLike):
+    """A model folder loaded by its family (safe mode): a `condgan.generator.Generator`."""
+    from condgan.model_folder import read_card
+
+    card = read_card(path)
+    return family_of_card(card).load(Path(path), card)
 
 
 def read_run_config(run_dir: str | os.PathLike):

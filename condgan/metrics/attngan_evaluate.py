@@ -41,19 +41,19 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: in
     """Score `model_dir` on `data`'s held-out captions (see the module docstring): metric name ->
     {value, protocol}; metrics the card lacks are written into it, ones it has are replaced only
     with `replace=True`."""
-    from condgan.api import load_generator
+    from condgan.families import load_model_folder
     from condgan.data.caption_sets import load_caption_split
     from condgan.families.attngan.family import RP_SEED
     from condgan.families.damsm.data import class_filter
     from condgan.families.damsm.family import load_damsm
-    from condgan.metrics.evaluate import EvaluationResults
+    from condgan.metrics.results import EvaluationResults
     from condgan.metrics.fid import fid_from_features
     from condgan.metrics.protocol import make_protocol
     from condgan.metrics.r_precision import encode_pairs, r_precision, resize_uint8
     from condgan.model_folder import card_path, merge_card_metrics
     from condgan.text import encode_texts, tokenize
 
-    model = load_generator(model_dir)
+    model = load_model_folder(model_dir)
     own_damsm = model.card.get("dataset", {}).get("damsm")
     damsm_dir = damsm_dir or (project_path(own_damsm) if own_damsm else None)
     if not damsm_dir:

@@ -21,25 +21,13 @@ from condgan.metrics.fid import frechet_distance
 from condgan.metrics.inception_score import inception_score
 from condgan.metrics.kid import kernel_distance
 from condgan.metrics.protocol import make_protocol
+from condgan.metrics.results import EvaluationResults
 from condgan.metrics.stats_cache import reference_features, restrict_features
 
 INCEPTION_METRICS = ("fid", "kid", "is", "intra_fid")
 CLASSIFIER_METRICS = ("classifier_fid", "accuracy", "intra_classifier_fid")
 ALL_METRICS = INCEPTION_METRICS + CLASSIFIER_METRICS
 CONDITIONAL_ONLY = ("accuracy", "intra_classifier_fid", "intra_fid")
-
-
-class EvaluationResults(dict):
-    """Metric name -> entry, as written into card.json; `card` is the `CardUpdate` that says
-    which of them went into the card (None when the card was not to be written)."""
-
-    card = None
-
-    def card_report(self) -> str:
-        """What happened to the card, one line per metric written, replaced or kept."""
-        if self.card is None:
-            return "card.json not written (write_card=False / --no-card)"
-        return "\n".join(self.card.messages)
 
 
 def covariance_warning(n: int, dim: int, what: str) -> str | None:
@@ -75,7 +63,7 @@ def trained_classes(card: dict, reference) -> list[int] | None:
     Such a model is scored against those classes' reference images, and its "accuracy" is the
     share of samples the classifier puts in them."""
     names = list((card.get("dataset") or {}).get("classes") or [])
-    if card["kind"] != "gan" or not names or len(names) >= len(reference.classes) \
+    if card.get("classes") or not names or len(names) >= len(reference.classes) \
             or not set(names) <= set(reference.classes):
         return None
     return [list(reference.classes).index(name) for name in names]
@@ -105,11 +93,12 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     replaced only with `replace=True` (`--replace`): otherwise the card keeps it, and `say`
     tells both values and their numbers of images.  `results.card` records what was written,
     replaced and left in place (None without `write_card`)."""
-    from condgan.api import load_generator
+    from condgan.families import load_model_folder
     from condgan.model_folder import card_path, card_safe, merge_card_metrics, read_card
 
     card = read_card(model_dir)  # a clear error for a folder without card.json
-    conditional = card["kind"] == "cgan"
+    g = generator if generator is not None else load_model_folder(model_dir)
+    conditional = g.conditioning == "class"
     reference = load_reference(data, split)
     subset = None if conditional else trained_classes(card, reference)
     wanted = parse_metrics(metrics, conditional, subset is not None)
@@ -153,7 +142,6 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
                     m in INCEPTION_METRICS and "inception" in networks)
                 and (conditional or m not in CONDITIONAL_ONLY or (m == "accuracy" and subset))]
 
-    g = generator if generator is not None else load_generator(model_dir)
     labels = balanced_labels(n, len(card["classes"])) if conditional else None
     sample = (lambda lab, seeds: g.generate_for_seeds(list(seeds), None if lab is None else list(lab)))
     say(f"generating {n} images from {model_dir} (seeds {seed}..{seed + n - 1})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from condgan.basics import SEED_MAX
+from condgan.families import card_kinds
 from condgan.serve.validation import FORMATS, MAX_CAPTION_CHARS
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -42,7 +43,7 @@ def _schemas(max_n: int) -> dict[str, Any]:
             "type": "object",
             "required": ["name", "kind", "classes", "conditioning", "image_size", "version"],
             "properties": {
-                "name": {"type": "string"}, "kind": {"type": "string", "enum": ["gan", "cgan", "attngan"]},
+                "name": {"type": "string"}, "kind": {"type": "string", "enum": list(card_kinds())},
                 "classes": _nullable({"type": "array", "items": {"type": "string"}}),
                 "conditioning": {"type": "string", "enum": ["none", "label", "caption"]},
                 "image_size": integer, "channels": integer, "latent_dim": _nullable(integer),

@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from condgan.errors import UserError
+from condgan.families import family_of_card
 from condgan.generator import CHUNK
 from condgan.model_folder import CARD_FILE, KERAS_FILE, check_model_name, read_card
 
@@ -42,12 +43,6 @@ Loader = Callable[[Path], Any]
 # words it all knows, else the one with the largest share of known words, unknown ones left out.
 EXAMPLE_CAPTIONS = ("a large blue circle at the top on a black background",
                     "a small red bird with black wings")
-
-
-def load_through_family(path: Path, card: dict):
-    from condgan.families import family_of_card
-
-    return family_of_card(card).load(path, card)
 
 
 @dataclass
@@ -207,7 +202,7 @@ class Registry:
     def _load_one(self, path: Path) -> None:
         card = read_card(path)
         loader = self.loaders.get(card["kind"])
-        model = loader(path) if loader is not None else load_through_family(path, card)
+        model = loader(path) if loader is not None else family_of_card(card).load(path, card)
         served = ServedModel(path.name, card["kind"], model, dict(getattr(model, "card", card)),
                              model_version(path, card))
         served.example_caption = derive_example_caption(served)

@@ -21,6 +21,11 @@ from condgan.train.state import ema_weights, training_state
 from condgan.viz import save_grid, save_loss_plot
 
 
+def keras_verbosity(verbose: int) -> int:
+    """Keras' own fit() output only at verbose >= 2: ProgressReport prints the run's lines."""
+    return 2 if verbose >= 2 else 0
+
+
 class RunProgress(keras.callbacks.Callback):
     """Counts steps and images, times them, and appends one line per epoch to history.jsonl."""
 

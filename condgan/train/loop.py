@@ -50,11 +50,6 @@ def resolve_run_config(run_dir: Path, config, resume: bool):
     return config
 
 
-def keras_verbosity(verbose: int) -> int:
-    """Keras' own fit() output only at verbose >= 2: ProgressReport prints the run's lines."""
-    return 2 if verbose >= 2 else 0
-
-
 def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, data=None,
               extra_callbacks=(), say=print) -> dict:
     """Train (or resume) a run of `config`'s family; returns its summary.  `data` may pass the
@@ -72,7 +67,8 @@ def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, da
 
     import keras
 
-    from condgan.train.callbacks import EpochEnd, ProgressReport, RunProgress, StepCheckpoint
+    from condgan.train.callbacks import (EpochEnd, ProgressReport, RunProgress, StepCheckpoint,
+                                         keras_verbosity)
     from condgan.train.checkpoint import load_latest_checkpoint
     from condgan.train.history import trim_history
     from condgan.train.state import restore_training_state

@@ -154,7 +154,7 @@ def build_gan(config: GanConfig, num_classes: int, distributed: bool = False):
 def _pretrain_discriminator(gan, stream, strategy, config: GanConfig) -> None:
     """D-only steps against the untrained G before the adversarial loop (the seed project's
     pre-training), on a stream of its own so the main data order is unchanged."""
-    from condgan.train.loop import keras_verbosity
+    from condgan.train.callbacks import keras_verbosity
 
     gan.d_only = True
     gan.make_train_function(force=True)
