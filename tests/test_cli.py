@@ -244,3 +244,27 @@ def test_export_to_an_existing_model_folder_is_refused_unless_replace(exported, 
     assert str(tmp_path) not in json.dumps(card) and str(workspace["root"]) not in json.dumps(card)
     assert card["run_dir"] == "run" and card["dataset"]["fingerprint"].startswith("sha256:")
     assert card["training"]["data"] == "tiny.npz"
+
+
+def test_training_output_is_one_line_per_epoch_without_library_noise(workspace, tmp_path):
+    """A run prints its start, one line per epoch and its end: no TensorFlow start-up lines, no
+    graph-optimiser errors, no Keras progress bars (`--verbose` brings those back)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "condgan", "train", "--config", str(workspace["config"]),
+         "--data", str(workspace["data"]), "--run-dir", str(tmp_path / "run"),
+         "--set", "verbose=1", "--set", "epochs=3"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    lines = [line for line in output.splitlines() if line.strip()]
+    epochs = [line.split()[1] for line in lines if line.startswith("epoch ")]
+    assert epochs[0] == "1/3" and epochs[-1] == "3/3"   # at most a line every 20 s, and the last
+    assert lines[0].startswith("training ") and lines[-1].startswith("done: 192 images")
+    for noise in ("oneDNN", "absl::InitializeLog", "remapper", "Epoch 1/", "UserWarning"):
+        assert noise not in output, noise
+    assert len(output) < 2000, output

@@ -144,3 +144,14 @@ def test_export_an_earlier_checkpoint_by_name(tmp_path):
     broken.write_bytes(b"not a zip")
     with pytest.raises(UserError, match="cannot be read"):
         export_model(tmp_path / "run", "bad", tmp_path / "models", checkpoint=broken)
+
+
+def test_resuming_a_run_whose_budget_is_spent_trains_nothing(tmp_path):
+    data = tiny_array_set(128)
+    said = []
+    first = train(_tiny_config(tensorboard=False, epochs=50, max_minutes=0.02), tmp_path / "run",
+                  data=data, say=said.append)
+    assert 0 < first["step"] < 50 * 8 and any("budget is spent" in line for line in said)
+    again = train(None, tmp_path / "run", resume=True, data=data, say=said.append)
+    assert again["step"] == first["step"] and again["images_seen"] == first["images_seen"]
+    assert any("nothing to train" in line for line in said[-3:])

@@ -2,8 +2,9 @@
 
 Images are generated batch by batch (image i from seed `seed + i`, labels cycling through the
 classes for conditional models) and fed to every feature network as they come, so each image
-is drawn once and memory holds only features.  Each metric goes into `card.json` with its
-protocol (protocol.py).
+is drawn once and memory holds only features.  Which metrics a model gets, how each is
+computed and how its protocol (protocol.py) is built is the metrics registry's (registry.py);
+each goes into `card.json` with its protocol.
 """
 from __future__ import annotations
 
@@ -14,48 +15,37 @@ import numpy as np
 from typing import Callable
 
 from condgan.errors import UserError
-from condgan.metrics.accuracy import accuracy_report, intra_class_fid, subset_share
+from condgan.metrics import registry
 from condgan.metrics.datasets import data_name, load_reference
 from condgan.metrics.features import balanced_labels, extract_many, generated_batches
-from condgan.metrics.fid import frechet_distance
-from condgan.metrics.inception_score import inception_score
-from condgan.metrics.kid import kernel_distance
-from condgan.metrics.protocol import make_protocol
+from condgan.metrics.registry import Judge, MetricContext
+from condgan.metrics.registry import covariance_warning  # noqa: F401  (importable from here too)
 from condgan.metrics.results import EvaluationResults
 from condgan.metrics.stats_cache import reference_features, restrict_features
 
-INCEPTION_METRICS = ("fid", "kid", "is", "intra_fid")
-CLASSIFIER_METRICS = ("classifier_fid", "accuracy", "intra_classifier_fid")
-ALL_METRICS = INCEPTION_METRICS + CLASSIFIER_METRICS
-CONDITIONAL_ONLY = ("accuracy", "intra_classifier_fid", "intra_fid")
-
-
-def covariance_warning(n: int, dim: int, what: str) -> str | None:
-    """A d-dim covariance from n samples has rank <= n-1: singular, FID meaningless, if n <= d."""
-    if n > dim:
-        return None
-    return (f"warning: {what} uses {n} images but its features have {dim} dimensions, so the "
-            f"covariance is singular and the value is unreliable: use at least {dim + 1} images "
-            f"(ideally {max(10 * dim, 10000)}+) for a stable covariance")
+# The conditionings evaluate_model scores (against labelled images); caption models go to
+# attngan_evaluate.  The names below are the registry's, for callers that read them.
+LABELLED = registry.IMAGES
+ALL_METRICS = tuple(registry.names_for(LABELLED))
+INCEPTION_METRICS = tuple(m for m in ALL_METRICS if registry.METRICS[m].needs == "inception")
+CLASSIFIER_METRICS = tuple(m for m in ALL_METRICS if registry.METRICS[m].needs == "classifier")
+CONDITIONAL_ONLY = tuple(sorted(m for m in ALL_METRICS if m not in registry.names_for(["none"])))
 
 
 def parse_metrics(text: str, conditional: bool, class_subset: bool = False) -> list[str] | None:
     """The requested metrics, or None for 'auto'.  `class_subset`: an unconditional model
     trained on some of the reference classes, which has an accuracy (see trained_classes)."""
-    if text == "auto":
-        return None
-    names = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in names if m not in ALL_METRICS]
-    if unknown or not names:
-        raise UserError(f"--metrics {text!r}: unknown {unknown}; choose from {', '.join(ALL_METRICS)}")
-    conditional_only = [m for m in CONDITIONAL_ONLY if not (class_subset and m == "accuracy")]
-    if not conditional and any(m in conditional_only for m in names):
+    names = registry.parse_names(text, LABELLED)
+    if names is None or conditional:
+        return names
+    fits = registry.names_for(["none"], class_subset)
+    if any(m not in fits for m in names):
+        conditional_only = sorted(m for m in ALL_METRICS if m not in fits)
         raise UserError(f"--metrics {text!r}: {', '.join(conditional_only)} need a class-conditional "
                         "model; this one is unconditional"
                         + ("" if class_subset else " (accuracy works for an unconditional model "
                            "trained on some of --data's classes, such as gan_horses)"))
     return names
-
 
 def trained_classes(card: dict, reference) -> list[int] | None:
     """For an unconditional model trained on some of the reference data's classes (gan_horses:
@@ -94,21 +84,24 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     tells both values and their numbers of images.  `results.card` records what was written,
     replaced and left in place (None without `write_card`)."""
     from condgan.families import load_model_folder
-    from condgan.model_folder import card_path, card_safe, merge_card_metrics, read_card
+    from condgan.model_folder import card_path, merge_card_metrics, read_card
 
     card = read_card(model_dir)  # a clear error for a folder without card.json
     g = generator if generator is not None else load_model_folder(model_dir)
     conditional = g.conditioning == "class"
+    conditioning = "class" if conditional else "none"
     reference = load_reference(data, split)
     subset = None if conditional else trained_classes(card, reference)
     wanted = parse_metrics(metrics, conditional, subset is not None)
     if conditional:
         _check_classes(card["classes"], reference.classes, data, f"model {model_dir!r}")
+    candidates = ([registry.METRICS[m] for m in wanted] if wanted is not None
+                  else registry.applicable(conditioning, subset is not None))
+    needs = {spec.needs for spec in candidates}
 
     networks = {}
-    want_classifier = wanted is None or any(m in CLASSIFIER_METRICS for m in wanted)
     folder = Path(classifier_dir) if classifier_dir else _default_classifier(data)
-    if want_classifier and folder is not None:
+    if "classifier" in needs and folder is not None:
         from condgan.metrics.reference import ReferenceClassifier
 
         networks["classifier"] = ReferenceClassifier(folder)
@@ -118,12 +111,11 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
         say(f"skipping classifier metrics: no reference classifier at models/classifiers/"
             f"{data_name(data)}; train one with `python -m condgan train-classifier --data {data} "
             f"-o models/classifiers/{data_name(data)}` or pass --classifier DIR")
-    elif want_classifier:
+    elif "classifier" in needs:
         raise UserError(f"classifier metrics need a reference classifier: pass --classifier DIR or "
                         f"train one with `python -m condgan train-classifier --data {data} "
                         f"-o models/classifiers/{data_name(data)}`")
-    want_inception = wanted is None or any(m in INCEPTION_METRICS for m in wanted)
-    if want_inception:
+    if "inception" in needs:
         from condgan.metrics.inception import InceptionFeatures
 
         try:  # 'auto' never downloads 92 MB unasked; an explicit request may
@@ -137,10 +129,7 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     if not networks:
         raise UserError("no metric can be computed: pass --classifier DIR (train one with "
                         "`train-classifier`) or --inception-weights PATH")
-    selected = [m for m in (wanted or ALL_METRICS)
-                if (m in CLASSIFIER_METRICS and "classifier" in networks or
-                    m in INCEPTION_METRICS and "inception" in networks)
-                and (conditional or m not in CONDITIONAL_ONLY or (m == "accuracy" and subset))]
+    selected = [spec for spec in candidates if spec.needs in networks]
 
     labels = balanced_labels(n, len(card["classes"])) if conditional else None
     sample = (lambda lab, seeds: g.generate_for_seeds(list(seeds), None if lab is None else list(lab)))
@@ -148,48 +137,24 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
     gen = extract_many(networks, generated_batches(sample, n, batch_size, seed, labels), total=n)
     refs = {name: reference_features(net, reference, cache_dir, batch_size, say)
             for name, net in networks.items()}
-    num_reference = len(reference)
+    real_labels, num_reference = reference.y, len(reference)
     if subset is not None:  # compare with the trained classes' images only
         in_subset = np.isin(reference.y, subset)
         refs = {name: restrict_features(out, in_subset) for name, out in refs.items()}
-        num_reference = int(in_subset.sum())
+        real_labels, num_reference = reference.y[in_subset], int(in_subset.sum())
 
-    results = EvaluationResults()
-    for metric in selected:
-        net_name = "classifier" if metric in CLASSIFIER_METRICS else "inception"
-        net, g_out, r_out = networks[net_name], gen[net_name], refs[net_name]
-        warnings = []
-        if metric in ("fid", "classifier_fid"):
-            warnings.append(covariance_warning(n, net.dim, metric))
-            entry = {"value": frechet_distance(g_out.mean, g_out.covariance, r_out.mean, r_out.covariance)}
-        elif metric in ("intra_fid", "intra_classifier_fid"):
-            per_class_n = n // len(card["classes"])
-            warnings.append(covariance_warning(per_class_n, net.dim, f"{metric} (per class)"))
-            entry = intra_class_fid(g_out.features, labels, r_out.features, reference.y, card["classes"])
-        elif metric == "kid":
-            value, std = kernel_distance(g_out.features, r_out.features, seed=seed)
-            entry = {"value": value, "std": std, "subsets": 100, "subset_size": min(1000, n, len(reference))}
-        elif metric == "is":
-            value, std = inception_score(g_out.probs, splits=10)
-            entry = {"value": value, "std": std, "splits": 10}
-        else:  # accuracy: of the asked-for classes, or (subset) of the trained classes
-            predicted = g_out.probs.argmax(axis=1)
-            entry = (subset_share(predicted, subset, reference.classes) if subset is not None
-                     else accuracy_report(predicted, labels, card["classes"]))
-            entry["classifier_test_accuracy"] = net.test_accuracy
-        warnings = [w for w in warnings if w]
-        for line in warnings:
-            say(line)
-        name = "classifier_accuracy" if metric == "accuracy" else metric
-        # card_safe: the data and the classifier by name and fingerprint, not by a local path
-        entry["protocol"] = card_safe(make_protocol(
-            num_generated=n, num_reference=num_reference if metric != "accuracy" else None,
-            split=split, feature_network=net.name, weights_fingerprint=net.weights_fingerprint,
-            resize=net.resize, seed=seed, data=card_path(data), data_fingerprint=reference.fingerprint(),
+    context = MetricContext(
+        n=n, seed=seed,
+        judges={name: Judge.of(net, gen[name], refs[name]) for name, net in networks.items()},
+        # card_safe (in registry.score) records the data by name and fingerprint
+        protocol=dict(
+            num_generated=n, num_reference=num_reference, split=split, seed=seed,
+            data=card_path(data), data_fingerprint=reference.fingerprint(),
             labels="balanced: image i asks for class i mod K" if conditional else None,
-            reference_classes=[reference.classes[i] for i in subset] if subset is not None else None,
-            warnings=warnings or None))
-        results[name] = entry
+            reference_classes=[reference.classes[i] for i in subset] if subset is not None else None),
+        classes=card["classes"] if conditional else None, labels=labels, real_labels=real_labels,
+        reference_classes=reference.classes, reference_size=len(reference), subset=subset)
+    results = registry.score(selected, context, say=say, warn=True)
     if write_card:
         results.card = merge_card_metrics(
             model_dir, results, replace=replace, say=say,

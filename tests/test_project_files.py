@@ -1,0 +1,73 @@
+"""What a fresh clone's user reads and installs: Jupyter comes with the runtime requirements,
+the project installs as a package (no `sys.path.insert` anywhere), docs, configs and shipped
+cards name no machine-local path, issue or session, and the notebooks' full runs use the
+shipped models' own recipes."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+READ_BY_USERS = [ROOT / "README.md", ROOT / "BENCHMARKS.md", *(ROOT / "docs").glob("*.md"),
+                 *(ROOT / "configs").glob("*.py"), *(ROOT / "models").rglob("card.json"),
+                 *(ROOT / "notebooks").glob("*.ipynb")]
+LOCAL = re.compile(r"/tmp/|\.\./shared|/work/|/root/|/home/\w+")
+HISTORY = re.compile(r"\b(issue|session)s? ?#?\d+|\b(first|second|third|fourth|fifth|sixth|seventh|"
+                     r"eighth|ninth|tenth) session", re.IGNORECASE)
+
+
+def test_runtime_requirements_bring_jupyter_and_install_condgan():
+    requirements = (ROOT / "requirements.txt").read_text().splitlines()
+    names = {re.split(r"[=<>\s]", line)[0].lower() for line in requirements if line and not line.startswith("#")}
+    assert {"jupyterlab", "nbconvert", "ipykernel", "papermill"} <= names
+    assert "-e ." in [line.split("#")[0].strip() for line in requirements]
+
+
+@pytest.mark.skipif(shutil.which("jupyter") is None, reason="requirements.txt not installed")
+@pytest.mark.parametrize("command", [["jupyter", "lab", "--version"], ["jupyter", "nbconvert", "--version"]])
+def test_the_notebook_commands_exist(command):
+    assert subprocess.run(command, capture_output=True, timeout=120).returncode == 0
+
+
+def test_nothing_adds_itself_to_sys_path():
+    code = [*ROOT.glob("condgan/**/*.py"), *ROOT.glob("dataset/*.py"), *ROOT.glob("bench/*.py"),
+            *ROOT.glob("scripts/*.py"), *ROOT.glob("FlaskApp/*.py"), *ROOT.glob("notebooks/*.ipynb")]
+    assert [str(f.relative_to(ROOT)) for f in code if "sys.path.insert" in f.read_text()] == []
+
+
+@pytest.mark.parametrize("file", READ_BY_USERS, ids=lambda f: str(f.relative_to(ROOT)))
+def test_what_users_read_names_no_local_path_issue_or_session(file):
+    text = file.read_text()
+    if file.suffix == ".ipynb":  # the source, not the outputs of the machine that ran it
+        text = "".join("".join(c["source"]) for c in json.loads(text)["cells"])
+    assert LOCAL.findall(text) == [] and HISTORY.findall(text) == []
+
+
+RECIPE_NOTEBOOKS = {"02_gan_one_class": "gan_horses", "03_cgan_cifar10": "cgan_cifar10",
+                    "06_attngan_train": "attngan_shapes"}
+# What may differ between a recipe and a shipped run: where it lay, what it was called, how
+# long it ran and how it reported.
+SCHEDULE = {"name", "data", "damsm", "epochs", "max_minutes", "verbose", "tensorboard",
+            "checkpoint_every_steps", "sample_every_epochs", "strategy", "rp_images"}
+
+
+@pytest.mark.parametrize("notebook", sorted(RECIPE_NOTEBOOKS))
+def test_the_full_notebook_runs_use_the_shipped_recipes(notebook):
+    import papermill
+
+    from condgan.config import load_config
+
+    config_file = papermill.inspect_notebook(str(ROOT / "notebooks" / f"{notebook}.ipynb"))["config_file"]
+    config = load_config(ROOT / json.loads(config_file["default"]))
+    recipe = config.to_json()
+    # a field added after the model shipped was trained at its default
+    defaults = type(config)().to_json()
+    shipped = json.loads((ROOT / "models" / RECIPE_NOTEBOOKS[notebook] / "card.json").read_text())["training"]
+    differ = {k: (recipe.get(k), shipped.get(k, defaults.get(k))) for k in set(recipe) | set(shipped)
+              if k not in SCHEDULE and recipe.get(k) != shipped.get(k, defaults.get(k))}
+    assert differ == {}
