@@ -1,14 +1,15 @@
 """AttnGAN on CUB-200-2011 birds at 256 px: three stages (64 -> 128 -> 256), the paper's setup
 (AttnGAN `code/cfg/bird_attn2.yml` and its `miscc/config.py` defaults).
 
-Command (after `pretrain-damsm --config configs/damsm_birds.py`, see docs/attngan.md):
-    python -m condgan train-attngan --config configs/attngan_birds.py --data /path/to/birds \
-        --damsm runs/damsm_birds --strategy mirrored
+Command (after `python -m condgan train --config configs/damsm_birds.py`, see docs/attngan.md;
+the config's data is data/birds and its DAMSM runs/damsm_birds, `--data` / `--damsm` override):
+    python -m condgan train --config configs/attngan_birds.py --strategy mirrored
     python -m condgan export runs/attngan_birds --name attngan_birds
 
 Expected result (the paper, on CUB): R-precision 67.82 +- 4.43 %, Inception score 4.36.
-Runtime: GPU work (the paper trains 600 epochs of 8,855 images); not trained on this project's
-CPU machine.  Generated images are resized to the DAMSM's 299 px for its loss and R-precision.
+Runtime: GPU work (the paper trains 600 epochs of 8,855 images); not trained for this project,
+whose numbers come from a CPU machine.  Generated images are resized to the DAMSM's 299 px for
+its loss and R-precision.
 """
 from condgan.families.attngan import AttnGANConfig
 

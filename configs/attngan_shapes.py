@@ -1,15 +1,16 @@
 """AttnGAN on Shapes at 64 px on CPU: a 32 px initial stage and one attentional stage to 64 px.
 
-Command (after part 1's `make-shapes` and `pretrain-damsm`, see docs/attngan.md):
-    python -m condgan train-attngan --config configs/attngan_shapes.py --data data/shapes \
-        --damsm runs/damsm_shapes
-    python -m condgan export-attngan runs/attngan_shapes --name attngan_shapes
-    python -m condgan sample-attngan models/attngan_shapes \
+Command (after part 1's `make-shapes` and `python -m condgan train --config
+configs/damsm_shapes.py`, see docs/attngan.md; the config's data is data/shapes and its DAMSM
+runs/damsm_shapes, `--data` / `--damsm` override):
+    python -m condgan train --config configs/attngan_shapes.py
+    python -m condgan export runs/attngan_shapes --name attngan_shapes_plain
+    python -m condgan sample models/attngan_shapes_plain \\
         --caption "a large blue circle at the top on a black background" -n 8 -o out.png
 No-attention baseline at the same budget (sentence vector only, a text-conditioned DCGAN):
-    add `--set stages=1 --set name=attngan_shapes_noattn --run-dir runs/attngan_shapes_noattn`.
+    add `--set stages=1 --name attngan_shapes_noattn` (the run goes to runs/attngan_shapes_noattn).
 
-Expected result and runtime: measured numbers are in docs/attngan_part2.md (the issue's
+Expected result and runtime: measured numbers are in docs/attngan_part2.md (the quality
 targets: R-precision of generated images >= 0.6; caption accuracy per attribute).
 Sizes are scaled down from AttnGAN's birds config (gf 32, df 64, z 100, c 100) to train on
 two shared CPU cores; the losses and lambda (5) are the paper's.
@@ -39,5 +40,5 @@ def get_config() -> AttnGANConfig:
         sample_captions=8,
         samples_per_caption=6,
         rp_images=1000,
-        max_minutes=120.0,      # CPU budget; re-running the command resumes
+        max_minutes=120.0,      # CPU budget; `--resume --set max_minutes=...` trains on
     )

@@ -7,14 +7,14 @@ swap run read size but not shape (0.39 / 0.29 at stage 1 / 2, chance 0.25), whil
 DAMSM the generator also answers to is fooled on shape (it rates 92 % of generated shapes as
 the captioned one; the held-out classifier, 51.5 %).  See docs/attngan_part2.md.
 
-Command (the shipped model: 65 minutes, then resumed to step 18,200 = 582k images, 155 min in all;
-BENCHMARKS.md):
-    python -m condgan train-attngan --config configs/attngan_shapes_proj.py --data data/shapes \\
-        --damsm runs/damsm_shapes_swapshape
-    python -m condgan train-attngan --config configs/attngan_shapes_proj.py --data data/shapes \\
-        --damsm runs/damsm_shapes_swapshape --set max_minutes=160 --set epochs=40   # resumes; stopped by hand at step 18,200
-    python -m condgan export-attngan runs/attngan_shapes_proj --name attngan_shapes   # shipped
-    python -m condgan evaluate-attngan models/attngan_shapes --data data/shapes -n 1000
+Command (the shipped models/attngan_shapes: 65 minutes, then resumed to step 18,200 = 582k
+images, 155 min in all; BENCHMARKS.md).  Its data is data/shapes and its DAMSM
+runs/damsm_shapes_swapshape (`python -m condgan train --config configs/damsm_shapes_swapshape.py`):
+    python -m condgan train --config configs/attngan_shapes_proj.py
+    python -m condgan train --config configs/attngan_shapes_proj.py --resume \\
+        --set max_minutes=160 --set epochs=40      # the shipped run was stopped by hand at step 18,200
+    python -m condgan export runs/attngan_shapes_proj --name my_attngan   # --name attngan_shapes --replace re-ships it
+    python -m condgan evaluate models/my_attngan --data data/shapes -n 1000
 """
 import dataclasses
 from pathlib import Path

@@ -1,18 +1,17 @@
-"""AttnGAN on Shapes with swap negatives (shipped as models/attngan_shapes before
-configs/attngan_shapes_proj.py, which adds projection discriminator heads, replaced it).
+"""AttnGAN on Shapes with swap negatives (configs/attngan_shapes_proj.py, the shipped recipe,
+adds projection discriminator heads to it).
 
-configs/attngan_shapes.py with two changes aimed at the shape words the first run ignored
+configs/attngan_shapes.py with two changes aimed at the shape words its model ignores
 (docs/attngan_part2.md, "Swap negatives"):
 * the DAMSM it is trained against separates shapes (configs/damsm_shapes_swapshape.py);
 * each stage's sentence-conditional discriminator also rejects real images paired with their
   caption with one attribute word swapped (`swap_negatives="shapes"`).
 
-Command:
-    python -m condgan pretrain-damsm --config configs/damsm_shapes_swapshape.py --data data/shapes
-    python -m condgan train-attngan --config configs/attngan_shapes_swap.py --data data/shapes \\
-        --damsm runs/damsm_shapes_swapshape
-    python -m condgan export runs/attngan_shapes_swap --name attngan_shapes
-    python -m condgan evaluate-attngan models/attngan_shapes --data data/shapes -n 1000
+Command (its data: data/shapes; its DAMSM: runs/damsm_shapes_swapshape):
+    python -m condgan train --config configs/damsm_shapes_swapshape.py
+    python -m condgan train --config configs/attngan_shapes_swap.py
+    python -m condgan export runs/attngan_shapes_swap --name attngan_shapes_swap
+    python -m condgan evaluate models/attngan_shapes_swap --data data/shapes -n 1000
 Measured numbers and training time: docs/attngan_part2.md and BENCHMARKS.md.
 """
 import dataclasses

@@ -7,14 +7,14 @@ images, and G's loss adds that head's cross-entropy on the fakes.  Widths are si
 2-core CPU: G 64, D 32 base channels.  Without the class head (configs/cgan_cifar10_projection.py)
 the samples were recognisable as their class far less often (BENCHMARKS.md, "Shipped GAN runs").
 
-Command:
-    python -m condgan train --config configs/cgan_cifar10.py --data /tmp/cifar10   # or /tmp/cifar10_train.npz
-    python -m condgan export runs/cgan_cifar10 --name cgan_cifar10
-    python -m condgan evaluate models/cgan_cifar10 --data /tmp/cifar10_test.npz --n 10000 \\
+Command (its data: data/cifar10, from `python -m condgan get-data cifar10`):
+    python -m condgan train --config configs/cgan_cifar10.py
+    python -m condgan export runs/cgan_cifar10 --name my_cgan   # --name cgan_cifar10 --replace re-ships it
+    python -m condgan evaluate models/my_cgan --data data/cifar10 --n 10000 \\
         --classifier models/classifiers/cifar10 --metrics accuracy,classifier_fid --seed 0
-Expected: see models/cgan_cifar10/card.json and BENCHMARKS.md.  The shipped model's run was
-started from this recipe under the name cgan_cifar10_ac (the only difference).  Runtime: the
-115-minute wall-clock budget (max_minutes) on a 2-core CPU, about 1.7M images.
+Expected: see models/cgan_cifar10/card.json and BENCHMARKS.md (the card's run name,
+cgan_cifar10_ac, is this recipe under another name).  Runtime: the 115-minute wall-clock
+budget (max_minutes) on a 2-core CPU, about 1.7M images.
 """
 from condgan.families.gan import GanConfig
 

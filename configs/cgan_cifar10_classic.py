@@ -4,10 +4,12 @@ Label embedding concatenated to the noise in G and as an extra image plane in D,
 Adam(2e-4, 0.5) for both, dropout 0.4 in D, no spectral norm, no EMA: the Keras-2-era
 tutorial recipe, on the same backbone widths and wall-clock budget as configs/cgan_cifar10_projection.py.
 
-Command:
-    python -m condgan train --config configs/cgan_cifar10_classic.py --data PATH_TO_CIFAR10
-Expected: clearly behind cgan_cifar10 on classifier accuracy of samples (BENCHMARKS.md).
-Runtime: the same 75-minute budget (max_minutes), run side by side with cgan_cifar10.
+Command (its data: data/cifar10, from `python -m condgan get-data cifar10`):
+    python -m condgan train --config configs/cgan_cifar10_classic.py
+    python -m condgan export runs/cgan_cifar10_classic --name cgan_cifar10_classic
+Expected: clearly behind configs/cgan_cifar10_projection.py and configs/cgan_cifar10.py on
+classifier accuracy of samples (BENCHMARKS.md).  Runtime: the same 75-minute budget
+(max_minutes), measured side by side with configs/cgan_cifar10_projection.py.
 """
 from condgan.families.gan import GanConfig
 

@@ -1,15 +1,15 @@
-"""Class-conditional GAN on CIFAR-10, the stronger recipe without the auxiliary classifier: the
-model shipped as models/cgan_cifar10 until the seventh session (kept for the side-by-side in
+"""Class-conditional GAN on CIFAR-10, the stronger recipe without the auxiliary classifier
+(configs/cgan_cifar10.py, the shipped recipe, adds it; this one is the side-by-side in
 BENCHMARKS.md, "Shipped GAN runs").
 
 Conditional batch norm in G, projection discriminator with spectral norm, hinge loss, TTUR
 learning rates and Adam(0, 0.9) as in SAGAN (Zhang et al. 2019), EMA generator.  Widths are
 sized for a 2-core CPU: G 64, D 32 base channels.
 
-Command:
-    python -m condgan train --config configs/cgan_cifar10_projection.py --data /tmp/cifar10
+Command (its data: data/cifar10, from `python -m condgan get-data cifar10`):
+    python -m condgan train --config configs/cgan_cifar10_projection.py
     python -m condgan export runs/cgan_cifar10_projection --name cgan_cifar10_projection
-    python -m condgan evaluate models/cgan_cifar10_projection --data /tmp/cifar10_test.npz --n 10000 \\
+    python -m condgan evaluate models/cgan_cifar10_projection --data data/cifar10 --n 10000 \\
         --classifier models/classifiers/cifar10 --metrics accuracy,classifier_fid --seed 0
 Expected: 23.2 % of samples labelled as their class, classifier FID 134.9 after the 75-minute
 budget (295k images on a shared CPU; BENCHMARKS.md).  Runtime: 75 minutes (max_minutes).

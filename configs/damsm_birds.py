@@ -1,12 +1,13 @@
 """DAMSM pretraining on CUB birds, AttnGAN's published setup (code/cfg/DAMSM/bird.yml).
 
-Command (AttnGAN's data/birds layout: CUB_200_2011/, text/, train|test/filenames.pickle):
-    python -m condgan pretrain-damsm --config configs/damsm_birds.py --data /path/to/birds
+Command (its data: data/birds in AttnGAN's birds layout, CUB_200_2011/, text/,
+train|test/filenames.pickle; `--data DIR` for another folder):
+    python -m condgan train --config configs/damsm_birds.py
     python -m condgan evaluate-damsm runs/damsm_birds
 
 Expected result: AttnGAN reports R-precision 67.82 +- 4.43 % for its generated birds; real
-images with a converged DAMSM score higher.  Not run here: the CUB images are not on this
-machine, and 600 epochs of frozen InceptionV3 at 299 px need a GPU (AttnGAN: ~1 day on one).
+images with a converged DAMSM score higher.  Not run for this project: the CUB images were
+not at hand, and 600 epochs of frozen InceptionV3 at 299 px need a GPU (AttnGAN: ~1 day on one).
 ImageNet weights come from the Keras cache
 (~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5) when present.
 """

@@ -1,14 +1,14 @@
 """DAMSM pretraining on Shapes at 64 px with the small CNN image encoder, from scratch, on CPU.
 
-Command:
+Command (its data: data/shapes):
     python -m condgan make-shapes -o data/shapes --n 20000 --size 64
-    python -m condgan pretrain-damsm --config configs/damsm_shapes.py --data data/shapes
+    python -m condgan train --config configs/damsm_shapes.py
     python -m condgan evaluate-damsm runs/damsm_shapes
 
 Expected result (2-core CPU, shared): validation R-precision >= 0.90 (AttnGAN protocol, 1 true
 caption among 100, 2000 held-out images); measured numbers and training time are recorded in
 docs/attngan.md.  Expected runtime: see docs/attngan.md (about 1 hour on 2 shared CPU cores).
-FC ablation: add `--set fc=false --run-dir runs/damsm_shapes_nofc`.
+FC ablation: add `--set fc=false --name damsm_shapes_nofc`.
 """
 from condgan.families.damsm import DamsmConfig
 

@@ -1,5 +1,5 @@
-"""DAMSM on Shapes with shape-swap hard negatives: the text encoder the attngan_shapes_swap
-generator is trained against.
+"""DAMSM on Shapes with shape-swap hard negatives: the encoders the attngan_shapes_swap and
+attngan_shapes_proj generators are trained against.
 
 The plain DAMSM (configs/damsm_shapes.py) retrieves captions at R-precision 0.94 on colour,
 position and size alone: given a real image, it picks the true shape word among four
@@ -8,8 +8,8 @@ variants of its caption only 48 % of the time (chance 25 %), and its sentence ve
 image is also scored against its own caption with the shape word swapped to another shape
 (`swap_negatives`, condgan/text/word_swap.py), so the encoders must separate shapes.
 
-Command:
-    python -m condgan pretrain-damsm --config configs/damsm_shapes_swapshape.py --data data/shapes
+Command (its data: data/shapes):
+    python -m condgan train --config configs/damsm_shapes_swapshape.py
     python bench/attngan_swap_probe.py --damsm runs/damsm_shapes_swapshape
 Measured numbers (R-precision, the swap probe) and time: docs/attngan_part2.md, BENCHMARKS.md.
 """

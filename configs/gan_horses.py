@@ -3,9 +3,9 @@
 DCGAN backbone, spectral norm in D, hinge loss, EMA generator, and DiffAugment (Zhao et al.
 2020: colour, translation, cutout) because 5,000 images are few for a GAN.
 
-Command:
-    python -m condgan train --config configs/gan_horses.py --data PATH_TO_CIFAR10
-    python -m condgan export runs/gan_horses --name gan_horses
+Command (its data: the horses of data/cifar10, from `python -m condgan get-data cifar10`):
+    python -m condgan train --config configs/gan_horses.py
+    python -m condgan export runs/gan_horses --name my_gan_horses   # --name gan_horses --replace re-ships it
 Runtime: the 75-minute wall-clock budget (max_minutes) on a shared 2-core CPU.
 """
 from condgan.families.gan import GanConfig

@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from conftest import ROOT
-from test_serve_registry import free_port
+from test_serve_registry import LiveServer
 
 SHIPPED = ROOT / "models"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -42,48 +40,16 @@ def run_block(block: str, port: int, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True)
 
 
-class StartingServer:
-    """`python FlaskApp/endpoint_full.py` over the shipped models, returned as soon as its port
-    answers (`/healthz`), i.e. while the models are still loading: "straight after it starts"."""
-
-    def __init__(self, root: Path) -> None:
-        self.port = free_port()
-        self.log = open(root / f"server-{self.port}.log", "w+")
-        env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
-        self.process = subprocess.Popen(
-            [sys.executable, "FlaskApp/endpoint_full.py", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).ok:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError(f"server did not start: {self.output()}")
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()[-3000:]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
 @pytest.fixture()
 def starting_server(tmp_path_factory):
-    server = StartingServer(tmp_path_factory.mktemp("docs"))
+    # returned as soon as its port answers, while the models are still loading: "straight
+    # after it starts"
+    server = LiveServer(None, wait_for="/healthz", log_dir=tmp_path_factory.mktemp("docs"))
     yield server
     server.stop()
 
 
-def skip_if_ready(server: StartingServer) -> None:
+def skip_if_ready(server: LiveServer) -> None:
     ready = requests.get(f"http://127.0.0.1:{server.port}/readyz", timeout=5)
     if ready.status_code == 200:
         pytest.skip("the models loaded before the commands ran: nothing left to test")

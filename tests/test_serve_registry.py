@@ -233,9 +233,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """`python FlaskApp/endpoint_full.py --models-dir DIR --port P` as the README runs it."""
+    """`python FlaskApp/endpoint_full.py [--models-dir DIR] --port P` as the README runs it,
+    returned once `wait_for` answers 200: `/readyz` (models in) or `/healthz` (listening, models
+    maybe still loading).  `models_dir` None serves the shipped models."""
 
-    def __init__(self, models_dir: Path, *extra: str, timeout: float = 90) -> None:
+    def __init__(self, models_dir: Path | None, *extra: str, timeout: float = 90,
+                 wait_for: str = "/readyz", log_dir: Path | None = None) -> None:
         import os
         import subprocess
         import sys
@@ -247,22 +250,23 @@ class LiveServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(models_dir.parent / f"server-{self.port}.log", "w+")
+        self.log = open((log_dir or models_dir.parent) / f"server-{self.port}.log", "w+")
         env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        where = ["--models-dir", str(models_dir)] if models_dir is not None else []
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "FlaskApp" / "endpoint_full.py"), "--models-dir",
-             str(models_dir), "--port", str(self.port), *extra],
+            [sys.executable, str(ROOT / "FlaskApp" / "endpoint_full.py"), *where,
+             "--port", str(self.port), *extra],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.output()}")
             try:
-                if requests.get(self.url + "/readyz", timeout=2).status_code == 200:
+                if requests.get(self.url + wait_for, timeout=2).status_code == 200:
                     return
             except requests.ConnectionError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"server not ready in {timeout}s: {self.output()}")
 

@@ -63,6 +63,10 @@ def run_train_classifier(args: argparse.Namespace) -> int:
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    from condgan.metrics.registry import IMAGES, names_for
+
+    labelled, caption = ",".join(names_for(IMAGES)), ",".join(names_for(["caption"]))
+    class_only = ",".join(m for m in names_for(["class"]) if m not in names_for(["none"]))
     parser.add_argument("model", help="an exported model folder with card.json, e.g. models/cgan_cifar10")
     parser.add_argument("--data", required=True, help=DATA_HELP + "; a captioned folder (its test "
                         "split) for caption models")
@@ -77,9 +81,10 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--damsm", help="caption models: the DAMSM run for R-precision (default: "
                         "the card's own; another one's numbers are stored as metric@RUN)")
     parser.add_argument("--metrics", default="auto",
-                        help="comma-separated subset of fid,kid,is,classifier_fid,accuracy,"
-                        "intra_classifier_fid; 'auto': classifier metrics, plus Inception "
-                        "metrics when its weights are available")
+                        help=f"comma-separated subset of {labelled} ({class_only}: "
+                        "class-conditional models only); 'auto': classifier metrics, plus "
+                        "Inception metrics when its weights are available.  Caption models get "
+                        f"every metric their judges allow: {caption}")
     parser.add_argument("--inception-weights", help="local InceptionV3 .h5 weights file "
                         "(default: ~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels.h5)")
     parser.add_argument("--no-download", action="store_true",

@@ -41,15 +41,14 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: in
     """Score `model_dir` on `data`'s held-out captions (see the module docstring): metric name ->
     {value, protocol}; metrics the card lacks are written into it, ones it has are replaced only
     with `replace=True`."""
-    from condgan.families import load_model_folder
     from condgan.data.caption_sets import load_caption_split
+    from condgan.families import load_model_folder
     from condgan.families.attngan.family import RP_SEED
     from condgan.families.damsm.data import class_filter
     from condgan.families.damsm.family import load_damsm
-    from condgan.metrics.results import EvaluationResults
-    from condgan.metrics.fid import fid_from_features
-    from condgan.metrics.protocol import make_protocol
-    from condgan.metrics.r_precision import encode_pairs, r_precision, resize_uint8
+    from condgan.metrics import registry
+    from condgan.metrics.registry import Judge, MetricContext
+    from condgan.metrics.r_precision import encode_pairs, resize_uint8
     from condgan.model_folder import card_path, merge_card_metrics
     from condgan.text import encode_texts, tokenize
 
@@ -71,52 +70,60 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: in
     fakes = model.generate_for_seeds([RP_SEED + int(i) for i in index], captions)
     text, image, vocabulary, damsm_cfg = load_damsm(damsm_dir)
     tokens, lengths = encode_texts(captions, vocabulary, damsm_cfg.max_len)
-    ids = class_filter(test.class_ids[index])
     real = test.images[index]
     fakes, real = resize_uint8(fakes, damsm_cfg.image_size), resize_uint8(real, damsm_cfg.image_size)
-    values, features = {}, {}
-    for name, images in (("generated", fakes), ("real", real)):
-        features[name], sentences = encode_pairs(image, text, images, tokens, lengths)
-        values[f"r_precision_{name}"] = r_precision(features[name], sentences, seed=seed,
-                                                    class_ids=ids, repeats=3)["r_precision"]
-    values["damsm_fid"] = fid_from_features(features["generated"], features["real"])
+    resize = f"bilinear to {damsm_cfg.image_size}px"
+
+    # The judges: DAMSM always; Inception when its weights are on disk; the attribute
+    # classifier for a data set that records each image's attributes.
+    damsm_features, sentences = {}, {}
+    for side, images in (("generated", fakes), ("real", real)):
+        damsm_features[side], sentences[side] = encode_pairs(image, text, images, tokens, lengths)
+    judges = {"damsm": Judge(f"DAMSM {card_path(damsm_dir)}", _statistics(damsm_features["generated"]),
+                             _statistics(damsm_features["real"]), dim=damsm_cfg.dim, resize=resize)}
     inception = _inception_or_none()
     if inception is not None:
-        values["fid"] = fid_from_features(
-            np.concatenate([inception(fakes[k:k + 100])["features"] for k in range(0, n, 100)]),
-            np.concatenate([inception(real[k:k + 100])["features"] for k in range(0, n, 100)]))
+        generated, reference = (
+            _statistics(np.concatenate([inception(images[k:k + 100])["features"]
+                                        for k in range(0, n, 100)])) for images in (fakes, real))
+        judges["inception"] = Judge("InceptionV3 pool3 (keras.applications)", generated, reference,
+                                    resize=resize)
     attributes = test.meta.get("attributes") or []
+    chosen = None
     if classifier_dir is not None and attributes and attributes[0] is not None:
-        from condgan.metrics.attngan_caption_accuracy import caption_accuracy, load_classifier
-        clf = load_classifier(classifier_dir)
+        from condgan.metrics.attngan_caption_accuracy import load_classifier
+
+        # Only captions the text encoder reads whole: a longer one lost words on the way in.
         fits = [i for i in index if len([w for w in tokenize(captions[i]) if w in vocabulary])
                 <= damsm_cfg.max_len]
         chosen = [attributes[i] for i in fits]
-        values["caption_accuracy_generated"] = caption_accuracy(clf, fakes[fits], chosen)
-        values["caption_accuracy_real"] = caption_accuracy(clf, real[fits], chosen)
-    networks = {"r_precision": f"DAMSM {card_path(damsm_dir)} (global image and sentence features)",
-                "damsm_fid": f"DAMSM {card_path(damsm_dir)} global image features ({damsm_cfg.dim}-d); "
-                             "NOT Inception FID",
-                "fid": "InceptionV3 pool3 (keras.applications)",
-                "caption_accuracy": f"Shapes attribute classifier {card_path(classifier_dir)}"}
-    how = {"r_precision": "1 true + 99 mismatched captions of other attribute sets, top-1 by cosine, "
-                          "3 repeats",
-           "caption_accuracy": f"the attributes of each object read in its cell; captions of <= "
-                               f"{damsm_cfg.max_len} words"}
-    other = _other_damsm_suffix(damsm_dir, own_damsm)
-    results = EvaluationResults()
-    for key, value in values.items():
-        family = next(f for f in networks if key.startswith(f))
-        name = key + other if family in ("r_precision", "damsm_fid") else key
-        results[name] = {"value": value, "protocol": make_protocol(
-            num_generated=n, num_reference=n, split="test", feature_network=networks[family],
-            weights_fingerprint=None, resize=f"bilinear to {damsm_cfg.image_size}px", seed=seed,
-            data=card_path(data), captions=f"caption i%10 of held-out image i, seed {RP_SEED}+i",
-            method=how.get(family))}
+        judges["attributes"] = Judge(f"Shapes attribute classifier {card_path(classifier_dir)}",
+                                     fakes[fits], real[fits], resize=resize,
+                                     network=load_classifier(classifier_dir))
+
+    context = MetricContext(
+        n=n, seed=seed, judges=judges,
+        protocol=dict(num_generated=n, num_reference=n, split="test", seed=seed,
+                      data=card_path(data),
+                      captions=f"caption i%10 of held-out image i, seed {RP_SEED}+i", method=None),
+        sentences=sentences, class_ids=class_filter(test.class_ids[index]), attributes=chosen,
+        max_words=damsm_cfg.max_len)
+    selected = [spec for spec in registry.applicable(model.conditioning) if spec.needs in judges]
+    # Another DAMSM's numbers go in beside the card's own, as <metric>@<run>.
+    results = registry.score(selected, context, say=say,
+                             suffixes={"damsm": _other_damsm_suffix(damsm_dir, own_damsm)})
     if write_card:
         results.card = merge_card_metrics(model_dir, results, replace=replace, say=say,
                                           how_to_replace="rerun with --replace (replace=True from Python)")
     return results
+
+
+def _statistics(features: np.ndarray):
+    """Features with their mean and covariance (`fid.feature_statistics`), as a judge holds them."""
+    from condgan.metrics.features import Extracted
+    from condgan.metrics.fid import feature_statistics
+
+    return Extracted(features, None, *feature_statistics(features))
 
 
 def _inception_or_none():

@@ -12,14 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from condgan.data.arrays import ArraySet
-
-
-def epoch_order(num_examples: int, seed: int, epoch: int) -> np.ndarray:
-    return np.random.default_rng([seed, epoch]).permutation(num_examples)
-
-
-def steps_per_epoch(num_examples: int, global_batch: int) -> int:
-    return num_examples // global_batch
+from condgan.train.epochs import epoch_order, steps_per_epoch
 
 
 class ArrayStream:
@@ -30,11 +23,6 @@ class ArrayStream:
         self.global_batch = global_batch
         self.seed = seed
         self.steps_per_epoch = steps_per_epoch(self.num_examples, global_batch)
-        if self.steps_per_epoch < 1:
-            from condgan.errors import UserError
-
-            raise UserError(f"the data set has {self.num_examples} images, fewer than one batch of "
-                            f"{global_batch}: lower batch_size or add images")
         # `cache` keeps the scaled float32 copy in memory (4x the bytes, no per-batch scaling).
         self.cache = cache
         self._images = tf.constant(data.x)

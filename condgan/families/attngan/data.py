@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from condgan.basics import to_uint8
-from condgan.errors import UserError
+from condgan.train.epochs import epoch_order, steps_per_epoch
 from condgan.families.attngan.config import AttnGANConfig
 from condgan.families.attngan.model import noise_for_seeds
 from condgan.families.damsm.data import caption_batch
@@ -27,13 +27,10 @@ class CaptionStream:
         self.split, self.global_batch, self.max_len, self.seed = split, batch_size, max_len, seed
         self.swap, self.swap_from_epoch = swap, swap_from_epoch
         self.num_examples = len(split.images)
-        self.steps_per_epoch = self.num_examples // batch_size  # drop_last, as AttnGAN
-        if self.steps_per_epoch < 1:
-            raise UserError(f"{self.num_examples} training images are fewer than one batch "
-                            f"({batch_size}): lower batch_size in the config")
+        self.steps_per_epoch = steps_per_epoch(self.num_examples, batch_size)
 
     def arrays(self, epoch: int):
-        order = np.random.default_rng([self.seed, epoch]).permutation(self.num_examples)
+        order = epoch_order(self.num_examples, self.seed, epoch)
         order = order[:self.steps_per_epoch * self.global_batch]
         tokens, lengths = caption_batch(self.split, order, self.max_len,
                                         np.random.default_rng([self.seed, epoch, 1]))

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from condgan.errors import UserError
+from condgan.train.epochs import epoch_order, steps_per_epoch
 
 
 @dataclasses.dataclass
@@ -65,15 +65,12 @@ class DamsmStream:
         self.split, self.global_batch, self.max_len, self.seed = split, batch_size, max_len, seed
         self.flip, self.swap = flip, swap
         self.num_examples = len(split.images)
-        self.steps_per_epoch = self.num_examples // batch_size  # drop_last, as AttnGAN
-        if self.steps_per_epoch < 1:
-            raise UserError(f"{self.num_examples} training images are fewer than one batch "
-                            f"({batch_size}): lower batch_size in the config")
+        self.steps_per_epoch = steps_per_epoch(self.num_examples, batch_size)
 
     def batches(self, epoch: int, skip: int = 0):
         """The epoch's batches from step `skip` on, each computed when it is needed."""
         b = self.global_batch
-        order = np.random.default_rng([self.seed, epoch]).permutation(self.num_examples)
+        order = epoch_order(self.num_examples, self.seed, epoch)
         for k in range(skip, self.steps_per_epoch):
             rng = np.random.default_rng([self.seed, epoch, k])
             index = np.sort(order[k * b:(k + 1) * b])
