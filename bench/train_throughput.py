@@ -41,7 +41,7 @@ from condgan.families.gan import GanConfig
 from condgan.data.arrays import ArraySet
 from condgan.models import build_discriminator, build_generator
 from condgan.families.gan.family import build_gan
-from condgan.train.loop import train_run
+from condgan.runs import train_run
 
 
 def bench_config(batch: int) -> GanConfig:

@@ -27,7 +27,7 @@ def train_model(config, run_dir: str | os.PathLike, *, data=None, damsm: str | o
     GAN family, an ArraySet already in memory; `damsm`: the pretrained DAMSM run an AttnGAN
     trains against (the config's `damsm`).  Returns the run's summary."""
     import_keras_quietly()
-    from condgan.train.loop import train_run
+    from condgan.runs import train_run
 
     if isinstance(data, (str, os.PathLike)):
         config = dataclasses.replace(config, data=str(data))

@@ -70,7 +70,7 @@ def train_attngan(config, data, damsm, run_dir):
     """An AttnGAN run on `data` against `damsm` (trained, or resumed when `run_dir` holds it)."""
     import dataclasses
 
-    from condgan.train.loop import train_run
+    from condgan.runs import train_run
 
     config = dataclasses.replace(config, data=str(data), damsm=str(damsm))
     return train_run(config, run_dir, resume="auto", say=lambda line: None)

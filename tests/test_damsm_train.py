@@ -14,7 +14,7 @@ from condgan.families.damsm.data import caption_batch, encode_split, to_float
 from condgan.families.damsm.trainer import DamsmTrainer
 from condgan.text import build_vocabulary, tokenize
 from condgan.train.checkpoint import load_latest_checkpoint
-from condgan.train.loop import train_run
+from condgan.runs import train_run
 
 TINY = DamsmConfig(name="tiny", image_size=32, cnn_width=8, dim=16, embed_dim=16, dropout=0.0,
                    batch_size=16, epochs=1, lr=0.003, checkpoint_every_steps=3, val_batches=1,

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from condgan.scrape.downloader import PARTIAL_DIR, DownloadOptions, Downloader, download_all
-from condgan.scrape.manifest import FIELDS, Manifest, read_manifest
+from condgan.data.manifest import FIELDS, read_manifest
+from condgan.scrape.manifest import Manifest
 from condgan.scrape.net import RetryPolicy
 from condgan.scrape.openverse import OpenverseSource
 from condgan.scrape.validate import ImageLimits

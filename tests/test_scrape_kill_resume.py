@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from condgan.scrape.manifest import read_manifest
+from condgan.data.manifest import read_manifest
 from scrape_server import FakeWeb, populate
 
 ROOT = Path(__file__).resolve().parents[1]

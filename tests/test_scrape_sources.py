@@ -10,7 +10,7 @@ import pytest
 from condgan.errors import UserError
 from condgan.scrape import cli
 from condgan.scrape.google import CSE_MAX_RESULTS, GoogleCseSource, SerpApiSource
-from condgan.scrape.manifest import read_manifest
+from condgan.data.manifest import read_manifest
 from condgan.scrape.net import RetryPolicy
 from condgan.scrape.pixabay import PixabaySource
 from condgan.scrape.reddit import RedditSource

@@ -7,7 +7,7 @@ import pytest
 from condgan.families.gan import GanConfig
 from condgan.train.checkpoint import load_latest_checkpoint
 from condgan.families.gan.family import build_gan
-from condgan.train.loop import train_run as train
+from condgan.runs import train_run as train
 from tests.helpers import run_script, tiny_array_set
 
 

@@ -1,5 +1,5 @@
 """`python -m condgan train`: any model family's config in, a run directory out
-(`condgan.train.loop.train_run`)."""
+(`condgan.runs.train_run`)."""
 from __future__ import annotations
 
 import argparse
@@ -33,7 +33,7 @@ def run_train(args: argparse.Namespace, resume: bool | str | None = None) -> int
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     from condgan.config import apply_overrides, load_config
     from condgan.model_folder import check_model_name
-    from condgan.train.loop import saved_run_config, train_run
+    from condgan.runs import saved_run_config, train_run
 
     overrides = list(args.overrides)
     if args.verbose:  # (condgan.cli has already let TensorFlow's own log through)

@@ -21,17 +21,15 @@ import numpy as np
 
 from condgan.data.arrays import ArraySet, save_array_set
 from condgan.data.folders import FIT_MODES, import_class_folders, load_image_file
+from condgan.data.manifest import MANIFEST_NAME, read_manifest
 from condgan.errors import UserError, exit_with_user_error
 
 log = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.jsonl"
 MIN_SHARE = 0.10  # a class under 10 % of the largest one is worth a warning
 
 
 def _manifest_records(manifest: Path) -> list[dict]:
-    from condgan.scrape.manifest import read_manifest  # data may read scrape's format
-
     return [r for r in read_manifest(manifest).values() if r.get("status") == "downloaded"]
 
 
@@ -108,14 +106,14 @@ def build_arrays(source: str | os.PathLike, size: int, *, fit: str = "crop",
     if fit not in FIT_MODES:
         raise UserError(f"fit mode {fit!r} is not known: use one of {FIT_MODES}")
     if source.is_file() and source.suffix == ".jsonl":
-        return build_from_manifest(source, size, fit=fit, classes=classes, workers=workers), f"manifest:{source}"
+        return build_from_manifest(source, size, fit=fit, classes=classes, workers=workers), f"manifest:{source.name}"
     if (source / MANIFEST_NAME).is_file():
         return (build_from_manifest(source / MANIFEST_NAME, size, fit=fit, classes=classes, workers=workers),
-                f"manifest:{source / MANIFEST_NAME}")
+                f"manifest:{source.name}/{MANIFEST_NAME}")
     data = import_class_folders(source, size, classes=classes, fit=fit, workers=workers)
     data.meta["licenses"] = {"unknown (local files)": len(data)}
     data.meta["sources"] = {"folders": len(data)}
-    return data, f"folders:{source}"
+    return data, f"folders:{source.name}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 serving need from a kind of model.
 
 A family is an instance of `Family` (one per folder under `condgan/families/`, registered in
-`condgan.families.REGISTRY`).  Training goes through `condgan.train.loop.train_run`, which
+`condgan.families.REGISTRY`).  Training goes through `condgan.runs.train_run`, which
 calls, in this order: `check` (before any data is read), `prepare` (the data stream and the
 record written to dataset.json), `build` (the compiled trainer, inside the distribution scope),
 `start` (fresh runs only), `sampler`, `validation` and `callbacks` (each epoch), `finish` (the

@@ -37,7 +37,7 @@ keras.config.disable_traceback_filtering()
 from condgan.config import apply_overrides  # noqa: E402
 from condgan.families.gan import GanConfig  # noqa: E402
 from condgan.data.arrays import ArraySet  # noqa: E402
-from condgan.train.loop import train_run as train  # noqa: E402
+from condgan.runs import train_run as train  # noqa: E402
 from condgan.train.state import training_state  # noqa: E402
 
 
