@@ -4,8 +4,11 @@
    that adds 50 ms of latency per image, at concurrency 1 and 16.  Target: 16 >= 8x 1.
 2. build_arrays images/s on the CIFAR-10 JPEG tree (class folders).  Target: >= 2,000/s.
 
-    python bench/scrape_throughput.py                      # full run (2,000 images)
-    python bench/scrape_throughput.py --images 200 --cifar /tmp/cifar10/test
+    python bench/scrape_throughput.py --cifar FOLDER       # full run (2,000 images)
+    python bench/scrape_throughput.py --images 200 --skip-download --cifar FOLDER
+
+FOLDER: a class-folder tree of JPEGs (<class>/*.jpg), e.g. the train/ folder of a CIFAR-10
+JPEG tarball extracted anywhere (docs/scraping.md).
 """
 from __future__ import annotations
 
@@ -76,7 +79,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
-    parser.add_argument("--cifar", default="/tmp/cifar10/train", help="class-folder tree to build")
+    parser.add_argument("--cifar", required=True, help="class-folder tree of JPEGs to build arrays from")
     parser.add_argument("--workers", type=int, default=2, help="build_arrays processes")
     parser.add_argument("--skip-download", action="store_true")
     parser.add_argument("--json", default=None, help="also write the results here")
