@@ -65,7 +65,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
-    from condgan.metrics.attngan_evaluate import resize_uint8
+    from condgan.metrics.r_precision import resize_uint8
     from condgan.families.damsm.data import to_float
     from condgan.families.damsm.family import load_damsm
     text, image, vocab, dcfg = load_damsm(args.damsm)

@@ -11,6 +11,8 @@ disk (never downloaded here); always `damsm_fid`, the Frechet distance between g
 real held-out images in the DAMSM image encoder's global feature space (D-dimensional, trained on
 this data set).  **damsm_fid is not FID**: another network and feature space; it works offline
 and compares runs that use the same DAMSM.
+The metrics, their computations and their protocols are the metrics registry's (registry.py):
+a caption model gets each of its metrics whose judge is at hand.
 Results are merged into the model's card.json with their protocol, which names the DAMSM run.
 With `damsm_dir` other than the card's own, the DAMSM-based numbers (R-precision, damsm_fid)
 are stored as `<metric>@<that run's folder name>`, so they never replace the card's own.
