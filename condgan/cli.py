@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "train": ("train", "train", "train any model family from its config file (GAN, cGAN, DAMSM, AttnGAN)"),
     "export": ("export", "export", "export a run's generator to models/<name>/"),
     "sample": ("export", "sample", "draw images from an exported model into a PNG grid"),
+    "import": ("import_h5", "import", "import a Keras 2 generator .h5 as models/<name>/ (serve, evaluate)"),
     "evaluate": ("evaluate", "evaluate", "measure an exported model and record the numbers in its card"),
     "evaluate-damsm": ("damsm", "evaluate_damsm", "R-precision and retrieval examples of a DAMSM run"),
     "train-classifier": ("evaluate", "train_classifier", "train the reference classifier used by `evaluate`"),

@@ -45,6 +45,8 @@ class Generator:
         self.kind = self.card["kind"]
         self.classes = self.card.get("classes")
         self.image_size = int(self.card["image_size"])
+        low, high = self.card.get("value_range") or (-1.0, 1.0)
+        self.value_range = (float(low), float(high))
 
     # --- the contract ---------------------------------------------------------------------
     def generate(self, labels=None, captions=None, n: int | None = None,
@@ -62,7 +64,18 @@ class Generator:
     def generate_for_seeds(self, seeds: Sequence[int], conditions: Sequence | None = None
                            ) -> np.ndarray:
         """uint8 (N, H, W, 3); image i depends only on seeds[i] (and conditions[i])."""
-        return to_uint8(self._run(seeds, conditions)[self.image_output])
+        return self.to_uint8(self._run(seeds, conditions)[self.image_output])
+
+    def to_uint8(self, images: np.ndarray) -> np.ndarray:
+        """The network's images as uint8 RGB: scaled from the card's `value_range` ([-1, 1]
+        unless it says otherwise, e.g. [0, 1] for a sigmoid output), one channel repeated."""
+        low, high = self.value_range
+        if (low, high) == (-1.0, 1.0):
+            pixels = to_uint8(images)
+        else:
+            scaled = (np.asarray(images) - low) * (255.0 / (high - low))
+            pixels = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+        return np.repeat(pixels, 3, axis=-1) if pixels.shape[-1] == 1 else pixels
 
     # --- for subclasses -------------------------------------------------------------------
     def _prepare(self, conditions: Sequence) -> list:
@@ -129,13 +142,23 @@ class Generator:
 
 class KerasGenerator(Generator):
     """A model folder whose generator is one Keras file taking [noise] or [noise, label]: the
-    GAN family's models (kinds gan and cgan) and any imported generator of that shape."""
+    GAN family's models (kinds gan and cgan) and any imported generator of that shape.
+
+    An imported generator's card may say more about its inputs: `input_roles` (their order,
+    e.g. ["label", "noise"]; default noise first) and `label_shape` ([1] for a label input of
+    shape (1,), as Keras 2 cGANs took it; default [], one index per row)."""
 
     def __init__(self, model, card: Mapping[str, Any], path: str | os.PathLike):
         super().__init__(card, path)
         self.model = model
         self.latent_dim = int(self.card["latent_dim"])
         self.conditioning = "class" if self.classes else "none"
+        self.input_roles = list(self.card.get("input_roles") or ["noise", "label"])
+        self.label_shape = tuple(int(d) for d in self.card.get("label_shape") or ())
+        label_input = (model.inputs[self.input_roles.index("label")]
+                       if self.conditioning == "class" and len(model.inputs) > 1 else None)
+        # Keras 2 cGANs declared the label input float32: hand it the type it declares.
+        self.label_dtype = str(label_input.dtype) if label_input is not None else "int32"
 
     @property
     def conditional(self) -> bool:
@@ -146,12 +169,20 @@ class KerasGenerator(Generator):
 
         return np.array([class_index(self.classes, lab) for lab in labels], dtype=np.int32)
 
+    def model_inputs(self, noise: np.ndarray, labels: Sequence[int] | None):
+        """What the network takes for these noise rows and label indices, in its input order."""
+        if labels is None:
+            return noise
+        given = {"noise": noise,
+                 "label": np.asarray(labels, dtype=np.int32).reshape((-1, *self.label_shape))
+                 .astype(self.label_dtype, copy=False)}
+        return [given[role] for role in self.input_roles]
+
     def _prepare(self, conditions: Sequence) -> list:
         return list(self.label_indices(conditions))
 
     def _forward(self, seeds, conditions):
-        z = seed_noise(seeds, self.latent_dim)
-        inputs = z if conditions is None else [z, np.asarray(conditions, dtype=np.int32)]
+        inputs = self.model_inputs(seed_noise(seeds, self.latent_dim), conditions)
         # predict_on_batch runs a compiled function: several times faster than an eager call.
         return [self.model.predict_on_batch(inputs)]
 
