@@ -67,17 +67,11 @@ def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, da
 
     import keras
 
-    from condgan.train.callbacks import (EpochEnd, ProgressReport, RunProgress, StepCheckpoint,
-                                         keras_verbosity)
-    from condgan.train.checkpoint import load_latest_checkpoint
-    from condgan.train.history import trim_history
-    from condgan.train.state import restore_training_state
-    from condgan.train.tf_distribute import make_strategy
+    from condgan.train.strategies import make_strategy
 
     # MultiWorkerMirroredStrategy must exist before TensorFlow runs its first op.
     strategy = make_strategy(config.strategy)
     prepared = family.prepare(config, data, run_dir, say)
-    stream = prepared.stream
     if resume and (run_dir / "dataset.json").is_file():
         trained_on = json.loads((run_dir / "dataset.json").read_text())
         if trained_on.get("fingerprint") != prepared.record.get("fingerprint"):
@@ -94,6 +88,21 @@ def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, da
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         trainer = family.build(config, prepared, strategy.num_replicas_in_sync > 1)
+        return _train(trainer, family, config, prepared, strategy, run_dir, resume, extra_callbacks, say)
+
+
+def _train(trainer, family, config, prepared, strategy, run_dir: Path, resume, extra_callbacks,
+           say) -> dict:
+    """The epochs of a run (inside the strategy's scope, which keras.distribution needs)."""
+    import keras
+
+    from condgan.train.callbacks import (EpochEnd, ProgressReport, RunProgress, StepCheckpoint,
+                                         keras_verbosity)
+    from condgan.train.checkpoint import load_latest_checkpoint
+    from condgan.train.history import trim_history
+    from condgan.train.state import restore_training_state
+
+    stream = prepared.stream
     step, images_seen, wall = 0, 0, 0.0
     restored = load_latest_checkpoint(run_dir) if resume else None
     if restored is not None:

@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from condgan.train.strategies import ALL_STRATEGIES
+
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True,
@@ -19,8 +21,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the run from its newest checkpoint, with its saved config; "
                         "--set may change only its schedule (epochs, max_minutes, ...)")
-    parser.add_argument("--strategy", choices=["default", "mirrored", "multiworker"],
-                        help="tf.distribute strategy (overrides the config)")
+    parser.add_argument("--strategy", choices=ALL_STRATEGIES,
+                        help="devices (overrides the config): mirrored or multiworker on TensorFlow, "
+                        "data_parallel on JAX")
     parser.add_argument("--verbose", action="store_true",
                         help="show Keras' own progress output and TensorFlow's log messages too")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -20,7 +20,7 @@ import keras
 from keras import layers
 
 from condgan.errors import UserError
-from condgan.models.layers import ConditionalBatchNorm, ProjectionLogit
+from condgan.models.layers import ConditionalBatchNorm, ProjectionLogit, SpectralNorm
 
 CONDITIONINGS = ("none", "concat", "projection")
 CONCAT_EMBED_DIM = 50  # the classic recipe's label embedding width
@@ -100,7 +100,7 @@ def build_discriminator(image_size: int = 32, base_channels: int = 64, num_class
     blocks = _num_blocks(image_size)
 
     def maybe_sn(layer):
-        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral_norm else layer
+        return SpectralNorm(layer, name=f"sn_{layer.name}") if spectral_norm else layer
 
     image = keras.Input((image_size, image_size, channels), name="image")
     inputs = [image]

@@ -74,3 +74,70 @@ class ProjectionLogit(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes}
+
+
+@keras.saving.register_keras_serializable(package="condgan")
+class SpectralNorm(keras.layers.Wrapper):
+    """Spectral normalisation of a `Dense` or `Conv2D` layer (Miyato et al. 2018), with the
+    paper's semantics on every Keras backend: the layer computes with W / sigma(W), the gradient
+    flows through sigma (as in the paper and PyTorch), the trainable kernel keeps the raw W, and
+    each training call advances the power iteration's vector u by one step.
+
+    Keras' own `SpectralNormalization` instead writes W / sigma back into the kernel on every
+    training call, which under TensorFlow cuts d(sigma)/dW out of the gradient and under JAX
+    (stateless calls drop the write) does not: the same config would train a different algorithm
+    per backend.  The variables are those of that wrapper, in its order (kernel, u, bias), so checkpoints written with it still load.
+    """
+
+    def __init__(self, layer, power_iterations: int = 1, **kwargs):
+        if not isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
+            raise ValueError(f"SpectralNorm wraps Dense or Conv2D layers, got {type(layer).__name__}")
+        # The power iteration and sigma run in float32 under mixed precision too.
+        kwargs.setdefault("autocast", False)
+        super().__init__(layer, **kwargs)
+        self.power_iterations = int(power_iterations)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if getattr(self.layer, "data_format", "channels_last") != "channels_last":
+            raise ValueError("SpectralNorm supports channels_last convolutions only")
+        # Tracked here before u, which gives Keras' wrapper's variable order.
+        self.kernel = self.layer.kernel
+        self.vector_u = self.add_weight(
+            shape=(1, self.layer.kernel.shape[-1]),
+            initializer=keras.initializers.TruncatedNormal(stddev=0.02), trainable=False,
+            name="vector_u", dtype=self.layer.kernel.dtype)
+
+    def normalized_kernel(self, training=False):
+        """(W / sigma(W), the power iteration's new u).  u and v are constants to the gradient."""
+        kernel = ops.cast(self.kernel, "float32")
+        weights = ops.reshape(kernel, (-1, kernel.shape[-1]))
+        u = ops.cast(self.vector_u, "float32")
+        for _ in range(self.power_iterations if training else 1):
+            v = ops.normalize(ops.matmul(u, ops.transpose(weights)), axis=None)
+            if training:
+                u = ops.normalize(ops.matmul(v, weights), axis=None)
+        u, v = ops.stop_gradient(u), ops.stop_gradient(v)
+        sigma = ops.matmul(ops.matmul(v, weights), ops.transpose(u))
+        return kernel / sigma[0, 0], u
+
+    def call(self, inputs, training=False):
+        kernel, u = self.normalized_kernel(training)
+        if training:
+            self.vector_u.assign(u)
+        layer = self.layer
+        kernel = ops.cast(kernel, inputs.dtype)
+        if isinstance(layer, keras.layers.Conv2D):
+            outputs = layer.convolution_op(inputs, kernel)
+        else:
+            outputs = ops.matmul(inputs, kernel)
+        if layer.use_bias:  # shaped as Conv2D adds it, which TensorFlow's graph rewriter expects
+            bias = ops.cast(layer.bias, inputs.dtype)
+            outputs = ops.add(outputs, ops.reshape(bias, (1,) * (len(outputs.shape) - 1) + (-1,)))
+        return layer.activation(outputs) if layer.activation is not None else outputs
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "power_iterations": self.power_iterations}

@@ -26,6 +26,14 @@ def keras_verbosity(verbose: int) -> int:
     return 2 if verbose >= 2 else 0
 
 
+def sync_variables(model) -> None:
+    """Make the model's variables current mid-epoch: Keras' JAX trainer carries the state
+    through its steps and writes it back only at the epoch's end (a no-op elsewhere)."""
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()
+
+
 class RunProgress(keras.callbacks.Callback):
     """Counts steps and images, times them, and appends one line per epoch to history.jsonl."""
 
@@ -171,6 +179,7 @@ class StepCheckpoint(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         p = self.progress
         if self.every_steps and p.step % self.every_steps == 0 and p.step % p.steps_per_epoch:
+            sync_variables(self.model)
             save_checkpoint(p.run_dir, p.step, training_state(self.model, p.step, p.images_seen,
                                                               p.wall_time_s))
 

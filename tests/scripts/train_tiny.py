@@ -1,7 +1,7 @@
 """Train a tiny GAN in a fresh process (tests need fresh processes for logical devices,
-multi-worker clusters and SIGKILL).  Usage:
-    python tests/scripts/train_tiny.py RUN_DIR [--logical-cpus N] [--strategy S] [--resume]
-        [--kill-at-step K] [--set key=value ...]
+multi-worker clusters, SIGKILL and the Keras backend).  Usage:
+    python tests/scripts/train_tiny.py RUN_DIR [--backend tensorflow|jax] [--logical-cpus N]
+        [--strategy S] [--resume] [--kill-at-step K] [--set key=value ...]
 Writes RUN_DIR/final_state.npz (every variable) when training finishes.
 """
 import argparse
@@ -10,11 +10,11 @@ import signal
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 parser = argparse.ArgumentParser()
 parser.add_argument("run_dir")
+parser.add_argument("--backend", default="tensorflow", choices=["tensorflow", "jax"])
 parser.add_argument("--logical-cpus", type=int, default=0)
 parser.add_argument("--strategy", default="default")
 parser.add_argument("--resume", action="store_true")
@@ -23,10 +23,15 @@ parser.add_argument("--images", type=int, default=96)
 parser.add_argument("--set", dest="overrides", action="append", default=[])
 args = parser.parse_args()
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+os.environ["KERAS_BACKEND"] = args.backend
+if args.logical_cpus and args.backend == "jax":  # read when JAX starts
+    os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={args.logical_cpus}"
 
-if args.logical_cpus:
+import numpy as np  # noqa: E402
+
+if args.logical_cpus and args.backend == "tensorflow":
+    import tensorflow as tf  # noqa: E402
+
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(args.logical_cpus)])

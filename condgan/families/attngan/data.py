@@ -44,8 +44,21 @@ class CaptionStream:
             arrays += (swapped, mask)
         return arrays
 
+    def batches(self, epoch: int, skip: int = 0):
+        """The epoch's batches from step `skip` on as numpy arrays, images in [-1, 1]."""
+        arrays = self.arrays(epoch)
+        b = self.global_batch
+        for k in range(skip, self.steps_per_epoch):
+            images, *rest = (a[k * b:(k + 1) * b] for a in arrays)
+            yield (images.astype(np.float32) / 127.5 - 1.0, *rest)
+
     def distributed(self, strategy, epoch: int, skip: int = 0):
-        """The epoch's batches from step `skip` on (Keras splits them across replicas)."""
+        """The epoch's batches from step `skip` on: numpy batches (JAX), or a tf.data pipeline
+        that Keras splits across replicas."""
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            return self.batches(epoch, skip)
         import tensorflow as tf
         ds = tf.data.Dataset.from_tensor_slices(self.arrays(epoch))
         ds = ds.batch(self.global_batch, drop_remainder=True).skip(skip)

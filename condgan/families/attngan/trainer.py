@@ -1,4 +1,5 @@
-"""AttnGAN training (Xu et al. 2018; reference `trainer.py`) as a `keras.Model` with a TF `train_step`.
+"""AttnGAN training (Xu et al. 2018; reference `trainer.py`) as a `keras.Model` whose losses are
+keras ops; the backend's step takes the gradients (`condgan.train.trainer`).
 
 Same machinery as the GAN family's trainer (`condgan.families.gan.trainer.GAN`), so `fit()`, the
 callbacks (history.jsonl, checkpoints with exact resume, sample grids, loss plot) and the
@@ -7,27 +8,27 @@ exporter's EMA weights all work unchanged:
   (seed, stream, D optimizer iteration), drawn for the *global* batch and sliced per replica,
   so a resumed run draws what the uninterrupted one would have.
 * **Fused step**: one generator forward, each stage's discriminator on real, fake and
-  mismatched (real image, other caption) pairs, both updates from one persistent tape.
+  mismatched (real image, other caption) pairs, both updates from that one pass.
   AttnGAN updates the discriminators first and runs them again for the generator loss; the
-  fused step scores the fakes once with the pre-update discriminators (as the foundation's GAN).
+  fused step scores the fakes once with the pre-update discriminators (as the GAN family does).
 * **Losses** (`condgan.families.attngan.losses`): per-stage conditional + unconditional terms, the
   DAMSM word and sentence losses of the last stage's images through the *frozen* pretrained
   encoders (part 1, `load_damsm`) weighted by lambda, and the KL term.  Per-example losses are
   summed and divided by the global batch; the in-batch DAMSM loss is a local batch mean scaled
   by the replica's share; it is computed on the all-gathered global batch, and batch norms are
-  synchronized, so N replicas compute the single-device update (tested on 2 logical CPUs).
+  synchronized, so N tf.distribute replicas compute the single-device update (tested on 2
+  logical CPUs).  Under JAX the step sees the global batch itself.
 * **EMA generator**: the G optimizer's `use_ema` average (AttnGAN keeps avg_param_G with 0.999).
 The family's hooks are in `family.py`, the caption stream and sampler in `data.py`.
 """
 from __future__ import annotations
 
-import tensorflow as tf
 from keras import ops
 
 from condgan.models.attngan_generator import split_outputs
 from condgan.families.attngan import losses as L
 from condgan.families.damsm.losses import sent_loss, words_loss
-from condgan.train.tf_two_player import TwoPlayerModel
+from condgan.train.trainer import Phase, TwoPlayerModel
 
 _Z_STREAM, _CA_STREAM = 1, 2
 
@@ -57,34 +58,25 @@ class AttnGANTrainer(TwoPlayerModel):
         self.gammas = tuple(float(g) for g in gammas)
         self.damsm_image_size = damsm_image_size
 
-    def _normal(self, stream, counter, global_batch, local_batch, width):
-        return self._random(tf.random.stateless_normal, stream, counter, global_batch, local_batch,
-                            width)
-
-    def _gather(self, x):
-        """The global batch of `x` on every replica (identity on one device).  The gradient of
-        all_gather sums the replicas' upstream gradients, hence the losses' replica share."""
-        ctx = tf.distribute.get_replica_context()
-        if ctx is None or ctx.num_replicas_in_sync == 1:
-            return x
-        return ctx.all_gather(x, axis=0)
+    def _normal(self, stream, counter, local_batch, width):
+        return self.random_numbers("normal", stream, counter, local_batch, width)
 
     # --- the step ---------------------------------------------------------------------------
     def losses(self, images, tokens, lengths, class_ids, counter, training=True, swapped=None,
                swap_mask=None):
         """All loss terms of one batch (global-batch scaled).  `swapped`/`swap_mask`: the swap
         negatives' tokens (same lengths) and where they exist (`condgan.text.word_swap`)."""
-        local = tf.shape(images)[0]
-        global_batch = self._global_batch(local)
-        share = tf.cast(local, "float32") / tf.cast(global_batch, "float32")
+        local = ops.shape(images)[0]
+        global_batch = self.global_batch(local)
+        share = ops.cast(local, "float32") / ops.cast(global_batch, "float32")
         words, sentence = self.text_encoder(tokens, lengths, training=False)
         words, sentence = ops.stop_gradient(words), ops.stop_gradient(sentence)
-        z = self._normal(_Z_STREAM, counter, global_batch, local, self.z_dim)
-        eps = self._normal(_CA_STREAM, counter, global_batch, local, self.condition_dim)
+        z = self._normal(_Z_STREAM, counter, local, self.z_dim)
+        eps = self._normal(_CA_STREAM, counter, local, self.condition_dim)
         fakes, mu, logvar, _ = split_outputs(
             self.generator([z, eps, sentence, words, lengths], training=training), self.stages)
         # "wrong" pairs: the next row's sentence in the *global* batch, as on one device
-        wrong = self._local_rows(L.mismatched(self._gather(sentence)), local)
+        wrong = self.local_rows(L.mismatched(self.all_gather(sentence)), local)
         swap_sentence = None
         if swapped is not None:
             swap_sentence = ops.stop_gradient(self.text_encoder(swapped, lengths, training=False)[1])
@@ -106,12 +98,12 @@ class AttnGANTrainer(TwoPlayerModel):
         # would (each replica computes it whole; the share below makes the gradients add up).
         g1, g2, g3 = self.gammas
         regions, global_ = self.image_encoder(last, training=False)
-        w0, w1, _ = words_loss(self._gather(regions), self._gather(words), self._gather(lengths),
-                                 self._gather(class_ids) if self.class_masking else None, g1, g2, g3)
-        s0, s1 = sent_loss(self._gather(global_), self._gather(sentence),
-                             self._gather(class_ids) if self.class_masking else None, g3)
+        ids = self.all_gather(class_ids) if self.class_masking else None
+        w0, w1, _ = words_loss(self.all_gather(regions), self.all_gather(words),
+                               self.all_gather(lengths), ids, g1, g2, g3)
+        s0, s1 = sent_loss(self.all_gather(global_), self.all_gather(sentence), ids, g3)
         w_loss, s_loss = w0 + w1, s0 + s1
-        scale = 1.0 / tf.cast(global_batch, "float32")
+        scale = 1.0 / ops.cast(global_batch, "float32")
         parts = {"d_loss": ops.sum(d_sum) * scale, "g_adv": ops.sum(g_sum) * scale,
                  "w_loss": w_loss * share, "s_loss": s_loss * share,
                  "kl": ops.sum(L.kl_per_example(mu, logvar)) * scale}
@@ -119,15 +111,12 @@ class AttnGANTrainer(TwoPlayerModel):
                            + self.kl_weight * parts["kl"])
         return parts
 
-    def train_step(self, data):
+    def phases(self, data):
         images, tokens, lengths, class_ids, *swap = data   # swap: [swapped tokens, mask] or []
-        d_vars = self.discriminator.trainable_variables
-        g_vars = self.generator.trainable_variables
-        with tf.GradientTape(persistent=True) as tape:
-            parts = self.losses(images, tokens, lengths, class_ids, self.d_optimizer.iterations,
-                                swapped=swap[0] if swap else None,
-                                swap_mask=swap[1] if swap else None)
-        self.d_optimizer.apply(tape.gradient(parts["d_loss"], d_vars), d_vars)
-        self.g_optimizer.apply(tape.gradient(parts["g_loss"], g_vars), g_vars)
-        del tape
-        return self.replica_logs(parts)
+
+        def losses(counter):
+            parts = self.losses(images, tokens, lengths, class_ids, counter,
+                                swapped=swap[0] if swap else None, swap_mask=swap[1] if swap else None)
+            return {"d": parts["d_loss"], "g": parts["g_loss"]}, parts
+
+        return [Phase(("d", "g"), "d", losses)]

@@ -82,6 +82,11 @@ class DamsmStream:
                    self.split.class_ids[index].astype(np.int32), *extra)
 
     def distributed(self, strategy, epoch: int, skip: int = 0):
+        """The epoch's input for `fit()`: numpy batches (JAX) or a prefetching tf.data pipeline."""
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            return self.batches(epoch, skip)
         import tensorflow as tf
         first = next(self.batches(epoch, 0))
         signature = tuple(tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)) for a in first)

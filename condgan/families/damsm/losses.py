@@ -20,6 +20,7 @@ from keras import ops
 
 GAMMA1, GAMMA2, GAMMA3 = 4.0, 5.0, 10.0
 EPS = 1e-8
+_TINY = 1e-30  # a floor under squared norms, far below any real feature's
 _MASKED = -1e9  # effectively -inf inside a softmax, without inf * 0 = nan in gradients
 
 
@@ -61,9 +62,15 @@ def paired_word_scores(words, regions, lengths, gamma1=GAMMA1, gamma2=GAMMA2):
     return ops.log(ops.sum(ops.exp(gamma2 * relevance) * ops.cast(mask, relevance.dtype), axis=-1))
 
 
+def _norm(x, axis=-1, keepdims=False):
+    """L2 norm whose gradient is finite at zero (padding words' features are zero vectors):
+    sqrt has an infinite derivative at 0, and 0 * inf is nan on backends that do not skip it."""
+    return ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=keepdims), _TINY))
+
+
 def _cosine(a, b, axis=-1):
     dot = ops.sum(a * b, axis=axis)
-    return dot / ops.maximum(ops.norm(a, axis=axis) * ops.norm(b, axis=axis), EPS)
+    return dot / ops.maximum(_norm(a, axis=axis) * _norm(b, axis=axis), EPS)
 
 
 def word_scores(words, regions, lengths, gamma1=GAMMA1, gamma2=GAMMA2):
@@ -78,8 +85,8 @@ def word_scores(words, regions, lengths, gamma1=GAMMA1, gamma2=GAMMA2):
 
 def sentence_scores(global_features, sentences):
     """(Bi, Bc) cosine similarities of global image features and sentence features."""
-    g = global_features / ops.maximum(ops.norm(global_features, axis=-1, keepdims=True), EPS)
-    s = sentences / ops.maximum(ops.norm(sentences, axis=-1, keepdims=True), EPS)
+    g = global_features / ops.maximum(_norm(global_features, keepdims=True), EPS)
+    s = sentences / ops.maximum(_norm(sentences, keepdims=True), EPS)
     return ops.matmul(g, ops.transpose(s))
 
 

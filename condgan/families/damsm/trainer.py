@@ -1,4 +1,5 @@
-"""DAMSM pretraining (AttnGAN `pretrain_DAMSM.py`) as a `keras.Model` with a TF `train_step`.
+"""DAMSM pretraining (AttnGAN `pretrain_DAMSM.py`) as a `keras.Model` whose losses are keras ops;
+the backend's step takes the gradients (`condgan.train.trainer`).
 
 The text and image encoders train jointly on w_loss0 + w_loss1 + s_loss0 + s_loss1 with one Adam
 (AttnGAN's lr 0.002, beta1 0.5; the family's callback decays the rate by 0.98 per epoch down to
@@ -8,11 +9,10 @@ keeping its moments is what lets a run resume exactly.
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 from condgan.families.damsm import losses as L
 from condgan.families.damsm.config import DamsmConfig
-from condgan.train.tf_two_player import Trainer
+from condgan.train.trainer import Phase, Trainer, clip_by_global_norm
 
 
 class DamsmTrainer(Trainer):
@@ -28,11 +28,10 @@ class DamsmTrainer(Trainer):
         self.built = True
 
     def compile(self, optimizer, **kwargs):
-        super().compile(**kwargs)
         self.damsm_optimizer = optimizer
         self.text_vars = self.text.trainable_variables
         self.image_vars = self.image.trainable_variables
-        optimizer.build(self.text_vars + self.image_vars)
+        self.compile_players({"encoders": (self.text_vars + self.image_vars, optimizer)}, **kwargs)
 
     def checkpoint_parts(self) -> dict:
         return self.restorable_parts()
@@ -54,20 +53,30 @@ class DamsmTrainer(Trainer):
                                 gamma1=cfg.gamma1, gamma2=cfg.gamma2, gamma3=cfg.gamma3, swap=swap)
         return parts["w_loss"], parts["s_loss"]
 
-    def train_step(self, data):
+    def phases(self, data):
         images, tokens, lengths, class_ids, *swap = data   # swap: [swapped tokens, mask] or []
-        variables = self.text_vars + self.image_vars
-        with tf.GradientTape() as tape:
-            w, s = self.losses(images, tokens, lengths, class_ids, True, *swap)
-            total = w + s
-        grads = tape.gradient(total, variables)
-        text_grads, _ = tf.clip_by_global_norm(grads[:len(self.text_vars)], self.cfg.rnn_grad_clip)
-        self.damsm_optimizer.apply(list(text_grads) + grads[len(self.text_vars):], variables)
-        return self.replica_logs({"train_w_loss": w, "train_s_loss": s})
 
-    @tf.function(reduce_retracing=True)
+        def losses(counter):
+            w, s = self.losses(images, tokens, lengths, class_ids, True, *swap)
+            return {"encoders": w + s}, {"train_w_loss": w, "train_s_loss": s}
+
+        return [Phase(("encoders",), "encoders", losses)]
+
+    def transform_gradients(self, player, grads):
+        text = len(self.text_vars)
+        return clip_by_global_norm(grads[:text], self.cfg.rnn_grad_clip) + list(grads[text:])
+
     def eval_losses(self, images, tokens, lengths, class_ids):
-        return self.losses(images, tokens, lengths, class_ids, False)
+        """(word loss, sentence loss) in inference mode, compiled once per input shape."""
+        if getattr(self, "_eval_losses", None) is None:
+            def run(*args):
+                return self.losses(*args, False)
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                run = tf.function(run, reduce_retracing=True)
+            self._eval_losses = run
+        return self._eval_losses(images, tokens, lengths, class_ids)
 
 
 class LearningRateDecay(keras.callbacks.Callback):

@@ -40,7 +40,7 @@ class GanConfig:
     checkpoint_every_steps: int = 500
     sample_every_epochs: int = 1
     samples_per_class: int = 10
-    strategy: str = "default"             # default | mirrored | multiworker
+    strategy: str = "default"             # default | mirrored | multiworker (TF) | data_parallel (JAX)
     tensorboard: bool = True
     verbose: int = 1
 

@@ -37,7 +37,7 @@ class GanFamily(Family):
     def prepare(self, config: GanConfig, data, run_dir: Path, say) -> Prepared:
         """`data`: an ArraySet (tests, notebooks) or None to load `config.data`."""
         from condgan.data.sources import load_training_set
-        from condgan.train.tf_data import ArrayStream
+        from condgan.train.array_stream import ArrayStream
 
         if data is None:
             data = load_training_set(config.data, config.image_size, config.classes)

@@ -1,49 +1,45 @@
-"""The GAN as a `keras.Model` with a TensorFlow `train_step`, so `fit()` and callbacks work.
-
-This is one of the few TensorFlow-only modules (the gradient tape and `tf.distribute` replica
-context); the networks, losses and augmentation it calls are backend-neutral.
+"""The GAN as a `keras.Model` (`condgan.train.trainer.TwoPlayerModel`), so `fit()` and callbacks
+work, on TensorFlow and on JAX: the losses are keras ops, and the backend's `train_step` takes
+and applies the gradients (`condgan.train.tf_steps`, `condgan.train.jax_steps`).
 
 Design notes:
-* **Fused step** (n_critic = 1): one forward pass of G and of D on real and fake, one
-  persistent tape, both updates from it.  This saves a G forward and a D forward on the fakes
-  per step compared with the alternating recipe, and is what the benchmark's "bare fused step"
-  measures.  With n_critic > 1 the classic alternating schedule runs instead.
-* **Shared backward pass through D on the fakes** (BCE loss, per-example D, no auxiliary
-  classifier): D's update needs the backward pass of the D loss through D on the fakes, and
-  G's needs the G loss's gradient at D's input.  Both losses reach D only through each fake's
-  own logit x, and D treats each image on its own (no batch norm), so the G loss's gradient at
-  D's input is the D loss's, scaled per image by -sigmoid(-x) / sigmoid(x).  One backward pass
-  through D then serves both players: 3 G- and 6 D-forwards' worth of arithmetic per step
-  instead of 3 and 7 (the classic loop does 4 and 8).  Equal to the two-pass step up to float
-  rounding (tested); hinge (zero D gradient for confident fakes) and the auxiliary classifier
-  (a second output) keep the two passes.
-* **Randomness** comes from stateless ops seeded by (seed, optimizer iteration), so the random
-  stream is a function of the step counter alone: a resumed run draws exactly the numbers the
-  uninterrupted run would have drawn, with no RNG state to save.
-* **Distribution**: noise and augmentation numbers are drawn for the *global* batch and each
-  replica takes its slice, and losses are averaged over the global batch, so N replicas compute
-  the same update as one device fed the same global batch.
+* **Fused step** (n_critic = 1): one forward pass of G and of D on real and fake, both updates
+  from it (a persistent tape; one `jax.vjp` with a pullback per player).  This saves a G forward
+  and a D forward on the fakes per step compared with the alternating recipe, and is what the
+  benchmark's "bare fused step" measures.  With n_critic > 1 the classic alternating schedule
+  runs instead.
+* **Shared backward pass through D on the fakes** (TensorFlow, BCE loss, per-example D, no
+  auxiliary classifier): `condgan.families.gan.tf_shared_backward`.  Other cases, and JAX,
+  take the two-pass gradients, equal up to float rounding.
+* **Randomness** comes from counter-based generators keyed by (seed, optimizer iteration), so
+  the random stream is a function of the step counter alone: a resumed run draws exactly the
+  numbers the uninterrupted run would have drawn, with no RNG state to save.  TensorFlow and
+  JAX draw different numbers from the same key, so a run resumed on the other backend continues
+  the same algorithm on a different random stream.
+* **Distribution**: noise and augmentation numbers are drawn for the *global* batch and losses
+  are averaged over it, so N replicas (tf.distribute) or N devices (keras.distribution)
+  compute the same update as one device fed the same global batch.
 * **Auxiliary classifier** (AC-GAN, optional): D's second head learns the class of *real*
   images only, and G is asked to make fakes that head assigns to their label.  Training the
   head on fakes too (the original AC-GAN) rewards G for easily classified, less varied images.
 * **EMA generator** (Karras et al. 2018; Yazici et al. 2019) is the G optimizer's built-in
-  `use_ema` average, which Keras keeps correct under tf.distribute.
+  `use_ema` average, updated inside the optimizer's (stateless) apply on every backend.
 """
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from condgan.train.diffaugment import RANDOM_NUMBERS_PER_IMAGE, diff_augment, parse_policy
 from condgan.train.losses import class_loss, get_losses
-from condgan.train.tf_two_player import TwoPlayerModel
+from condgan.train.trainer import Phase, TwoPlayerModel
 
-_D_STREAM, _G_STREAM, _AUG_STREAM = 1, 2, 3
-# The shared backward pass carries each fake's D gradient sigmoid(x) and rescales it for G by
-# 1/sigmoid(x); flooring the carried value keeps G's gradient finite for fakes D rejects with
-# x < -30, and changes D's gradient by at most 1e-13 per such image, far below float32 rounding.
-_SHARED_COTANGENT_FLOOR = 1e-13
-# Layers that mix the images of a batch, which would void the per-image rescaling.
+# Random streams (seed * 16 + stream keys each): noise of the fused / D phases and of the
+# alternating schedule's G phase; augmentation of real, fake and G-phase fake images.
+_D_STREAM, _G_STREAM = 1, 2
+_AUG_REAL, _AUG_FAKE, _AUG_G_PHASE = 6, 7, 8
+# Layers that mix the images of a batch, which would void the shared backward pass's
+# per-image rescaling.
 _BATCH_COUPLED_LAYERS = (keras.layers.BatchNormalization,)
 
 
@@ -65,18 +61,17 @@ class GAN(TwoPlayerModel):
         per_image_d = not any(isinstance(layer, _BATCH_COUPLED_LAYERS)
                               for layer in self.discriminator._flatten_layers())
         self.shared_fake_backward = (loss == "bce" and per_image_d and not self.aux_classifier_weight
-                                     and self.n_critic == 1)
+                                     and self.n_critic == 1
+                                     and keras.backend.backend() == "tensorflow")
 
     # --- randomness -------------------------------------------------------------------------
-    def _noise(self, stream, counter, global_batch, local_batch):
-        return self._random(tf.random.stateless_normal, stream, counter, global_batch, local_batch,
-                            self.latent_dim)
+    def _noise(self, stream, counter, local_batch):
+        return self.random_numbers("normal", stream, counter, local_batch, self.latent_dim)
 
-    def _augment(self, images, counter, global_batch, local_batch, which):
+    def _augment(self, images, counter, local_batch, stream):
         if not self.policy:
             return images
-        u = self._random(tf.random.stateless_uniform, _AUG_STREAM * 2 + which, counter,
-                         global_batch, local_batch, RANDOM_NUMBERS_PER_IMAGE)
+        u = self.random_numbers("uniform", stream, counter, local_batch, RANDOM_NUMBERS_PER_IMAGE)
         return diff_augment(images, u, self.policy)
 
     # --- the step ---------------------------------------------------------------------------
@@ -86,100 +81,72 @@ class GAN(TwoPlayerModel):
     def _d_inputs(self, images, labels):
         return [images, labels] if self.conditional else images
 
-    def _mean(self, per_example, global_batch):
-        # Sum over the local batch divided by the global batch: replicas' sums add up to the mean.
-        return tf.reduce_sum(per_example) / tf.cast(global_batch, per_example.dtype)
-
     def _judge(self, images, labels):
         """D's realness logits, and its class logits when it has the auxiliary classifier."""
         out = self.discriminator(self._d_inputs(images, labels), training=True)
         return (out[0], out[1]) if self.aux_classifier_weight else (out, None)
 
-    def _forward(self, real, labels, counter, global_batch, local_batch, tape=None):
+    def forward(self, real, labels, counter, watch=None):
         """One forward pass of G, and of D on augmented real and fake images:
-        (D's outputs on real, D's input fakes, D's outputs on them).  `tape` watches the fakes
-        as D sees them, for the shared backward pass."""
-        noise = self._noise(_D_STREAM, counter, global_batch, local_batch)
+        (D's outputs on real, D's input fakes, D's outputs on them).  `watch` is called on the
+        fakes as D sees them (the shared backward pass's tape)."""
+        local_batch = ops.shape(real)[0]
+        noise = self._noise(_D_STREAM, counter, local_batch)
         fake = self.generator(self._g_inputs(noise, labels), training=True)
-        fake_in = self._augment(fake, counter, global_batch, local_batch, 1)
-        if tape is not None:
-            tape.watch(fake_in)
-        real_out = self._judge(self._augment(real, counter, global_batch, local_batch, 0), labels)
+        fake_in = self._augment(fake, counter, local_batch, _AUG_FAKE)
+        if watch is not None:
+            watch(fake_in)
+        real_out = self._judge(self._augment(real, counter, local_batch, _AUG_REAL), labels)
         return real_out, fake_in, self._judge(fake_in, labels)
 
-    def _d_losses(self, real, labels, counter, global_batch, local_batch):
-        """(d_loss, g_loss, logs) of one forward pass of G and of D on real and fake."""
-        (real_logits, real_classes), _, (fake_logits, fake_classes) = self._forward(
-            real, labels, counter, global_batch, local_batch)
-        d_loss = self._mean(self.d_loss_fn(real_logits, fake_logits), global_batch)
-        g_loss = self._mean(self.g_loss_fn(fake_logits), global_batch)
+    def fused_losses(self, real, labels, counter):
+        """({"d": d_loss, "g": g_loss}, logs) of one forward pass of G and of D on real and fake."""
+        global_batch = self.global_batch(ops.shape(real)[0])
+        (real_logits, real_classes), _, (fake_logits, fake_classes) = self.forward(real, labels, counter)
+        d_loss = self.mean_over_batch(self.d_loss_fn(real_logits, fake_logits), global_batch)
+        g_loss = self.mean_over_batch(self.g_loss_fn(fake_logits), global_batch)
         logs = {"d_loss": d_loss, "g_loss": g_loss}
         if self.aux_classifier_weight:
-            logs["d_class_loss"] = self._mean(class_loss(labels, real_classes), global_batch)
-            logs["g_class_loss"] = self._mean(class_loss(labels, fake_classes), global_batch)
+            logs["d_class_loss"] = self.mean_over_batch(class_loss(labels, real_classes), global_batch)
+            logs["g_class_loss"] = self.mean_over_batch(class_loss(labels, fake_classes), global_batch)
             d_loss = d_loss + self.aux_classifier_weight * logs["d_class_loss"]
             g_loss = g_loss + self.aux_classifier_weight * logs["g_class_loss"]
-        return d_loss, g_loss, logs
+        return {"d": d_loss, "g": g_loss}, logs
 
-    def train_step(self, data):
+    def generator_losses(self, labels, counter, local_batch):
+        """({"g": g_loss}, logs) of the alternating schedule's G phase: fresh fakes through D."""
+        global_batch = self.global_batch(local_batch)
+        noise = self._noise(_G_STREAM, counter, local_batch)
+        fake = self.generator(self._g_inputs(noise, labels), training=True)
+        fake = self._augment(fake, counter, local_batch, _AUG_G_PHASE)
+        fake_logits, fake_classes = self._judge(fake, labels)
+        g_loss = self.mean_over_batch(self.g_loss_fn(fake_logits), global_batch)
+        logs = {"g_loss": g_loss}
+        if self.aux_classifier_weight:
+            logs["g_class_loss"] = self.mean_over_batch(class_loss(labels, fake_classes), global_batch)
+            g_loss = g_loss + self.aux_classifier_weight * logs["g_class_loss"]
+        return {"g": g_loss}, logs
+
+    def phases(self, data):
         real, labels = data
-        local_batch = tf.shape(real)[0]
-        global_batch = self._global_batch(local_batch)
-        d_vars = self.discriminator.trainable_variables
-        g_vars = self.generator.trainable_variables
-        if self.shared_fake_backward and not self.d_only:
-            d_grads, g_grads, logs = self._shared_backward_grads(real, labels, global_batch, local_batch)
-            self.d_optimizer.apply(d_grads, d_vars)
-            self.g_optimizer.apply(g_grads, g_vars)
-            return self.replica_logs(logs)
-        if self.d_only or self.n_critic == 1:
-            counter = self.d_optimizer.iterations
-            with tf.GradientTape(persistent=not self.d_only) as tape:
-                d_loss, g_loss, logs = self._d_losses(real, labels, counter, global_batch, local_batch)
-            self.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
-            if not self.d_only:
-                self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
-            del tape
-            return self.replica_logs(logs)
-        # Alternating schedule: n_critic D updates on this batch, then one G update.
-        for _ in range(self.n_critic):
-            counter = self.d_optimizer.iterations
-            with tf.GradientTape() as tape:
-                d_loss, _, logs = self._d_losses(real, labels, counter, global_batch, local_batch)
-            self.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
-        counter = self.g_optimizer.iterations
-        with tf.GradientTape() as tape:
-            noise = self._noise(_G_STREAM, counter, global_batch, local_batch)
-            fake = self.generator(self._g_inputs(noise, labels), training=True)
-            fake = self._augment(fake, counter + (1 << 40), global_batch, local_batch, 1)
-            fake_logits, fake_classes = self._judge(fake, labels)
-            g_loss = self._mean(self.g_loss_fn(fake_logits), global_batch)
-            logs["g_loss"] = g_loss
-            if self.aux_classifier_weight:
-                logs["g_class_loss"] = self._mean(class_loss(labels, fake_classes), global_batch)
-                g_loss = g_loss + self.aux_classifier_weight * logs["g_class_loss"]
-        self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
-        return self.replica_logs(logs)
 
-    def _shared_backward_grads(self, real, labels, global_batch, local_batch):
-        """(D gradients, G gradients, logs) of the fused step, with one backward pass through D
-        on the fakes serving both players (see the module docstring; BCE only)."""
-        counter = self.d_optimizer.iterations
-        with tf.GradientTape(persistent=True) as tape:
-            (real_logits, _), fake_in, (fake_logits, _) = self._forward(
-                real, labels, counter, global_batch, local_batch, tape)
-        logs = {"d_loss": self._mean(self.d_loss_fn(real_logits, fake_logits), global_batch),
-                "g_loss": self._mean(self.g_loss_fn(fake_logits), global_batch)}
-        scale = tf.cast(global_batch, real_logits.dtype)
-        # d/dx of the BCE losses of the module `losses`: D's softplus(-x_real) + softplus(x_fake),
-        # G's softplus(-x_fake), each averaged over the global batch.
-        real_cotangent = -tf.sigmoid(-real_logits) / scale
-        carried = tf.maximum(tf.sigmoid(fake_logits), _SHARED_COTANGENT_FLOOR)
-        d_vars = self.discriminator.trainable_variables
-        *d_grads, at_fake_in = tape.gradient([real_logits, fake_logits], d_vars + [fake_in],
-                                             output_gradients=[real_cotangent, carried / scale])
-        per_image = tf.reshape(-tf.sigmoid(-fake_logits) / carried, (-1, 1, 1, 1))
-        g_grads = tape.gradient(fake_in, self.generator.trainable_variables,
-                                output_gradients=per_image * at_fake_in)
-        del tape
-        return d_grads, g_grads, logs
+        def fused(counter):
+            return self.fused_losses(real, labels, counter)
+
+        if self.d_only:
+            return [Phase(("d",), "d", fused)]
+        if self.n_critic == 1:
+            return [Phase(("d", "g"), "d", fused)]
+
+        # Alternating schedule: n_critic D updates on this batch, then one G update.
+        def generator_phase(counter):
+            return self.generator_losses(labels, counter, ops.shape(real)[0])
+
+        return [Phase(("d",), "d", fused)] * self.n_critic + [Phase(("g",), "g", generator_phase)]
+
+    def train_step(self, *args):
+        if self.shared_fake_backward and not self.d_only:
+            from condgan.families.gan.tf_shared_backward import shared_backward_step
+
+            return shared_backward_step(self, *args)
+        return super().train_step(*args)
