@@ -99,8 +99,9 @@ def _train(trainer, family, config, prepared, strategy, run_dir: Path, resume, e
     from condgan.train.callbacks import (EpochEnd, ProgressReport, RunProgress, StepCheckpoint,
                                          keras_verbosity)
     from condgan.train.checkpoint import load_latest_checkpoint
-    from condgan.train.history import trim_history
+    from condgan.train.history import record_session, trim_history
     from condgan.train.state import restore_training_state
+    from condgan.train.trainer import backend_steps
 
     stream = prepared.stream
     step, images_seen, wall = 0, 0, 0.0
@@ -112,6 +113,7 @@ def _train(trainer, family, config, prepared, strategy, run_dir: Path, resume, e
             f"{wall / 60:.1f} min trained)")
     else:
         family.start(trainer, prepared, config, strategy)
+    record_session(run_dir, step, keras.backend.backend(), backend_steps().describe_devices())
 
     progress = RunProgress(run_dir, stream.global_batch, stream.steps_per_epoch, step, images_seen,
                            wall, config.max_minutes)
@@ -122,8 +124,11 @@ def _train(trainer, family, config, prepared, strategy, run_dir: Path, resume, e
                  *family.callbacks(trainer, prepared, config), *extra_callbacks]
     if config.verbose:
         callbacks.append(ProgressReport(progress, config.epochs, say))
-    if config.tensorboard:
+    if config.tensorboard and _tensorflow_available():
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), update_freq="epoch"))
+    elif config.tensorboard:
+        say("no TensorBoard logs: they are written with TensorFlow, which is not installed here "
+            "(history.jsonl and losses.png have the same numbers)")
     start_epoch, offset = divmod(step, stream.steps_per_epoch)
     if progress.budget_spent():
         say(f"nothing to train: {run_dir} has used its {config.max_minutes:g}-minute budget "
@@ -147,3 +152,9 @@ def _train(trainer, family, config, prepared, strategy, run_dir: Path, resume, e
     summary.update(family.finish(trainer, prepared, config, sampler))
     write_json_atomic(run_dir / "summary.json", summary)
     return summary
+
+
+def _tensorflow_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tensorflow") is not None

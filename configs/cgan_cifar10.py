@@ -12,9 +12,10 @@ Command (its data: data/cifar10, from `python -m condgan get-data cifar10`):
     python -m condgan export runs/cgan_cifar10 --name my_cgan   # --name cgan_cifar10 --replace re-ships it
     python -m condgan evaluate models/my_cgan --data data/cifar10 --n 10000 \\
         --classifier models/classifiers/cifar10 --metrics accuracy,classifier_fid --seed 0
-Expected: see models/cgan_cifar10/card.json and BENCHMARKS.md (the card's run name,
-cgan_cifar10_ac, is this recipe under another name).  Runtime: the 115-minute wall-clock
-budget (max_minutes) on a 2-core CPU, about 1.7M images.
+Expected: the 115-minute wall-clock budget (max_minutes) on a 2-core CPU trains about 1.7M
+images: 81.6 % of samples labelled as their class, classifier FID 16.2 (BENCHMARKS.md).  The
+shipped model (models/cgan_cifar10/card.json, run name gpu_run) is this recipe trained under
+KERAS_BACKEND=jax on one H100 for 4.8 minutes, 4.85M images: 86.6 %, FID 10.1 (docs/gpu.md).
 """
 from condgan.families.gan import GanConfig
 

@@ -131,3 +131,22 @@ def test_cli_trains_the_shipped_recipe_on_jax_and_the_model_loads_under_tensorfl
     assert outputs["jax"].shape == (6, 16, 16, 3) and outputs["jax"].std() > 0
     # uint8 pixels: one level of rounding between backends at most
     assert np.abs(outputs["jax"].astype(int) - outputs["tensorflow"].astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_steps_per_execution_trains_the_same_steps(tmp_path, backend):
+    """Several steps per compiled call (fewer callbacks, no device sync between them) count the
+    same steps and reach the same weights, checkpoints at the first step past each multiple."""
+    one = run_script("tests/scripts/train_tiny.py", str(tmp_path / "one"), "--backend", backend)
+    assert one.returncode == 0, one.stderr[-3000:]
+    four = run_script("tests/scripts/train_tiny.py", str(tmp_path / "four"), "--backend", backend,
+                      "--set", "steps_per_execution=4", "--set", "checkpoint_every_steps=5")
+    assert four.returncode == 0, four.stderr[-3000:]
+    a, b = _state(tmp_path / "one"), _state(tmp_path / "four")
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-6, atol=1e-6, err_msg=key)
+    history = [json.loads(h) for h in (tmp_path / "four" / "history.jsonl").read_text().splitlines()]
+    assert [(h["step"], h["images_seen"]) for h in history] == [(6, 96), (12, 192)]
+    # 6 steps per epoch in calls of 4: steps 4, 6 | 10, 12; past 5 at 6 (an epoch end), past 10 at 10
+    assert [p.name for p in sorted((tmp_path / "four" / "checkpoints").iterdir())] == \
+        ["ckpt-0000000010.npz", "ckpt-0000000012.npz"]

@@ -81,3 +81,47 @@ def test_auxiliary_classifier_adds_a_class_logits_output():
     np.testing.assert_allclose(np.asarray(class_logits), np.asarray(other), atol=1e-6)
     with pytest.raises(UserError, match="aux_classifier_weight=0"):
         build_discriminator(16, 8, 0, "none", aux_classifier=True)
+
+
+def test_spectral_norm_has_the_papers_semantics():
+    """The layer computes with W / sigma(W), the gradient flows through sigma (u and v held
+    constant, as in the paper and PyTorch), and a training call moves u but never the kernel."""
+    import tensorflow as tf
+
+    from condgan.models.layers import SpectralNorm
+
+    rng = np.random.default_rng(0)
+    layer = SpectralNorm(keras.layers.Dense(3))
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    layer(x)
+    w = layer.kernel.numpy().copy()
+    u_before = layer.vector_u.numpy().copy()
+    with tf.GradientTape() as tape:
+        y = layer(x, training=True)
+        loss = tf.reduce_sum(y * np.arange(12, dtype=np.float32).reshape(4, 3))
+    grad = tape.gradient(loss, layer.kernel).numpy()
+    np.testing.assert_array_equal(layer.kernel.numpy(), w)        # the kernel keeps W
+    assert not np.allclose(layer.vector_u.numpy(), u_before)       # u advanced
+
+    # The same function in numpy with the step's u and v fixed, differentiated numerically.
+    u = u_before.ravel() / np.linalg.norm(u_before)
+    v = u @ w.T
+    v /= np.linalg.norm(v)
+    u = v @ w
+    u /= np.linalg.norm(u)
+    bias = layer.layer.bias.numpy()
+    weights = np.arange(12, dtype=np.float64).reshape(4, 3)
+
+    def f(kernel):
+        sigma = v @ kernel @ u
+        return np.sum((x @ (kernel / sigma) + bias) * weights)
+
+    np.testing.assert_allclose(np.asarray(y), x @ (w / (v @ w @ u)) + bias, rtol=1e-5, atol=1e-6)
+    numeric = np.zeros_like(w, dtype=np.float64)
+    for index in np.ndindex(w.shape):
+        step = np.zeros_like(w, dtype=np.float64)
+        step[index] = 1e-4
+        numeric[index] = (f(w + step) - f(w - step)) / 2e-4
+    np.testing.assert_allclose(grad, numeric, rtol=1e-3, atol=1e-3)
+    # and the sigma term matters: the gradient of x @ W / sigma with sigma held fixed differs
+    assert np.abs(grad - x.T @ weights / (v @ w @ u)).max() > 1e-2

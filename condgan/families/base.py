@@ -28,7 +28,7 @@ LOOP_FIELDS = ("name", "data", "batch_size", "epochs", "max_minutes", "seed",
                "checkpoint_every_steps", "sample_every_epochs", "strategy", "tensorboard", "verbose")
 # What a resumed run may change in any family: its schedule and where the (same) data lives.
 SCHEDULE_FIELDS = ("epochs", "max_minutes", "checkpoint_every_steps", "sample_every_epochs",
-                   "verbose", "tensorboard", "data", "strategy")
+                   "verbose", "tensorboard", "data", "strategy", "steps_per_execution")
 
 
 @dataclasses.dataclass

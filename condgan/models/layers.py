@@ -126,6 +126,7 @@ class SpectralNorm(keras.layers.Wrapper):
         if training:
             self.vector_u.assign(u)
         layer = self.layer
+        inputs = ops.cast(inputs, self.compute_dtype)
         kernel = ops.cast(kernel, inputs.dtype)
         if isinstance(layer, keras.layers.Conv2D):
             outputs = layer.convolution_op(inputs, kernel)

@@ -51,20 +51,30 @@ class RunProgress(keras.callbacks.Callback):
         self._epoch_start_wall = wall_time_s
         self._epoch_images = 0
         self._epoch_losses: dict[str, list[float]] = {}
+        self._last_batch = -1
+        self.steps_done = 0  # by the last call: more than 1 with steps_per_execution > 1
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
         self._epoch_start_wall = self.wall_time_s
         self._epoch_images = 0
         self._epoch_losses = {}
+        self._last_batch = -1
 
     def on_train_batch_end(self, batch, logs=None):
+        # `batch` is the index (within this fit) of the last step run: fit() calls back once
+        # per `steps_per_execution` steps, and names a full execution's last index even when
+        # the epoch ended before it.
+        steps = (self.params or {}).get("steps")
+        batch = min(batch, steps - 1) if steps else batch
         now = time.perf_counter()
         self.wall_time_s += now - self._started
         self._started = now
-        self.step += 1
-        self.images_seen += self.global_batch
-        self._epoch_images += self.global_batch
+        self.steps_done = batch - self._last_batch
+        self._last_batch = batch
+        self.step += self.steps_done
+        self.images_seen += self.global_batch * self.steps_done
+        self._epoch_images += self.global_batch * self.steps_done
         for key, value in (logs or {}).items():
             self._epoch_losses.setdefault(key, []).append(float(value))
         if self.budget_spent():
@@ -139,7 +149,7 @@ class ProgressReport(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if self._bar is not None:
-            self._bar.update(1)
+            self._bar.update(self.progress.steps_done)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is not None:
@@ -169,7 +179,8 @@ class ProgressReport(keras.callbacks.Callback):
 
 
 class StepCheckpoint(keras.callbacks.Callback):
-    """A full checkpoint every `every_steps` steps (besides the one at each epoch end)."""
+    """A full checkpoint every `every_steps` steps (besides the one at each epoch end); with
+    steps_per_execution > 1, at the first step reached past each multiple."""
 
     def __init__(self, progress: RunProgress, every_steps: int):
         super().__init__()
@@ -178,7 +189,9 @@ class StepCheckpoint(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         p = self.progress
-        if self.every_steps and p.step % self.every_steps == 0 and p.step % p.steps_per_epoch:
+        passed_a_multiple = self.every_steps and (p.step // self.every_steps
+                                                  > (p.step - p.steps_done) // self.every_steps)
+        if passed_a_multiple and p.step % p.steps_per_epoch:
             sync_variables(self.model)
             save_checkpoint(p.run_dir, p.step, training_state(self.model, p.step, p.images_seen,
                                                               p.wall_time_s))

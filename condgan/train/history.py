@@ -25,3 +25,32 @@ def trim_history(run_dir: str | os.PathLike, step: int) -> None:
     tmp = path.with_name(path.name + ".partial")
     tmp.write_text("".join(line + "\n" for line in keep))
     os.replace(tmp, path)
+
+
+def record_session(run_dir: str | os.PathLike, step: int, backend: str, devices: str) -> None:
+    """Append to sessions.jsonl where this (re)start of the run trains: from which step, on
+    which Keras backend and devices.  Export copies the list into the card (`trained_on`)."""
+    import time
+
+    line = {"from_step": int(step), "backend": backend, "devices": devices,
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    with open(Path(run_dir) / "sessions.jsonl", "a") as handle:
+        handle.write(json.dumps(line) + "\n")
+
+
+def read_sessions(run_dir: str | os.PathLike, up_to_step: int | None = None) -> list[dict]:
+    """The run's sessions that trained the weights of step `up_to_step` (all when None)."""
+    path = Path(run_dir) / "sessions.jsonl"
+    if not path.is_file():
+        return []
+    sessions = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if up_to_step is not None:
+        sessions = [s for s in sessions if s["from_step"] < up_to_step or s["from_step"] == 0]
+    return sessions
+
+
+def trained_on(run_dir: str | os.PathLike, step: int) -> dict:
+    """The card field saying where the weights of `step` were trained ({} for runs that
+    predate sessions.jsonl)."""
+    sessions = read_sessions(run_dir, step)
+    return {"trained_on": sessions} if sessions else {}

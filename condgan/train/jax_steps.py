@@ -73,3 +73,11 @@ def local_rows(x, local_batch):
 
 def all_gather(x):
     return x
+
+
+def describe_devices() -> str:
+    """What this process trains on, e.g. "1 x NVIDIA H100 80GB HBM3" or "CPU"."""
+    devices = jax.devices()
+    if devices[0].platform == "cpu":
+        return "CPU" if len(devices) == 1 else f"{len(devices)} x CPU"
+    return f"{len(devices)} x {devices[0].device_kind}"

@@ -69,3 +69,12 @@ def all_gather(x):
     if ctx is None or ctx.num_replicas_in_sync == 1:
         return x
     return ctx.all_gather(x, axis=0)
+
+
+def describe_devices() -> str:
+    """What this process trains on, e.g. "1 x NVIDIA H100 80GB HBM3" or "CPU"."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+    return f"{len(gpus)} x {name}"

@@ -20,6 +20,7 @@ backend, and a checkpoint written under one resumes under the other.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -67,6 +68,25 @@ def backend_steps():
         return tf_steps
     raise RuntimeError(f"condgan trains on the tensorflow and jax backends, not "
                        f"{keras.backend.backend()!r}: set KERAS_BACKEND=tensorflow or jax")
+
+
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+@contextlib.contextmanager
+def dtype_policy(precision: str):
+    """Build networks under a Keras dtype policy: "mixed_bfloat16" computes in bfloat16 and keeps
+    float32 weights (and float32 outputs where the models ask for them: images, logits)."""
+    from condgan.errors import UserError
+
+    if precision not in PRECISIONS:
+        raise UserError(f"precision {precision!r} is not known: use one of {PRECISIONS}")
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 def clip_by_global_norm(grads: list, clip_norm: float) -> list:

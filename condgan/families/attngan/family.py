@@ -100,6 +100,7 @@ class AttnGANFamily(Family):
         from condgan.families.damsm.family import load_damsm
         from condgan.model_folder import card_path, carried_metrics, weights_fingerprint
         from condgan.train.checkpoint import assign_state, load_run_checkpoint
+        from condgan.train.history import trained_on
 
         if weights != "ema":
             raise UserError("AttnGAN runs export the EMA generator only: drop --weights live")
@@ -125,7 +126,7 @@ class AttnGANFamily(Family):
                                      _captions_fingerprint(Path(config.data)),
                                      "damsm": card_path(config.damsm)},
                             images_seen=images_seen, wall_time_s=float(state["wall_time_s"]),
-                            metrics=metrics,
+                            metrics=metrics, **trained_on(run_dir, step),
                             example_caption=_example_caption(Path(config.data), vocabulary),
                             **identity)
 

@@ -33,6 +33,7 @@ class GanConfig:
     ema_decay: float = 0.999              # 0 disables the EMA generator
     diffaugment: str = ""                 # e.g. "color,translation,cutout"
     aux_classifier_weight: float = 0.0    # AC-GAN class loss beside the projection (0: off)
+    precision: str = "float32"            # or "mixed_bfloat16": bf16 arithmetic, float32 weights (GPU)
     # schedule and bookkeeping
     epochs: int = 10
     max_minutes: float = 0.0              # stop after this wall-clock budget (0: no budget)
@@ -41,6 +42,7 @@ class GanConfig:
     sample_every_epochs: int = 1
     samples_per_class: int = 10
     strategy: str = "default"             # default | mirrored | multiworker (TF) | data_parallel (JAX)
+    steps_per_execution: int = 1          # steps per compiled call between callbacks (GPU: 8-32)
     tensorboard: bool = True
     verbose: int = 1
 

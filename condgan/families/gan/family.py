@@ -26,8 +26,11 @@ class GanFamily(Family):
         """Reject an unsupported image size or conditioning before any data is read (CIFAR-10 at
         a new size is a long resize), using the model builders' own rules."""
         from condgan.models.dcgan import CONDITIONINGS, _num_blocks
+        from condgan.train.trainer import PRECISIONS
 
         _num_blocks(config.image_size)
+        if config.precision not in PRECISIONS:
+            raise UserError(f"precision {config.precision!r} is not known: use one of {PRECISIONS}")
         if config.conditional and config.conditioning not in CONDITIONINGS:
             raise UserError(f"conditioning {config.conditioning!r} is not known: use one of {CONDITIONINGS}")
         if config.aux_classifier_weight and not config.conditional:
@@ -52,8 +55,11 @@ class GanFamily(Family):
     def build(self, config: GanConfig, prepared: Prepared, distributed: bool):
         import keras
 
-        trainer = build_gan(config, len(prepared.extras["classes"]), distributed)
-        trainer.ema_generator = keras.models.clone_model(trainer.generator)
+        from condgan.train.trainer import dtype_policy
+
+        with dtype_policy(config.precision):
+            trainer = build_gan(config, len(prepared.extras["classes"]), distributed)
+            trainer.ema_generator = keras.models.clone_model(trainer.generator)
         return trainer
 
     def start(self, trainer, prepared: Prepared, config: GanConfig, strategy) -> None:
@@ -78,6 +84,7 @@ class GanFamily(Family):
         from condgan.models import build_generator
         from condgan.models.standing_stats import recompute_bn_statistics
         from condgan.train.checkpoint import assign_state, load_run_checkpoint
+        from condgan.train.history import trained_on
 
         if weights not in WEIGHTS:
             raise UserError(f"weights {weights!r} is not known: use one of {WEIGHTS}")
@@ -96,6 +103,7 @@ class GanFamily(Family):
                               classes=classes or None, training=config.to_json(), dataset=dataset,
                               images_seen=int(state["progress"][1]),
                               wall_time_s=round(float(state["wall_time_s"]), 1), metrics=metrics,
+                              **trained_on(run_dir, identity["step"]),
                               legacy_h5=legacy_h5, **identity)
 
     def load(self, path, card):
@@ -147,7 +155,7 @@ def build_gan(config: GanConfig, num_classes: int, distributed: bool = False):
     gan.compile(
         d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
         g_optimizer=WarmupEmaAdam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2, **ema),
-        loss=config.loss)
+        loss=config.loss, steps_per_execution=config.steps_per_execution)
     return gan
 
 
