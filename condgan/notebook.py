@@ -95,15 +95,17 @@ def show_images(images, columns: int = 8, title: str | None = None,
                 row_labels: Sequence[str] | None = None, zoom: int | None = None) -> None:
     """uint8 images (N, H, W, C) as one inline grid, each image pixel shown as `zoom` x `zoom`
     screen pixels (default 2 up to 32 px images, else 1); `row_labels` name the rows.  A list
-    of such arrays is shown as grids side by side (e.g. two models drawn with the same seeds)."""
+    of such arrays is shown as grids side by side (e.g. two models drawn with the same seeds);
+    smaller images are enlarged to the size of the largest, so the panels' rows line up."""
     from condgan.basics import make_grid
 
     panels = [np.asarray(images)] if isinstance(images, np.ndarray) else [np.asarray(i) for i in images]
-    size = panels[0].shape[1]
+    size = max(p.shape[1] for p in panels)
     if zoom is None:
         zoom = 2 if size <= 32 else 1
-    _show_pixels(_side_by_side([make_grid(p, columns, scale=zoom) for p in panels],
-                               row_labels, (size + 2) * zoom, 2 * zoom), title)
+    panels = [p.repeat(size // p.shape[1], axis=1).repeat(size // p.shape[1], axis=2) for p in panels]
+    grids = [make_grid(p, columns, scale=zoom) for p in panels]
+    _show_pixels(_side_by_side(grids, row_labels, (size + 2) * zoom, 2 * zoom), title)
 
 
 def _side_by_side(grids: Sequence[np.ndarray], row_labels, row_height: int, pad: int) -> np.ndarray:
