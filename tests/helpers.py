@@ -43,3 +43,16 @@ def run_script(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def cifar10_arrays() -> Path | None:
+    """data/cifar10 as the README's get-data step makes it (from the shared JPEG archive when it
+    is missing); None when neither is there."""
+    from tests.conftest import SHARED_DATA
+
+    folder = ROOT / "data" / "cifar10"
+    archive = SHARED_DATA / "cifar10-jpeg.tar.gz"
+    if not (folder / "test.npz").exists() and archive.exists():
+        subprocess.run([sys.executable, "-m", "condgan", "get-data", "cifar10", "--from", str(archive)],
+                       cwd=ROOT, check=True, capture_output=True)
+    return folder if (folder / "test.npz").exists() else None

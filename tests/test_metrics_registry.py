@@ -13,7 +13,8 @@ from condgan.metrics import registry
 from condgan.metrics.features import Extracted
 from condgan.metrics.registry import METRICS, Judge, MetricContext, MetricSpec
 
-LABELLED = ("fid", "kid", "is", "intra_fid", "classifier_fid", "accuracy", "intra_classifier_fid")
+LABELLED = ("fid", "kid", "is", "intra_fid", "classifier_fid", "accuracy", "intra_classifier_fid",
+            "precision_recall", "diversity")
 CAPTION = ("r_precision_generated", "r_precision_real", "damsm_fid", "fid",
            "caption_accuracy_generated", "caption_accuracy_real")
 
@@ -37,7 +38,7 @@ def test_what_each_metric_needs():
     needs = {name: spec.needs for name, spec in METRICS.items()}
     assert {m for m, need in needs.items() if need == "inception"} == {"fid", "kid", "is", "intra_fid"}
     assert {m for m, need in needs.items() if need == "classifier"} == {
-        "classifier_fid", "accuracy", "intra_classifier_fid"}
+        "classifier_fid", "accuracy", "intra_classifier_fid", "precision_recall", "diversity"}
     assert {m for m, need in needs.items() if need == "damsm"} == {
         "r_precision_generated", "r_precision_real", "damsm_fid"}
     assert {m for m, need in needs.items() if need == "attributes"} == {
@@ -49,9 +50,10 @@ def test_selection_by_conditioning_in_report_order():
         return [spec.name for spec in registry.applicable(conditioning, class_subset)]
 
     assert names("class") == list(LABELLED)
-    assert names("none") == ["fid", "kid", "is", "classifier_fid"]
+    assert names("none") == ["fid", "kid", "is", "classifier_fid", "precision_recall", "diversity"]
     # an unconditional model trained on some of the reference classes also has an accuracy
-    assert names("none", class_subset=True) == ["fid", "kid", "is", "classifier_fid", "accuracy"]
+    assert names("none", class_subset=True) == ["fid", "kid", "is", "classifier_fid", "accuracy",
+                                                "precision_recall", "diversity"]
     assert names("class", class_subset=True) == list(LABELLED)
     assert names("caption") == list(CAPTION)
     assert names("caption", class_subset=True) == list(CAPTION)
@@ -81,12 +83,14 @@ def test_evaluate_keeps_its_error_messages_and_names():
 
     assert evaluate.ALL_METRICS == LABELLED
     assert evaluate.INCEPTION_METRICS == ("fid", "kid", "is", "intra_fid")
-    assert evaluate.CLASSIFIER_METRICS == ("classifier_fid", "accuracy", "intra_classifier_fid")
+    assert evaluate.CLASSIFIER_METRICS == ("classifier_fid", "accuracy", "intra_classifier_fid",
+                                           "precision_recall", "diversity")
     assert evaluate.CONDITIONAL_ONLY == ("accuracy", "intra_classifier_fid", "intra_fid")
     with pytest.raises(UserError) as error:
         evaluate.parse_metrics("fid,damsm_fid", conditional=True)
     assert str(error.value) == ("--metrics 'fid,damsm_fid': unknown ['damsm_fid']; choose from "
-                                "fid, kid, is, intra_fid, classifier_fid, accuracy, intra_classifier_fid")
+                                "fid, kid, is, intra_fid, classifier_fid, accuracy, intra_classifier_fid, "
+                                "precision_recall, diversity")
     with pytest.raises(UserError) as error:
         evaluate.parse_metrics("fid,accuracy", conditional=False)
     assert str(error.value) == (
@@ -144,11 +148,15 @@ def test_score_computes_through_the_specs_with_one_protocol_format():
     for name, entry in results.items():
         protocol = entry["protocol"]
         assert isinstance(protocol, dict) and tuple(protocol)[:len(fixed)] == fixed, name
-        assert list(protocol)[len(fixed):] == ["data", "labels", "warnings"], name
+        method = ["method"] if name in ("precision_recall", "diversity") else []
+        assert list(protocol)[len(fixed):] == ["data", "labels", *method, "warnings"], name
         assert protocol["feature_network"] == "test net x"  # card_safe: no machine-local path
         assert protocol["num_reference"] == (None if name == "classifier_accuracy" else 45)
-    # 10 images per class for 4-d features are enough; 30 images too: no warning
-    assert not said and all(e["protocol"]["warnings"] is None for e in results.values())
+    # 10 images per class for 4-d features are enough; 30 images too: no covariance warning
+    # (the generated points are shifted from the real ones, so recall and diversity may warn)
+    assert not [line for line in said if "covariance" in line]
+    assert all(e["protocol"]["warnings"] is None for name, e in results.items()
+               if name not in ("precision_recall", "diversity"))
 
 
 def test_covariance_warnings_are_said_and_recorded_only_when_asked():

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SHARED_DATA
+from tests.helpers import cifar10_arrays
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import NOTEBOOKS, run_series  # noqa: E402
@@ -60,9 +61,7 @@ def _figures(notebook: dict) -> int:
 @pytest.fixture(scope="module")
 def series(tmp_path_factory):
     """Both runs of the whole series: {cwd: (executed dir, workspace)}."""
-    if not (ROOT / "data/cifar10/train.npz").exists():  # what the README's get-data step makes
-        subprocess.run([sys.executable, "-m", "condgan", "get-data", "cifar10", "--from",
-                        str(CIFAR_ARCHIVE)], cwd=ROOT, check=True, capture_output=True)
+    cifar10_arrays()  # what the README's get-data step makes
     if not (ROOT / "data/shapes/captions.jsonl").exists():  # made once, before the two runs race
         subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", "data/shapes"],
                        cwd=ROOT, check=True, capture_output=True)

@@ -188,6 +188,44 @@ def _caption_accuracy(side: str) -> Callable[[MetricContext], dict]:
     return compute
 
 
+def _set_size(ctx: MetricContext) -> int:
+    """Images per set for precision and recall: the generated set, one half of the reference
+    and the other half, all the same size."""
+    return min(ctx.n, len(ctx.judge.real.features) // 2)
+
+
+def _precision_recall(ctx: MetricContext) -> dict:
+    from condgan.metrics import precision_recall as pr
+
+    generated, real = ctx.judge.generated.features, ctx.judge.real.features
+    size = _set_size(ctx)
+    first, second = (half[:size] for half in pr.halves(len(real), ctx.seed))
+    model = pr.precision_recall(real[first], generated[:size])
+    ceiling = pr.precision_recall(real[first], real[second])
+    warnings = []
+    if model["recall"] < ceiling["recall"] - pr.RECALL_MARGIN:
+        warnings.append(f"warning: recall {model['recall']:.3f} is far below real images' "
+                        f"{ceiling['recall']:.3f}: the samples cover only part of what the data "
+                        "holds (mode collapse?); look at a grid of them")
+    return {"value": model, "real": ceiling, "warnings": warnings}
+
+
+def _diversity(ctx: MetricContext) -> dict:
+    from condgan.metrics import precision_recall as pr
+
+    generated, real = ctx.judge.generated.features, ctx.judge.real.features
+    if ctx.classes:
+        entry = pr.diversity(generated, real, ctx.labels, ctx.real_labels, ctx.classes, seed=ctx.seed)
+        narrow = {name: ratio for name, ratio in entry["per_class"].items() if ratio < pr.DIVERSITY_FLOOR}
+    else:
+        entry = pr.diversity(generated, real, seed=ctx.seed)
+        narrow = {"all samples": entry["value"]} if entry["value"] < pr.DIVERSITY_FLOOR else {}
+    entry["warnings"] = [
+        f"warning: less varied than the real images ({', '.join(f'{k} {v:.2f}' for k, v in narrow.items())}; "
+        f"1.00 = as varied as the data): look for near-identical samples"] if narrow else []
+    return entry
+
+
 # --- what the protocols add, and the warnings -------------------------------------------------
 
 def _unpaired_protocol(ctx: MetricContext) -> dict:
@@ -208,6 +246,21 @@ def _damsm_fid_protocol(ctx: MetricContext) -> dict:
 def _caption_accuracy_protocol(ctx: MetricContext) -> dict:
     return judged_protocol(ctx, method=f"the attributes of each object read in its cell; captions "
                            f"of <= {ctx.max_words} words")
+
+
+def _precision_recall_protocol(ctx: MetricContext) -> dict:
+    from condgan.metrics.precision_recall import K_NEAREST
+
+    size = _set_size(ctx)
+    return judged_protocol(ctx, method=f"improved precision and recall (Kynkaanniemi et al. 2019), "
+                           f"k={K_NEAREST}: {size} generated images against one random half of the "
+                           f"reference images; 'real': the other half against it, {size} each")
+
+
+def _diversity_protocol(ctx: MetricContext) -> dict:
+    scope = "per class, then their mean" if ctx.classes else "over all samples"
+    return judged_protocol(ctx, method=f"mean distance between two samples (at most 2000 drawn), "
+                           f"generated over real, {scope}")
 
 
 def _whole_set_warning(ctx: MetricContext) -> list[str | None]:
@@ -244,6 +297,9 @@ _TABLE = (
           protocol=_unpaired_protocol, class_subset=True),
     _spec("intra_classifier_fid", "classifier", CLASS, _intra_class_frechet,
           warnings=_per_class_warning),
+    _spec("precision_recall", "classifier", IMAGES, _precision_recall,
+          protocol=_precision_recall_protocol),
+    _spec("diversity", "classifier", IMAGES, _diversity, protocol=_diversity_protocol),
     _spec("caption_accuracy_generated", "attributes", CAPTION, _caption_accuracy("generated"),
           protocol=_caption_accuracy_protocol),
     _spec("caption_accuracy_real", "attributes", CAPTION, _caption_accuracy("real"),
@@ -286,7 +342,8 @@ def parse_names(text: str, conditionings: Iterable[str]) -> list[str] | None:
 def score(specs: Iterable[MetricSpec], ctx: MetricContext, *, say: Callable[[str], None] = print,
           warn: bool = False, suffixes: Mapping[str, str] | None = None) -> EvaluationResults:
     """Compute `specs` on `ctx`: card name -> {"value", extras..., "protocol"}, in the order of
-    `specs`.  `warn`: say each covariance warning and record them all in the protocol's
+    `specs`.  `warn`: say each warning (a covariance too small, a recall far below the real
+    data's) and record them all in the protocol's
     "warnings" (None when there are none).  `suffixes`: need -> text appended to the card names
     of that judge's metrics, so numbers from another judge than the card's own go in beside its
     own.  Protocols keep no machine-local path (`model_folder.card_safe`)."""
@@ -297,9 +354,13 @@ def score(specs: Iterable[MetricSpec], ctx: MetricContext, *, say: Callable[[str
     for spec in specs:
         view = dataclasses.replace(ctx, judge=ctx.judges[spec.needs], metric=spec.name)
         warnings = [line for line in spec.warnings(view) if line] if warn else []
+        entry = spec.compute(view)
+        # What only the result can show (a recall far below the real data's) comes with it.
+        found = entry.pop("warnings", [])
+        if warn:
+            warnings += found
         for line in warnings:
             say(line)
-        entry = spec.compute(view)
         protocol = spec.protocol(view)
         if warn:
             protocol["warnings"] = warnings or None
