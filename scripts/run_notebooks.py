@@ -7,7 +7,9 @@
 The committed notebooks hold the outputs of the full runs, made by the first command (about
 7 hours on a 2-core CPU).  Each notebook's wall time is printed and kept in
 `<runs-root>/<mode>/timings.json`.  An executed notebook replaces its target only once it has
-run to the end: a failed run leaves the previous file as it was.
+run to the end: a failed run leaves the previous file as it was.  Paths in the outputs are
+written relative to the repository (the home folder as ~), so they read the same on every
+machine.
 """
 from __future__ import annotations
 
@@ -22,6 +24,31 @@ from condgan.paths import project_root
 
 NOTEBOOKS = ("01_build_dataset", "02_gan_one_class", "03_cgan_cifar10", "04_cgan_own_dataset",
              "05_attngan_damsm", "06_attngan_train", "07_evaluate", "08_bring_your_own_generator")
+
+
+def portable(notebook_file: Path, root: Path) -> None:
+    """Name paths in an executed notebook relative to the repository (and the home folder as
+    ~), in its outputs and papermill's record, so it reads the same whoever ran it."""
+    prefixes = [(str(root) + os.sep, ""), (str(Path.home()) + os.sep, "~" + os.sep)]
+
+    def clean(value):
+        if isinstance(value, str):
+            for prefix, replacement in prefixes:
+                value = value.replace(prefix, replacement)
+            return value
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        return value
+
+    notebook = json.loads(notebook_file.read_text())
+    for cell in notebook["cells"]:
+        if "outputs" in cell:
+            cell["outputs"] = clean(cell["outputs"])
+    if "papermill" in notebook.get("metadata", {}):
+        notebook["metadata"]["papermill"] = clean(notebook["metadata"]["papermill"])
+    notebook_file.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
 
 def run_series(quick: bool, only=(), cwd: str = "notebooks", output_dir: str | None = None,
@@ -54,6 +81,7 @@ def run_series(quick: bool, only=(), cwd: str = "notebooks", output_dir: str | N
             cwd=str(source_dir if cwd == "notebooks" else root), kernel_name="python3",
             progress_bar=False, log_output=False)
         timings[name] = round((time.time() - start) / 60, 2)
+        portable(partial, root)
         os.replace(partial, target_dir / f"{name}.ipynb")
         log(f"{name}: {timings[name]:.1f} min -> {target_dir / (name + '.ipynb')}")
     workspace.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,29 @@ def test_nothing_adds_itself_to_sys_path():
 @pytest.mark.parametrize("file", READ_BY_USERS, ids=lambda f: str(f.relative_to(ROOT)))
 def test_what_users_read_names_no_local_path_issue_or_session(file):
     text = file.read_text()
-    if file.suffix == ".ipynb":  # the source, not the outputs of the machine that ran it
-        text = "".join("".join(c["source"]) for c in json.loads(text)["cells"])
+    if file.suffix == ".ipynb":  # outputs included: scripts/run_notebooks.py writes them portable
+        text = "".join("".join(c["source"]) for c in json.loads(text)["cells"]) + text
     assert LOCAL.findall(text) == [] and HISTORY.findall(text) == []
+
+
+def test_executed_notebooks_name_paths_relative_to_the_repository(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from run_notebooks import portable
+
+    root, home = ROOT, Path.home()
+    notebook = {"cells": [{"cell_type": "code", "source": f"x = '{root}/keep'", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": [f"workspace: {root}/runs/notebooks/full\n"]},
+        {"output_type": "display_data", "data": {"text/plain": [f"{home}/.keras/models/w.h5"]}}]}],
+        "metadata": {"papermill": {"input_path": f"{root}/notebooks/a.ipynb"}}}
+    file = tmp_path / "a.ipynb"
+    file.write_text(json.dumps(notebook))
+    portable(file, root)
+    cleaned = json.loads(file.read_text())
+    outputs = cleaned["cells"][0]["outputs"]
+    assert outputs[0]["text"] == ["workspace: runs/notebooks/full\n"]
+    assert outputs[1]["data"]["text/plain"] == ["~/.keras/models/w.h5"]
+    assert cleaned["metadata"]["papermill"]["input_path"] == "notebooks/a.ipynb"
+    assert cleaned["cells"][0]["source"] == f"x = '{root}/keep'"  # the code is the user's
 
 
 RECIPE_NOTEBOOKS = {"02_gan_one_class": "gan_horses", "03_cgan_cifar10": "cgan_cifar10",
