@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from condgan.train.checkpoint import load_latest_checkpoint
-from tests.helpers import ROOT, run_script, tiny_array_set
+from tests.helpers import ROOT, check_sigkill_resume, final_state, run_script, tiny_array_set
 
 pytest.importorskip("jax")
 
@@ -20,9 +20,21 @@ TINY_CGAN = ["--set", "image_size=16", "--set", "latent_dim=16", "--set", "g_cha
              "--set", "samples_per_class=2", "--set", "max_minutes=0"]
 
 
-def _state(run_dir):
-    with np.load(run_dir / "final_state.npz") as npz:
-        return {k: npz[k] for k in npz.files}
+def _drawn_under_each_backend(model_dir, request: str, out_dir) -> dict:
+    """{backend: the images `load_generator(model_dir).generate(<request>)` draws}, each backend
+    in a process of its own."""
+    script = ("import sys, numpy as np\n"
+              "from condgan.api import load_generator\n"
+              f"np.save(sys.argv[2], load_generator(sys.argv[1]).generate({request}))\n")
+    outputs = {}
+    for backend in ("jax", "tensorflow"):
+        env = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        out = out_dir / f"{backend}.npy"
+        result = subprocess.run([sys.executable, "-c", script, str(model_dir), str(out)], cwd=ROOT,
+                                env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        outputs[backend] = np.load(out)
+    return outputs
 
 
 def _condgan(*args, backend="jax", timeout=600):
@@ -34,21 +46,7 @@ def _condgan(*args, backend="jax", timeout=600):
 @pytest.mark.parametrize("extra", [["--set", "aux_classifier_weight=1"],
                                    ["--set", "n_critic=2", "--set", "diffaugment=color,translation,cutout"]])
 def test_sigkill_mid_epoch_then_resume_is_bit_identical_on_jax(tmp_path, extra):
-    straight = run_script("tests/scripts/train_tiny.py", str(tmp_path / "a"), "--backend", "jax", *extra)
-    assert straight.returncode == 0, straight.stderr[-3000:]
-    killed = run_script("tests/scripts/train_tiny.py", str(tmp_path / "b"), "--backend", "jax",
-                        "--kill-at-step", "9", *extra)
-    assert killed.returncode == -9
-    assert load_latest_checkpoint(tmp_path / "b")[0] == 8
-    resumed = run_script("tests/scripts/train_tiny.py", str(tmp_path / "b"), "--backend", "jax",
-                         "--resume", *extra)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    a, b = _state(tmp_path / "a"), _state(tmp_path / "b")
-    assert a.keys() == b.keys()
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    history = (tmp_path / "b" / "history.jsonl").read_text().splitlines()
-    assert [json.loads(h)["step"] for h in history] == [6, 12]
+    check_sigkill_resume(tmp_path, "--backend", "jax", *extra)
 
 
 def test_a_run_moves_between_backends(tmp_path):
@@ -72,7 +70,7 @@ def test_a_run_moves_between_backends(tmp_path):
     assert int(saved_by_jax[1][d_steps]) == int(saved_by_tf[1][d_steps]) + 2
     finished = run_script("tests/scripts/train_tiny.py", str(run), "--resume", *recipe)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    final = _state(run)
+    final = final_state(run)
     assert all(np.isfinite(v).all() for v in final.values() if v.dtype.kind == "f")
     history = [json.loads(h)["step"] for h in (run / "history.jsonl").read_text().splitlines()]
     assert history == [6, 12]
@@ -86,7 +84,7 @@ def test_data_parallel_on_two_host_devices_matches_one_device(tmp_path):
     two = run_script("tests/scripts/train_tiny.py", str(tmp_path / "two"), *common,
                      "--strategy", "data_parallel")
     assert two.returncode == 0, two.stderr[-3000:]
-    a, b = _state(tmp_path / "one"), _state(tmp_path / "two")
+    a, b = final_state(tmp_path / "one"), final_state(tmp_path / "two")
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_allclose(a[key], b[key], atol=1e-4, rtol=1e-4, err_msg=key)
@@ -114,20 +112,8 @@ def test_cli_trains_the_shipped_recipe_on_jax_and_the_model_loads_under_tensorfl
     assert exported.returncode == 0, exported.stderr[-3000:]
     card = json.loads((tmp_path / "models" / "jax_cgan" / "card.json").read_text())
     assert card["versions"]["keras_backend"] == "jax"
-    script = ("import sys, numpy as np\n"
-              "from condgan.api import load_generator\n"
-              "g = load_generator(sys.argv[1])\n"
-              "images = g.generate(labels=['dark', 'stripes'] * 3, seed=7)\n"
-              "np.save(sys.argv[2], images)\n")
-    outputs = {}
-    for backend in ("jax", "tensorflow"):
-        env = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-        out = tmp_path / f"{backend}.npy"
-        result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "models" / "jax_cgan"),
-                                 str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
-                                timeout=300)
-        assert result.returncode == 0, result.stderr[-3000:]
-        outputs[backend] = np.load(out)
+    outputs = _drawn_under_each_backend(tmp_path / "models" / "jax_cgan",
+                                        "labels=['dark', 'stripes'] * 3, seed=7", tmp_path)
     assert outputs["jax"].shape == (6, 16, 16, 3) and outputs["jax"].std() > 0
     # uint8 pixels: one level of rounding between backends at most
     assert np.abs(outputs["jax"].astype(int) - outputs["tensorflow"].astype(int)).max() <= 1
@@ -142,7 +128,7 @@ def test_steps_per_execution_trains_the_same_steps(tmp_path, backend):
     four = run_script("tests/scripts/train_tiny.py", str(tmp_path / "four"), "--backend", backend,
                       "--set", "steps_per_execution=4", "--set", "checkpoint_every_steps=5")
     assert four.returncode == 0, four.stderr[-3000:]
-    a, b = _state(tmp_path / "one"), _state(tmp_path / "four")
+    a, b = final_state(tmp_path / "one"), final_state(tmp_path / "four")
     for key in a:
         np.testing.assert_allclose(a[key], b[key], rtol=1e-6, atol=1e-6, err_msg=key)
     history = [json.loads(h) for h in (tmp_path / "four" / "history.jsonl").read_text().splitlines()]
@@ -161,18 +147,7 @@ def test_caption_families_train_on_jax_and_the_model_loads_under_tensorflow(tmp_
     assert trained.returncode == 0, trained.stderr[-3000:]
     sessions = (tmp_path / "attngan" / "sessions.jsonl").read_text()
     assert '"backend": "jax"' in sessions
-    script = ("import sys, numpy as np\n"
-              "from condgan.api import load_generator\n"
-              "g = load_generator(sys.argv[1])\n"
-              "np.save(sys.argv[2], g.generate(captions=['a large red circle at the top'] * 2, seed=3))\n")
-    outputs = {}
-    for backend in ("jax", "tensorflow"):
-        run_env = dict(env, KERAS_BACKEND=backend)
-        out = tmp_path / f"{backend}.npy"
-        result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "models" / "tiny_attngan"),
-                                 str(out)], cwd=ROOT, env=run_env, capture_output=True, text=True,
-                                timeout=300)
-        assert result.returncode == 0, result.stderr[-3000:]
-        outputs[backend] = np.load(out)
+    outputs = _drawn_under_each_backend(tmp_path / "models" / "tiny_attngan",
+                                        "captions=['a large red circle at the top'] * 2, seed=3", tmp_path)
     assert outputs["jax"].shape == (2, 32, 32, 3)
     assert np.abs(outputs["jax"].astype(int) - outputs["tensorflow"].astype(int)).max() <= 1

@@ -8,7 +8,7 @@ from condgan.families.gan import GanConfig
 from condgan.train.checkpoint import load_latest_checkpoint
 from condgan.families.gan.family import build_gan
 from condgan.runs import train_run as train
-from tests.helpers import run_script, tiny_array_set
+from tests.helpers import check_sigkill_resume, run_script, tiny_array_set
 
 
 def _tiny_config(**changes):
@@ -60,29 +60,12 @@ def test_pretraining_moves_only_the_discriminator(tmp_path):
     assert load_latest_checkpoint(tmp_path / "run") is None
 
 
-def _state(run_dir):
-    with np.load(run_dir / "final_state.npz") as npz:
-        return {k: npz[k] for k in npz.files}
-
-
 @pytest.mark.parametrize("extra", [[], ["--set", "n_critic=2", "--set", "diffaugment=color,translation,cutout",
                                            "--set", "aux_classifier_weight=1"],
                                    ["--set", "loss=bce"]])
 def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, extra):
-    straight = run_script("tests/scripts/train_tiny.py", str(tmp_path / "a"), *extra)
-    assert straight.returncode == 0, straight.stderr[-3000:]
     # 96 images / batch 16 = 6 steps per epoch; checkpoints every 2 steps; die at step 9.
-    killed = run_script("tests/scripts/train_tiny.py", str(tmp_path / "b"), "--kill-at-step", "9", *extra)
-    assert killed.returncode == -9
-    assert load_latest_checkpoint(tmp_path / "b")[0] == 8
-    resumed = run_script("tests/scripts/train_tiny.py", str(tmp_path / "b"), "--resume", *extra)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    a, b = _state(tmp_path / "a"), _state(tmp_path / "b")
-    assert a.keys() == b.keys()
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    history = (tmp_path / "b" / "history.jsonl").read_text().splitlines()
-    assert [json.loads(h)["step"] for h in history] == [6, 12]
+    check_sigkill_resume(tmp_path, *extra)
 
 
 def test_resume_may_extend_the_schedule_but_not_change_the_recipe(tmp_path):

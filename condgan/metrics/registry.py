@@ -343,10 +343,10 @@ def score(specs: Iterable[MetricSpec], ctx: MetricContext, *, say: Callable[[str
           warn: bool = False, suffixes: Mapping[str, str] | None = None) -> EvaluationResults:
     """Compute `specs` on `ctx`: card name -> {"value", extras..., "protocol"}, in the order of
     `specs`.  `warn`: say each warning (a covariance too small, a recall far below the real
-    data's) and record them all in the protocol's
-    "warnings" (None when there are none).  `suffixes`: need -> text appended to the card names
-    of that judge's metrics, so numbers from another judge than the card's own go in beside its
-    own.  Protocols keep no machine-local path (`model_folder.card_safe`)."""
+    data's) and record them all in the protocol's "warnings" (None when there are none).
+    `suffixes`: need -> text appended to the card names of that judge's metrics, so numbers from
+    another judge than the card's own go in beside its own.  Protocols keep no machine-local path
+    (`model_folder.card_safe`)."""
     from condgan.model_folder import card_safe
 
     suffixes = suffixes or {}
