@@ -125,3 +125,45 @@ def test_spectral_norm_has_the_papers_semantics():
     np.testing.assert_allclose(grad, numeric, rtol=1e-3, atol=1e-3)
     # and the sigma term matters: the gradient of x @ W / sigma with sigma held fixed differs
     assert np.abs(grad - x.T @ weights / (v @ w @ u)).max() > 1e-2
+
+
+@pytest.mark.parametrize("size", [32, 64])
+@pytest.mark.parametrize("conditioning", ["none", "projection"])
+def test_resnet_shapes_value_range_and_class_head(size, conditioning):
+    from condgan.models import build_resnet_discriminator, build_resnet_generator
+
+    classes = 3 if conditioning == "projection" else 0
+    g = build_resnet_generator(size, 8, 4, classes, conditioning)
+    d = build_resnet_discriminator(size, 4, classes, conditioning, aux_classifier=bool(classes))
+    noise = np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32) * 3
+    labels = np.array([0, 1, 2, 0], np.int32)
+    images = np.asarray(g([noise, labels] if classes else noise, training=False))
+    assert images.shape == (4, size, size, 3)
+    assert images.min() >= -1 and images.max() <= 1 and images.std() > 0
+    out = d([images, labels] if classes else images, training=False)
+    score, class_logits = out if classes else (out, None)
+    assert np.asarray(score).shape == (4, 1) and np.isfinite(np.asarray(score)).all()
+    if classes:
+        assert np.asarray(class_logits).shape == (4, 3)
+    # D ends at 8x8 whatever the size (SNGAN's and BigGAN's CIFAR networks), then sum-pools.
+    assert d.get_layer(next(l.name for l in reversed(d.layers) if l.name.startswith("block"))
+                       ).output.shape[1:3] == (8, 8)
+
+
+def test_resnet_widths_are_sngans_at_base_64():
+    """G 4 x base channels and D 2 x base, as docs and configs/cgan_cifar10_resnet.py state."""
+    from condgan.models import build_resnet_discriminator, build_resnet_generator
+
+    assert round(build_resnet_generator(32, 128, 64, 10, "projection").count_params() / 1e6, 1) == 4.3
+    assert round(build_resnet_discriminator(32, 64, 10, "projection").count_params() / 1e6, 2) == 1.06
+
+
+def test_resnet_rejects_what_it_does_not_have():
+    from condgan.models import build_resnet_discriminator, build_resnet_generator
+
+    with pytest.raises(UserError, match="architecture='resnet'"):
+        build_resnet_generator(32, 8, 4, 3, "concat")
+    with pytest.raises(UserError, match="auxiliary classifier"):
+        build_resnet_discriminator(32, 4, 0, "none", aux_classifier=True)
+    with pytest.raises(UserError, match="image size 48"):
+        build_resnet_generator(48)

@@ -1,6 +1,7 @@
 """Improved precision and recall (k-NN manifolds) and sample diversity: the math on point sets
 whose answer is known, the registry's warnings for a collapsed model, and `evaluate` flagging a
-generator that draws one image per class while its accuracy stays perfect."""
+generator that draws one image per class while its accuracy stays perfect, and one that draws one
+horse; the shipped horse GAN passes."""
 from __future__ import annotations
 
 import numpy as np
@@ -129,24 +130,61 @@ def test_a_class_drawn_as_one_image_is_named():
     assert len(said) == 1 and "c 0.00" in said[0] and "a " not in said[0]
 
 
-def test_evaluate_flags_the_shipped_horse_gan(tmp_path):
-    """The shipped gan_horses draws one lattice of blobs: the classifier still calls most of its
-    samples horses, recall and diversity say what is wrong."""
-    from condgan.metrics.evaluate import evaluate_model
-    from tests.conftest import ROOT
+def _cifar10_or_skip():
     from tests.helpers import cifar10_arrays
 
     data = cifar10_arrays()
     if data is None:
         pytest.skip("no CIFAR-10: neither data/cifar10 nor the shared archive")
+    return data
+
+
+def _one_horse_generator(folder, data):
+    """A generator that draws one real test horse, barely moved by the noise: the collapse the
+    previously shipped gan_horses showed (one lattice of blobs), in its purest form."""
+    import keras
+
+    from condgan.data.arrays import load_array_set
+    from condgan.families.gan.family import save_generator
+
+    test = load_array_set(data / "test.npz")
+    horse = test.x[test.y == test.classes.index("horse")][0].astype(np.float32) / 127.5 - 1.0
+    noise = keras.Input((8,), name="noise")
+    pixels = keras.layers.Dense(horse.size, kernel_initializer=keras.initializers.RandomNormal(stddev=0.005),
+                                bias_initializer=keras.initializers.Constant(0.97 * horse.ravel()))(noise)
+    image = keras.layers.Reshape(horse.shape, name="image")(pixels)
+    return save_generator(keras.Model(noise, image), folder, latent_dim=8, legacy_h5=False,
+                          dataset={"classes": ["horse"], "num_images": 1, "source": "one test horse"})
+
+
+def test_evaluate_flags_a_generator_that_draws_one_horse(tmp_path):
+    from condgan.metrics.evaluate import evaluate_model
+
+    data = _cifar10_or_skip()
+    folder = _one_horse_generator(tmp_path / "one_horse", data)
+    said = []
+    results = evaluate_model(str(folder), str(data), n=1000, metrics="precision_recall,diversity",
+                             write_card=False, cache_dir=str(tmp_path), say=said.append)
+    recall, real_recall = results["precision_recall"]["value"]["recall"], results["precision_recall"]["real"]["recall"]
+    assert real_recall > 0.6 and recall < 0.05
+    assert results["diversity"]["value"] < 0.2
+    assert any(line.startswith("warning: recall") for line in said)
+    assert any(line.startswith("warning: less varied") for line in said)
+    assert "500 generated images" in results["precision_recall"]["protocol"]["method"]
+
+
+def test_the_shipped_horse_gan_draws_varied_horses(tmp_path):
+    """The previously shipped gan_horses (74 epochs, inside the lattice stage) fails this:
+    recall 0.000, diversity 0.71, 62 % horses.  The shipped one: 0.39, 0.94, 84 %."""
+    from condgan.metrics.evaluate import evaluate_model
+    from tests.conftest import ROOT
+
+    data = _cifar10_or_skip()
     said = []
     results = evaluate_model(str(ROOT / "models" / "gan_horses"), str(data), n=1000,
                              metrics="precision_recall,diversity,accuracy", write_card=False,
                              cache_dir=str(tmp_path), say=said.append)
-    assert results["classifier_accuracy"]["value"] > 0.5
-    recall, real_recall = results["precision_recall"]["value"]["recall"], results["precision_recall"]["real"]["recall"]
-    assert real_recall > 0.6 and recall < 0.1
-    assert results["diversity"]["value"] < 0.9
-    assert any(line.startswith("warning: recall") for line in said)
-    assert any(line.startswith("warning: less varied") for line in said)
-    assert "500 generated images" in results["precision_recall"]["protocol"]["method"]
+    assert results["classifier_accuracy"]["value"] > 0.75
+    assert results["precision_recall"]["value"]["recall"] > 0.3
+    assert results["diversity"]["value"] > 0.9
+    assert not any(line.startswith("warning: less varied") for line in said)

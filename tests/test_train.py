@@ -138,3 +138,26 @@ def test_resuming_a_run_whose_budget_is_spent_trains_nothing(tmp_path):
     again = train(None, tmp_path / "run", resume=True, data=data, say=said.append)
     assert again["step"] == first["step"] and again["images_seen"] == first["images_seen"]
     assert any("nothing to train" in line for line in said[-3:])
+
+
+def test_resnet_architecture_trains_exports_and_loads_in_safe_mode(tmp_path):
+    from condgan.api import export_model, load_generator
+    from condgan.errors import UserError
+    from condgan.model_folder import read_card
+
+    data = tiny_array_set(64)
+    config = _tiny_config(architecture="resnet", g_channels=4, d_channels=4, tensorboard=False,
+                          diffaugment="color,translation,cutout", aux_classifier_weight=1.0)
+    summary = train(config, tmp_path / "run", data=data)
+    assert summary["images_seen"] == 64
+    folder = export_model(tmp_path / "run", "resnet", tmp_path / "models", legacy_h5=False)
+    assert read_card(folder)["training"]["architecture"] == "resnet"
+    generator = load_generator(folder)
+    images = generator.generate(labels=[0, 1, 1], seed=3)
+    assert images.shape == (3, 16, 16, 3) and images.dtype == np.uint8
+    np.testing.assert_array_equal(images, generator.generate(labels=[0, 1, 1], seed=3))
+    with pytest.raises(UserError, match="architecture 'vit' is not known"):
+        train(_tiny_config(architecture="vit"), tmp_path / "bad", data=data)
+    with pytest.raises(UserError, match="not available with architecture='resnet'"):
+        train(_tiny_config(architecture="resnet", conditioning="concat"), tmp_path / "bad", data=data)
+    assert not (tmp_path / "bad").exists()

@@ -15,6 +15,7 @@ class GanConfig:
     image_size: int = 32
     cache: bool = True
     # model
+    architecture: str = "dcgan"           # dcgan | resnet (condgan.models.resnet_gan)
     conditioning: str = "projection"      # none | concat | projection (see condgan.models.dcgan)
     latent_dim: int = 128
     g_channels: int = 64

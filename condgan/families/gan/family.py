@@ -25,10 +25,22 @@ class GanFamily(Family):
     def check(self, config: GanConfig) -> None:
         """Reject an unsupported image size or conditioning before any data is read (CIFAR-10 at
         a new size is a long resize), using the model builders' own rules."""
+        from condgan.models import ARCHITECTURES
         from condgan.models.dcgan import CONDITIONINGS, _num_blocks
+        from condgan.models.resnet_gan import CONDITIONINGS as RESNET_CONDITIONINGS
         from condgan.train.trainer import PRECISIONS
 
         _num_blocks(config.image_size)
+        if config.architecture not in ARCHITECTURES:
+            raise UserError(f"architecture {config.architecture!r} is not known: use one of "
+                            f"{list(ARCHITECTURES)}")
+        if config.architecture == "resnet":
+            if config.conditional and config.conditioning not in RESNET_CONDITIONINGS:
+                raise UserError(f"conditioning {config.conditioning!r} is not available with "
+                                f"architecture='resnet': use one of {RESNET_CONDITIONINGS}")
+            if config.d_dropout:
+                raise UserError("d_dropout is a DCGAN discriminator option: set d_dropout=0 "
+                                "with architecture='resnet'")
         if config.precision not in PRECISIONS:
             raise UserError(f"precision {config.precision!r} is not known: use one of {PRECISIONS}")
         if config.conditional and config.conditioning not in CONDITIONINGS:
@@ -81,7 +93,6 @@ class GanFamily(Family):
         import json
 
         from condgan.model_folder import card_path, carried_metrics, weights_fingerprint
-        from condgan.models import build_generator
         from condgan.models.standing_stats import recompute_bn_statistics
         from condgan.train.checkpoint import assign_state, load_run_checkpoint
         from condgan.train.history import trained_on
@@ -91,8 +102,7 @@ class GanFamily(Family):
         dataset = json.loads((run_dir / "dataset.json").read_text())
         step, state = load_run_checkpoint(run_dir, checkpoint)
         classes = dataset["classes"] if config.conditional else []
-        generator = build_generator(config.image_size, config.latent_dim, config.g_channels,
-                                    len(classes), config.conditioning if config.conditional else "none")
+        generator = build_networks(config, len(classes), generator_only=True)
         prefix = "ema" if weights == "ema" else "g"
         assign_state(prefix, generator.variables, state)
         recompute_bn_statistics(generator, config.latent_dim, len(classes), config.seed)
@@ -133,21 +143,33 @@ def save_generator(generator, out_dir: Path, *, latent_dim: int, classes=None,
     return write_model_folder(out_dir, card, write_files)
 
 
+def build_networks(config: GanConfig, num_classes: int, distributed: bool = False,
+                   generator_only: bool = False):
+    """(G, D) of the config's architecture, or G alone (`generator_only`: the export's)."""
+    from condgan.models import ARCHITECTURES
+
+    build_generator, build_discriminator = ARCHITECTURES[config.architecture]
+    conditioning = config.conditioning if config.conditional else "none"
+    classes = num_classes if config.conditional else 0
+    generator = build_generator(config.image_size, config.latent_dim, config.g_channels, classes,
+                                conditioning, synchronized_bn=distributed)
+    if generator_only:
+        return generator
+    options = {"dropout": config.d_dropout} if config.d_dropout else {}
+    discriminator = build_discriminator(config.image_size, config.d_channels, classes, conditioning,
+                                        spectral_norm=config.spectral_norm,
+                                        aux_classifier=config.aux_classifier_weight > 0, **options)
+    return generator, discriminator
+
+
 def build_gan(config: GanConfig, num_classes: int, distributed: bool = False):
     """Generator, discriminator, the GAN trainer and its compiled optimizers (call in scope)."""
     import keras
 
     from condgan.families.gan.trainer import GAN
-    from condgan.models import build_discriminator, build_generator
     from condgan.train.ema import WarmupEmaAdam
 
-    conditioning = config.conditioning if config.conditional else "none"
-    classes = num_classes if config.conditional else 0
-    generator = build_generator(config.image_size, config.latent_dim, config.g_channels, classes,
-                                conditioning, synchronized_bn=distributed)
-    discriminator = build_discriminator(config.image_size, config.d_channels, classes, conditioning,
-                                        spectral_norm=config.spectral_norm, dropout=config.d_dropout,
-                                        aux_classifier=config.aux_classifier_weight > 0)
+    generator, discriminator = build_networks(config, num_classes, distributed)
     gan = GAN(generator, discriminator, latent_dim=config.latent_dim, conditional=config.conditional,
               seed=config.seed, n_critic=config.n_critic, diffaugment=config.diffaugment,
               aux_classifier_weight=config.aux_classifier_weight)
