@@ -84,3 +84,13 @@ def test_documented_png_curl_fails_instead_of_saving_an_error(starting_server, t
     result = run_block(command, starting_server.port, tmp_path)
     assert result.returncode != 0 and b"503" in result.stderr, result.stderr
     assert not (tmp_path / "ships.png").exists()
+
+
+def test_serving_doc_inference_protocol_block_works(starting_server, tmp_path):
+    block = block_after((ROOT / "docs" / "serving.md").read_text(), "An Open")
+    result = run_block(block, starting_server.port, tmp_path)
+    assert result.returncode == 0, result.stderr.decode()[-2000:] + starting_server.output()
+    assert b"image [2, 32, 32, 3]" in result.stdout
+    assert b'"name":"cgan_cifar10"' in result.stdout.replace(b" ", b"")
+    metrics = requests.get(f"http://127.0.0.1:{starting_server.port}/metrics", timeout=10).text
+    assert 'condgan_images_generated_total{model="cgan_cifar10"}' in metrics

@@ -4,7 +4,10 @@ Routes (see `openapi.py` for the full description):
   GET  /healthz, /readyz, /v1/models, /v1/models/<name>, /openapi.json, / (the page)
   POST /v1/models/<name>:generate   label|caption, n, seed, format -> images
   POST /api/v1.0/bird               {"caption": ...} -> PNG (the seed AttnGAN route)
-Every error is JSON `{"error": {"code", "message"}}`; see `validation.py`.
+  /v2/...                           the Open Inference Protocol (KServe v2): inference_v2.py
+  GET  /metrics                     Prometheus metrics: metrics.py
+Every error is JSON `{"error": {"code", "message"}}` (see `validation.py`); on /v2 the
+protocol's own `{"error": "<message>"}`.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from condgan.errors import UserError
 from condgan.basics import SEED_MAX
 from condgan.serve import images as imaging
 from condgan.serve.batching import MicroBatcher
+from condgan.serve.inference_v2 import v2_blueprint
+from condgan.serve.metrics import ServingMetrics
 from condgan.serve.openapi import NAME_PATTERN, openapi_spec
 from condgan.serve.registry import Registry, ServedModel
 from condgan.serve.validation import ApiError, parse_generate, parse_json_object
@@ -62,14 +67,22 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
                         default_caption_model=default_caption_model)
     batchers: dict[str, MicroBatcher] = {}
     batchers_lock = threading.Lock()
+    metrics = ServingMetrics()
     app.extensions["condgan"] = {"registry": registry, "batchers": batchers, "max_n": max_n,
-                                 "micro_batching": micro_batching}
+                                 "micro_batching": micro_batching, "metrics": metrics}
+
+    def counted_run(served: ServedModel):
+        """The generator call, counted (images, and images per call) for /metrics."""
+        def call(conditions, seeds):
+            metrics.generator_call(served.name, len(seeds))
+            return served.run(conditions, seeds)
+        return call
 
     def batcher_for(served: ServedModel) -> MicroBatcher:
         with batchers_lock:  # one worker thread per model, created on its first request
             if served.name not in batchers:
                 batchers[served.name] = MicroBatcher(
-                    served.run, max_images=max_batch_images, max_wait_s=max_wait_ms / 1000,
+                    counted_run(served), max_images=max_batch_images, max_wait_s=max_wait_ms / 1000,
                     name=served.name)
             return batchers[served.name]
 
@@ -90,7 +103,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
         try:
             if micro_batching:
                 return batcher_for(served).submit(conditions, seeds)
-            return served.run(conditions, seeds)
+            return counted_run(served)(conditions, seeds)
         except UserError as error:
             raise ApiError(400, "invalid_request", str(error)) from None
 
@@ -210,5 +223,9 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
         response.status_code = 500
         return response
 
+    import condgan
+
+    app.register_blueprint(v2_blueprint(registry, run, max_n, getattr(condgan, "__version__", "0")))
+    metrics.install(app, lambda: len(registry.models) if registry.ready.is_set() else 0)
     registry.start(background=background_load)
     return app

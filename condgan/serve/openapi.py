@@ -87,6 +87,33 @@ def _schemas(max_n: int) -> dict[str, Any]:
     }
 
 
+def _v2_paths(name_param: dict) -> dict[str, Any]:
+    """The Open Inference Protocol routes (condgan.serve.inference_v2); their bodies are the
+    protocol's (kserve.github.io: "Open Inference Protocol"), errors `{"error": "<message>"}`."""
+    error = {"description": "the protocol's error", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
+    any_json = {"description": "see the Open Inference Protocol", "content": {
+        "application/json": {"schema": {"type": "object"}}}}
+    return {
+        "/v2": {"get": {"summary": "server metadata", "responses": {"200": any_json}}},
+        "/v2/health/live": {"get": {"summary": "the process is up", "responses": {"200": any_json}}},
+        "/v2/health/ready": {"get": {"summary": "models loaded", "responses": {
+            "200": any_json, "503": any_json}}},
+        "/v2/models/{name}": {"get": {"summary": "a model's input and output tensors",
+                                      "parameters": [name_param],
+                                      "responses": {"200": any_json, "404": error, "503": error}}},
+        "/v2/models/{name}/ready": {"get": {"summary": "one model's readiness",
+                                            "parameters": [name_param],
+                                            "responses": {"200": any_json, "404": error}}},
+        "/v2/models/{name}/infer": {"post": {
+            "summary": "tensors in (seed INT64 [n]; label INT32 [n] or caption BYTES [n]), "
+                       "image UINT8 [n, H, W, C] out", "parameters": [name_param],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object", "required": ["inputs"]}}}},
+            "responses": {"200": any_json, "400": error, "404": error, "413": error, "503": error}}},
+    }
+
+
 def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
                  version: str) -> dict[str, Any]:
     name_schema: dict[str, Any] = {"type": "string", "pattern": NAME_PATTERN}
@@ -135,6 +162,10 @@ def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
                               "503": not_ready}}},
             "/openapi.json": {"get": {"summary": "this description", "responses": {
                 "200": _json({"type": "object"}, "OpenAPI 3 document")}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics (text exposition format)",
+                                 "responses": {"200": {"description": "metrics", "content": {
+                                     "text/plain": {"schema": {"type": "string"}}}}}}},
+            **_v2_paths(name_param),
         },
         "components": {"schemas": {**_schemas(max_n), "Readiness": {
             "type": "object", "required": ["ready"], "properties": {
