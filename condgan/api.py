@@ -39,17 +39,53 @@ def train_model(config, run_dir: str | os.PathLike, *, data=None, damsm: str | o
 
 def export_model(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models", *,
                  replace: bool = False, checkpoint: str | os.PathLike | None = None,
-                 weights: str = "ema", legacy_h5: bool = True, say=print) -> Path:
+                 weights: str = "ema", legacy_h5: bool = True, formats=(), say=print) -> Path:
     """Write `models_dir/name/` from a run's newest checkpoint (or `checkpoint`); an existing
-    model folder is replaced only with `replace=True`."""
+    model folder is replaced only with `replace=True`.  `formats` ("saved_model", "onnx") adds
+    the generator in those serving formats (`condgan.export_formats`).  `run_dir` may also be a
+    model folder: it is copied under the new name with the formats added, and left as it was."""
     import_keras_quietly()
+    from condgan.export_formats import check_formats
     from condgan.families import read_run_config
-    from condgan.model_folder import check_export_target
+    from condgan.model_folder import CARD_FILE, check_export_target
 
     out_dir = check_export_target(Path(models_dir) / name, replace)
+    formats = check_formats(formats)
+    if (Path(run_dir) / CARD_FILE).is_file():
+        return _copy_with_formats(Path(run_dir), out_dir, formats)
     family, config = read_run_config(run_dir)
-    return family.export(Path(run_dir), config, out_dir, checkpoint=checkpoint, weights=weights,
-                         replace=replace, legacy_h5=legacy_h5, say=say)
+    out = family.export(Path(run_dir), config, out_dir, checkpoint=checkpoint, weights=weights,
+                        replace=replace, legacy_h5=legacy_h5, say=say)
+    return _copy_with_formats(out, out, formats) if formats else out
+
+
+def _copy_with_formats(source: Path, out_dir: Path, formats) -> Path:
+    """`source`'s model folder written as `out_dir` (the same folder: rewritten in place, by
+    renames) with `formats` added; only Keras generators (kinds gan, cgan) have them."""
+    import shutil
+
+    from condgan.errors import UserError
+    from condgan.export_formats import write_formats
+    from condgan.generator import KerasGenerator
+    from condgan.model_folder import read_card, write_model_folder
+
+    if source.resolve() == out_dir.resolve() and not formats:
+        return out_dir
+    card = read_card(source)
+    generator = load_generator(source)
+    if formats and not isinstance(generator, KerasGenerator):
+        raise UserError(f"--format applies to one-network Keras generators (kinds gan and cgan); "
+                        f"{str(source)!r} is a {card['kind']} model")
+
+    def write_files(folder: Path) -> dict:
+        files = {}
+        for role, file_name in card.get("files", {}).items():
+            copy = shutil.copytree if (source / file_name).is_dir() else shutil.copy2
+            copy(source / file_name, folder / file_name)
+            files[role] = file_name
+        return {**files, **write_formats(generator, folder, formats)}
+
+    return write_model_folder(out_dir, {**card, "name": out_dir.name}, write_files)
 
 
 def load_generator(path: str | os.PathLike):

@@ -6,12 +6,18 @@ from pathlib import Path
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", help="the run to export, e.g. runs/cgan_cifar10")
+    parser.add_argument("run_dir", help="the run to export, e.g. runs/cgan_cifar10 (or a model folder, "
+                                        "to copy it under --name with --format files added)")
     parser.add_argument("--name", required=True, help="model name: the folder under --models-dir")
     parser.add_argument("--models-dir", default="models", help="where exported models live (default: models)")
     parser.add_argument("--no-h5", action="store_true", help="skip the legacy generator.h5")
     parser.add_argument("--weights", choices=["ema", "live"], default="ema",
                         help="the EMA generator (default) or G's live weights")
+    parser.add_argument("--format", dest="formats", action="append", default=[],
+                        choices=["saved_model", "onnx"],
+                        help="also write the generator as a TensorFlow SavedModel (TF Serving) or "
+                             "ONNX (repeatable; kinds gan and cgan); each is loaded back and must "
+                             "draw the Keras model's pixels")
     add_checkpoint_argument(parser)
     add_replace_argument(parser)
 
@@ -32,7 +38,8 @@ def run_export(args: argparse.Namespace) -> int:
     from condgan.api import export_model
 
     out = export_model(args.run_dir, args.name, args.models_dir, replace=args.replace,
-                       checkpoint=args.checkpoint, weights=args.weights, legacy_h5=not args.no_h5)
+                       checkpoint=args.checkpoint, weights=args.weights, legacy_h5=not args.no_h5,
+                       formats=args.formats)
     print(f"exported {args.run_dir} -> {out}")
     return 0
 
