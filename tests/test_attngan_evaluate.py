@@ -66,6 +66,13 @@ def test_evaluate_attngan_writes_card_metrics(classifier, tmp_path):
     assert protocol["num_generated"] == 120 and "held-out image" in protocol["captions"]
     assert metrics["damsm_fid"]["value"] > 0.0
     assert "NOT Inception FID" in metrics["damsm_fid"]["protocol"]["feature_network"]
+    # two-object captions: all of them among the 120, however long, each object scored
+    pairs = metrics["caption_accuracy_two_objects_real"]
+    assert pairs["value"]["images"] == pairs["protocol"]["num_generated"] > 10
+    assert set(pairs["value"]) == {"position", "colour", "shape", "size", "both_objects_right",
+                                   "background", "dropped_object", "extra_object", "images"}
+    assert "longer than the text encoder's 18 words" in pairs["protocol"]["method"]
+    assert pairs["value"]["position"] > metrics["caption_accuracy_two_objects_generated"]["value"]["position"]
     assert "damsm" in metrics["r_precision_generated"]["protocol"]["feature_network"]
 
     # another DAMSM's numbers go in beside the card's own, never over them; the old command
@@ -78,6 +85,36 @@ def test_evaluate_attngan_writes_card_metrics(classifier, tmp_path):
     assert again["damsm_fid"] == metrics["damsm_fid"]
     assert "damsm_other" in again["r_precision_generated@damsm_other"]["protocol"]["feature_network"]
     assert "damsm_fid@damsm_other" in again and "caption_accuracy_generated@damsm_other" not in again
+
+
+def test_two_object_accuracy_counts_each_object_drops_and_extras(monkeypatch):
+    from condgan.data.shapes import POSITIONS
+    from condgan.metrics import attngan_caption_accuracy as acc
+
+    def obj(position, colour="red", shape="circle", size="large"):
+        return {"position": position, "colour": colour, "shape": shape, "size": size}
+
+    attributes = [{"background": "black", "objects": [obj("top left"), obj("bottom right", "blue")]}] * 3
+    present = np.zeros((3, 9), bool)
+    cells = [POSITIONS.index("top left"), POSITIONS.index("bottom right")]
+    present[:, cells] = True
+    present[1, cells[1]] = False                 # image 1 drops the second object
+    present[2, POSITIONS.index("center")] = True  # image 2 draws an extra one
+    colour = np.full((3, 9), acc._VALUES["colour"].index("red"))
+    colour[:, cells[1]] = acc._VALUES["colour"].index("blue")
+    colour[2, cells[1]] = acc._VALUES["colour"].index("red")   # image 2: red for the blue one
+    pred = {"present": present, "colour": colour,
+            "shape": np.full((3, 9), acc._VALUES["shape"].index("circle")),
+            "size": np.full((3, 9), acc._VALUES["size"].index("large")),
+            "background": np.full((3, 9), acc._VALUES["background"].index("black"))}
+    monkeypatch.setattr(acc, "predict_cells", lambda classifier, images: pred)
+    result = acc.two_object_accuracy(None, np.zeros((3, 32, 32, 3), np.uint8), attributes)
+    assert result["position"] == pytest.approx(5 / 6) and result["colour"] == pytest.approx(5 / 6)
+    assert result["both_objects_right"] == pytest.approx(1 / 3) and result["background"] == 1.0
+    assert result["dropped_object"] == pytest.approx(1 / 3) and result["extra_object"] == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="exactly two objects"):
+        acc.two_object_accuracy(None, np.zeros((1, 32, 32, 3), np.uint8), [{"background": "black",
+                                                                          "objects": [obj("center")]}])
 
 
 def test_resize_for_a_damsm_of_another_size():

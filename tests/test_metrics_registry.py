@@ -16,7 +16,8 @@ from condgan.metrics.registry import METRICS, Judge, MetricContext, MetricSpec
 LABELLED = ("fid", "kid", "is", "intra_fid", "classifier_fid", "accuracy", "intra_classifier_fid",
             "precision_recall", "diversity")
 CAPTION = ("r_precision_generated", "r_precision_real", "damsm_fid", "fid",
-           "caption_accuracy_generated", "caption_accuracy_real")
+           "caption_accuracy_generated", "caption_accuracy_real",
+           "caption_accuracy_two_objects_generated", "caption_accuracy_two_objects_real")
 
 
 def test_every_metric_has_a_complete_spec():
@@ -43,6 +44,8 @@ def test_what_each_metric_needs():
         "r_precision_generated", "r_precision_real", "damsm_fid"}
     assert {m for m, need in needs.items() if need == "attributes"} == {
         "caption_accuracy_generated", "caption_accuracy_real"}
+    assert {m for m, need in needs.items() if need == "attributes_two_objects"} == {
+        "caption_accuracy_two_objects_generated", "caption_accuracy_two_objects_real"}
 
 
 def test_selection_by_conditioning_in_report_order():

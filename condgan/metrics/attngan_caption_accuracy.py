@@ -12,6 +12,11 @@ Scoring a caption's attributes on an image (one record per object named in the c
 * background: the majority vote of the nine cells' background heads;
 * all-correct: every attribute of every object and the background.
 Results are reported per attribute, and all-correct for one-object and for all captions.
+
+Two-object captions get their own report (`two_object_accuracy`): each attribute over both
+objects, both objects right, the background, and how often a named object is missing from its
+cell (dropped) or an object appears in a cell the caption does not name (an extra: typically
+one object drawn twice).
 """
 from __future__ import annotations
 
@@ -160,6 +165,35 @@ def caption_accuracy(classifier, images: np.ndarray, attributes: list[dict]) -> 
     result["all_correct_one_object"] = float(np.mean(one_ok)) if one_ok else None
     result["images"] = len(attributes)
     result["one_object_images"] = len(one_ok)
+    return result
+
+
+def two_object_accuracy(classifier, images: np.ndarray, attributes: list[dict]) -> dict:
+    """Accuracy of `images` against two-object captions' attributes (see the module docstring)."""
+    if not attributes or any(len(attrs["objects"]) != 2 for attrs in attributes):
+        raise ValueError("two_object_accuracy scores captions that name exactly two objects")
+    pred = predict_cells(classifier, images)
+    hits = {k: [] for k in ("position", "colour", "shape", "size")}
+    both, background, dropped, extra = [], [], [], []
+    for i, attrs in enumerate(attributes):
+        votes = np.bincount(pred["background"][i], minlength=len(BACKGROUNDS))
+        background.append(int(votes.argmax()) == _VALUES["background"].index(attrs["background"]))
+        cells = [POSITIONS.index(obj["position"]) for obj in attrs["objects"]]
+        objects_right = []
+        for obj, cell in zip(attrs["objects"], cells):
+            right = [bool(pred["present"][i, cell])]
+            hits["position"].append(right[0])
+            for key in ("colour", "shape", "size"):
+                right.append(int(pred[key][i, cell]) == _VALUES[key].index(obj[key]))
+                hits[key].append(right[-1])
+            objects_right.append(all(right))
+        both.append(all(objects_right))
+        dropped.append(not all(pred["present"][i, cell] for cell in cells))
+        extra.append(bool(np.delete(pred["present"][i], cells).any()))
+    result = {k: float(np.mean(v)) for k, v in hits.items()}
+    result.update(both_objects_right=float(np.mean(both)), background=float(np.mean(background)),
+                  dropped_object=float(np.mean(dropped)), extra_object=float(np.mean(extra)),
+                  images=len(attributes))
     return result
 
 

@@ -5,7 +5,10 @@ Held-out image i contributes its caption number i % 10 (deterministic), generate
 sets, top-1 by cosine of the DAMSM global image and sentence features) and is reported for the
 generated images and, as the ceiling, for the real held-out images with the same captions.
 Caption accuracy (`attngan_caption_accuracy`) scores only captions that fit the text encoder's
-18 words (longer two-object captions lose words at evaluation; the count is reported).
+18 words (longer two-object captions lose words at evaluation; the count is reported); the
+two-object caption accuracy scores every two-object caption among the held-out ones against
+all it names, however long (most are longer than 18 words: the model reads them truncated, as
+it does when serving them), and says how many were.
 FID: Inception FID (`condgan.metrics.inception`) when the InceptionV3 weights are already on
 disk (never downloaded here); always `damsm_fid`, the Frechet distance between generated and
 real held-out images in the DAMSM image encoder's global feature space (D-dimensional, trained on
@@ -91,17 +94,24 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: in
         judges["inception"] = Judge("InceptionV3 pool3 (keras.applications)", generated, reference,
                                     resize=resize)
     attributes = test.meta.get("attributes") or []
-    chosen = None
+    chosen = two_objects = truncated = None
     if classifier_dir is not None and attributes and attributes[0] is not None:
         from condgan.metrics.attngan_caption_accuracy import load_classifier
 
+        classifier = load_classifier(classifier_dir)
+        judge_name = f"Shapes attribute classifier {card_path(classifier_dir)}"
         # Only captions the text encoder reads whole: a longer one lost words on the way in.
-        fits = [i for i in index if len([w for w in tokenize(captions[i]) if w in vocabulary])
-                <= damsm_cfg.max_len]
+        known_words = [len([w for w in tokenize(captions[i]) if w in vocabulary]) for i in index]
+        fits = [i for i in index if known_words[i] <= damsm_cfg.max_len]
         chosen = [attributes[i] for i in fits]
-        judges["attributes"] = Judge(f"Shapes attribute classifier {card_path(classifier_dir)}",
-                                     fakes[fits], real[fits], resize=resize,
-                                     network=load_classifier(classifier_dir))
+        judges["attributes"] = Judge(judge_name, fakes[fits], real[fits], resize=resize,
+                                     network=classifier)
+        pairs = [i for i in index if len(attributes[i]["objects"]) == 2]
+        if pairs:
+            two_objects = [attributes[i] for i in pairs]
+            truncated = sum(known_words[i] > damsm_cfg.max_len for i in pairs)
+            judges["attributes_two_objects"] = Judge(judge_name, fakes[pairs], real[pairs],
+                                                     resize=resize, network=classifier)
 
     context = MetricContext(
         n=n, seed=seed, judges=judges,
@@ -109,7 +119,7 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: in
                       data=card_path(data),
                       captions=f"caption i%10 of held-out image i, seed {RP_SEED}+i", method=None),
         sentences=sentences, class_ids=class_filter(test.class_ids[index]), attributes=chosen,
-        max_words=damsm_cfg.max_len)
+        max_words=damsm_cfg.max_len, two_object_attributes=two_objects, truncated=truncated)
     selected = [spec for spec in registry.applicable(model.conditioning) if spec.needs in judges]
     # Another DAMSM's numbers go in beside the card's own, as <metric>@<run>.
     results = registry.score(selected, context, say=say,

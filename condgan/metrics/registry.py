@@ -24,7 +24,7 @@ from condgan.generator import CONDITIONINGS
 from condgan.metrics.protocol import make_protocol
 from condgan.metrics.results import EvaluationResults
 
-NEEDS = ("inception", "classifier", "damsm", "attributes")
+NEEDS = ("inception", "classifier", "damsm", "attributes", "attributes_two_objects")
 # KID's estimator: the mean over this many random subsets of at most this many images per set.
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000
 IS_SPLITS = 10
@@ -78,6 +78,8 @@ class MetricContext:
     class_ids: Any = None                         # R-precision draws mismatches across these
     attributes: Sequence[dict] | None = None      # what the attribute judge's captions name
     max_words: int | None = None                  # captions the attribute judge scores: <= this
+    two_object_attributes: Sequence[dict] | None = None   # the two-object captions' attributes
+    truncated: int | None = None                  # of those, captions longer than max_words
     judge: Judge | None = None
     metric: str | None = None
 
@@ -243,6 +245,23 @@ def _damsm_fid_protocol(ctx: MetricContext) -> dict:
                            f"({ctx.judge.dim}-d); NOT Inception FID")
 
 
+def _two_object_accuracy(side: str) -> Callable[[MetricContext], dict]:
+    def compute(ctx: MetricContext) -> dict:
+        from condgan.metrics.attngan_caption_accuracy import two_object_accuracy
+
+        return {"value": two_object_accuracy(ctx.judge.network, getattr(ctx.judge, side),
+                                             ctx.two_object_attributes)}
+    return compute
+
+
+def _two_object_protocol(ctx: MetricContext) -> dict:
+    count = len(ctx.two_object_attributes)
+    return judged_protocol(ctx, num_generated=count, num_reference=count, method=(
+        f"every two-object caption among the held-out ones ({count}), scored against all it "
+        f"names; {ctx.truncated} of them are longer than the text encoder's {ctx.max_words} "
+        "words, which it reads truncated"))
+
+
 def _caption_accuracy_protocol(ctx: MetricContext) -> dict:
     return judged_protocol(ctx, method=f"the attributes of each object read in its cell; captions "
                            f"of <= {ctx.max_words} words")
@@ -304,6 +323,10 @@ _TABLE = (
           protocol=_caption_accuracy_protocol),
     _spec("caption_accuracy_real", "attributes", CAPTION, _caption_accuracy("real"),
           protocol=_caption_accuracy_protocol),
+    _spec("caption_accuracy_two_objects_generated", "attributes_two_objects", CAPTION,
+          _two_object_accuracy("generated"), protocol=_two_object_protocol),
+    _spec("caption_accuracy_two_objects_real", "attributes_two_objects", CAPTION,
+          _two_object_accuracy("real"), protocol=_two_object_protocol),
 )
 METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _TABLE}
 
