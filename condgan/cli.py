@@ -15,7 +15,7 @@ from condgan.quiet import configure_logs, import_keras_quietly
 
 # command name -> (module under condgan.commands, function prefix, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "get-data": ("data", "get_data", "put CIFAR-10 into data/cifar10 (download, or --from a local copy)"),
+    "get-data": ("data", "get_data", "put CIFAR-10 or MNIST into data/NAME (download, or --from a local copy)"),
     "make-shapes": ("text_data", "make_shapes", "generate the Shapes captioned data set"),
     "train": ("train", "train", "train any model family from its config file (GAN, cGAN, DAMSM, AttnGAN)"),
     "export": ("export", "export", "export a run's generator to models/<name>/"),
