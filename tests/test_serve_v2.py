@@ -161,3 +161,14 @@ def test_metrics_count_requests_images_and_batches(client):
     assert samples[("condgan_generator_batch_images_count", (("model", "tiny_gan"),))] >= 1
     assert samples[("condgan_models_loaded", ())] == 3
     assert ("condgan_http_request_duration_seconds_count", (("route", "/v2/models/<model:name>/infer"),)) in samples
+
+
+def test_routing_errors_under_v2_speak_the_protocol_too(client):
+    """A name the model-name rule rejects never reaches the blueprint: its 404 (and a 405) must
+    still be the protocol's {"error": "..."} (found by schemathesis against /openapi.json)."""
+    for response in (client.get("/v2/models/null,null"), client.post("/v2/models/a,b/infer", data="{}"),
+                     client.get("/v2/models/tiny_gan/infer")):
+        assert response.status_code in (404, 405)
+        body = response.get_json()
+        assert set(body) == {"error"} and isinstance(body["error"], str)
+    assert client.get("/v1/models/null,null").get_json()["error"]["code"] == "not_found"

@@ -38,6 +38,10 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
 
 
+def _is_v2(path: str) -> bool:
+    return path == "/v2" or path.startswith("/v2/")
+
+
 class ModelNameConverter(BaseConverter):
     """Only well-formed model names match a route (so `x:generate` never reads as a name)."""
 
@@ -209,7 +213,9 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
                    405: f"{request.method} is not allowed on {request.path}",
                    413: f"the request body is over the {max_body_bytes}-byte limit: send a "
                         "smaller JSON object"}.get(error.code, error.description or code)
-        response = jsonify({"error": {"code": code, "message": message}})
+        # Under /v2 even a route's own 404/405/413 speaks the Open Inference Protocol's shape.
+        response = jsonify({"error": message} if _is_v2(request.path)
+                           else {"error": {"code": code, "message": message}})
         response.status_code = error.code or 500
         if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
@@ -218,8 +224,9 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     @app.errorhandler(Exception)
     def unexpected(error: Exception):  # a bug: log it, never show a traceback to the client
         log.exception("unhandled error on %s %s", request.method, request.path)
-        response = jsonify({"error": {"code": "internal", "message": "internal error; the "
-                                      "server log has the details"}})
+        message = "internal error; the server log has the details"
+        response = jsonify({"error": message} if _is_v2(request.path)
+                           else {"error": {"code": "internal", "message": message}})
         response.status_code = 500
         return response
 
