@@ -8,6 +8,9 @@ the 10,000 test digits alone (`--from` a folder holding t10k-*-idx*-ubyte.gz), 8
 (80 % of each digit) to train on and 2,000 held out; the data's sidecar and the model's card
 say which.
 
+Not yet a shipped recipe: its first 30-epoch run reads 92 % of its digits as asked but draws
+the 2s as a broken stroke and little variety (BENCHMARKS.md, "Digits").
+
 Command:
     python -m condgan get-data mnist --from PATH/TO/mnist     # or without --from: download
     python -m condgan train --config configs/cgan_digits.py
