@@ -11,7 +11,7 @@ GAN").  A 75-minute budget on a busy 2-core CPU (74 epochs) stopped inside that 
 Command (its data: the horses of data/cifar10, from `python -m condgan get-data cifar10`):
     python -m condgan train --config configs/gan_horses.py
     python -m condgan export runs/gan_horses --name my_gan_horses   # --name gan_horses --replace re-ships it
-Runtime: about 77 minutes on a 2-core CPU (a 75-minute run there trained 294 epochs) and 1.3
+Runtime: 81 minutes of training on a 2-core CPU (notebook 02's full run) and 1.3
 minutes of training on one H200 under KERAS_BACKEND=jax with `--set steps_per_execution=16`,
 which is how the shipped model was trained (its card's trained_on).
 """
