@@ -14,24 +14,15 @@ Resolution doubles per block from 4x4, so any power of two >= 16 works (32 and 6
 """
 from __future__ import annotations
 
-import math
-
 import keras
 from keras import layers
 
 from condgan.errors import UserError
-from condgan.models.layers import ConditionalBatchNorm, ProjectionLogit, SpectralNorm
+from condgan.models.gan_parts import batch_norm, discriminator_heads, num_blocks
+from condgan.models.layers import SpectralNorm
 
 CONDITIONINGS = ("none", "concat", "projection")
 CONCAT_EMBED_DIM = 50  # the classic recipe's label embedding width
-
-
-def _num_blocks(image_size: int) -> int:
-    blocks = math.log2(image_size / 4)
-    if image_size < 16 or blocks != int(blocks):
-        raise UserError(f"image size {image_size} is not supported: use a power of two >= 16 "
-                        "(e.g. 32 or 64)")
-    return int(blocks)
 
 
 def _check(conditioning: str, num_classes: int) -> None:
@@ -50,23 +41,18 @@ def build_generator(image_size: int = 32, latent_dim: int = 128, base_channels: 
     (TensorFlow only), so replicas match one device; exported models are rebuilt without it.
     """
     _check(conditioning, num_classes)
-    blocks = _num_blocks(image_size)
+    blocks = num_blocks(image_size)
     noise = keras.Input((latent_dim,), name="noise")
     inputs = [noise]
     h = noise
+    label = None
     if conditioning != "none":
         label = keras.Input((), dtype="int32", name="label")
         inputs.append(label)
     if conditioning == "concat":
         embedded = layers.Embedding(num_classes, CONCAT_EMBED_DIM, name="label_embedding")(label)
         h = layers.Concatenate(name="noise_and_label")([noise, embedded])
-
-    def normalise(x, index):
-        if conditioning == "projection":
-            return ConditionalBatchNorm(num_classes, synchronized=synchronized_bn,
-                                        name=f"cbn{index}")([x, label])
-        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=synchronized_bn,
-                                         name=f"bn{index}")(x)
+    normalise = batch_norm(conditioning, num_classes, label, synchronized_bn)
 
     width = base_channels * 2 ** (blocks - 1)
     h = layers.Dense(4 * 4 * width, use_bias=False, name="project")(h)
@@ -97,7 +83,7 @@ def build_discriminator(image_size: int = 32, base_channels: int = 64, num_class
     if aux_classifier and num_classes < 2:
         raise UserError("an auxiliary classifier needs a conditional model with at least 2 classes: "
                         "set aux_classifier_weight=0 for an unconditional GAN")
-    blocks = _num_blocks(image_size)
+    blocks = num_blocks(image_size)
 
     def maybe_sn(layer):
         return SpectralNorm(layer, name=f"sn_{layer.name}") if spectral_norm else layer
@@ -105,6 +91,7 @@ def build_discriminator(image_size: int = 32, base_channels: int = 64, num_class
     image = keras.Input((image_size, image_size, channels), name="image")
     inputs = [image]
     h = image
+    label = None
     if conditioning != "none":
         label = keras.Input((), dtype="int32", name="label")
         inputs.append(label)
@@ -125,17 +112,7 @@ def build_discriminator(image_size: int = 32, base_channels: int = 64, num_class
     features = layers.Flatten(name="features")(h)
     if dropout:
         features = layers.Dropout(dropout)(features)
-    logit = maybe_sn(layers.Dense(1, name="logit"))(features)
-    if conditioning == "projection":
-        logit = layers.Add(name="logit_plus_projection")(
-            [logit, ProjectionLogit(num_classes, name="projection")([features, label])])
-    score = layers.Activation("linear", dtype="float32", name="score")(logit)
-    if aux_classifier:
-        # No spectral norm here: it bounds the class logits by the feature norm (about 2 on
-        # CIFAR-10 with this D), and a spectrally normalised head stayed at chance on real
-        # images (cross-entropy 2.0-2.15 over 200k images, measured).  The head is an output
-        # of its own, so the realness logit keeps its Lipschitz bound.
-        class_logits = layers.Dense(num_classes, name="aux_classifier")(features)
-        class_logits = layers.Activation("linear", dtype="float32", name="class_logits")(class_logits)
-        return keras.Model(inputs, [score, class_logits], name=name)
-    return keras.Model(inputs, score, name=name)
+    return discriminator_heads(inputs, features, label,
+                               conditioning=conditioning, num_classes=num_classes,
+                               logit_layer=maybe_sn(layers.Dense(1, name="logit")),
+                               aux_classifier=aux_classifier, name=name)

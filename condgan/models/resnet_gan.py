@@ -21,8 +21,8 @@ import keras
 from keras import layers
 
 from condgan.errors import UserError
-from condgan.models.dcgan import _num_blocks
-from condgan.models.layers import ConditionalBatchNorm, ProjectionLogit, SpectralNorm
+from condgan.models.gan_parts import batch_norm, discriminator_heads, num_blocks
+from condgan.models.layers import SpectralNorm
 
 CONDITIONINGS = ("none", "projection")
 
@@ -40,20 +40,15 @@ def build_resnet_generator(image_size: int = 32, latent_dim: int = 128, base_cha
                            synchronized_bn: bool = False, name: str = "generator") -> keras.Model:
     """Noise (and label) -> image in [-1, 1]; same inputs and outputs as the DCGAN generator."""
     _check(conditioning, num_classes)
-    blocks = _num_blocks(image_size)
+    blocks = num_blocks(image_size)
     width = 4 * base_channels
     noise = keras.Input((latent_dim,), name="noise")
     inputs = [noise]
+    label = None
     if conditioning == "projection":
         label = keras.Input((), dtype="int32", name="label")
         inputs.append(label)
-
-    def normalise(x, index):
-        if conditioning == "projection":
-            return ConditionalBatchNorm(num_classes, synchronized=synchronized_bn,
-                                        name=f"cbn{index}")([x, label])
-        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=synchronized_bn,
-                                         name=f"bn{index}")(x)
+    normalise = batch_norm(conditioning, num_classes, label, synchronized_bn)
 
     h = layers.Dense(4 * 4 * width, name="project")(noise)
     h = layers.Reshape((4, 4, width))(h)
@@ -83,7 +78,7 @@ def build_resnet_discriminator(image_size: int = 32, base_channels: int = 64, nu
     if aux_classifier and conditioning != "projection":
         raise UserError("an auxiliary classifier needs a conditional model with at least 2 classes: "
                         "set aux_classifier_weight=0 for an unconditional GAN")
-    blocks = _num_blocks(image_size)
+    blocks = num_blocks(image_size)
     width = 2 * base_channels
 
     def conv(filters, size, layer_name):
@@ -92,6 +87,7 @@ def build_resnet_discriminator(image_size: int = 32, base_channels: int = 64, nu
 
     image = keras.Input((image_size, image_size, channels), name="image")
     inputs = [image]
+    label = None
     if conditioning == "projection":
         label = keras.Input((), dtype="int32", name="label")
         inputs.append(label)
@@ -122,13 +118,7 @@ def build_resnet_discriminator(image_size: int = 32, base_channels: int = 64, nu
     features = layers.GlobalAveragePooling2D()(h)
     features = layers.Rescaling(float(h.shape[1] * h.shape[2]), name="features")(features)
     dense = layers.Dense(1, name="logit")
-    logit = (SpectralNorm(dense, name="sn_logit") if spectral_norm else dense)(features)
-    if conditioning == "projection":
-        logit = layers.Add(name="logit_plus_projection")(
-            [logit, ProjectionLogit(num_classes, name="projection")([features, label])])
-    score = layers.Activation("linear", dtype="float32", name="score")(logit)
-    if aux_classifier:
-        class_logits = layers.Dense(num_classes, name="aux_classifier")(features)
-        class_logits = layers.Activation("linear", dtype="float32", name="class_logits")(class_logits)
-        return keras.Model(inputs, [score, class_logits], name=name)
-    return keras.Model(inputs, score, name=name)
+    return discriminator_heads(inputs, features, label,
+                               conditioning=conditioning, num_classes=num_classes,
+                               logit_layer=SpectralNorm(dense, name="sn_logit") if spectral_norm else dense,
+                               aux_classifier=aux_classifier, name=name)

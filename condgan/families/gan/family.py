@@ -26,11 +26,12 @@ class GanFamily(Family):
         """Reject an unsupported image size or conditioning before any data is read (CIFAR-10 at
         a new size is a long resize), using the model builders' own rules."""
         from condgan.models import ARCHITECTURES
-        from condgan.models.dcgan import CONDITIONINGS, _num_blocks
+        from condgan.models.dcgan import CONDITIONINGS
+        from condgan.models.gan_parts import num_blocks
         from condgan.models.resnet_gan import CONDITIONINGS as RESNET_CONDITIONINGS
         from condgan.train.trainer import PRECISIONS
 
-        _num_blocks(config.image_size)
+        num_blocks(config.image_size)
         if config.architecture not in ARCHITECTURES:
             raise UserError(f"architecture {config.architecture!r} is not known: use one of "
                             f"{list(ARCHITECTURES)}")
