@@ -35,8 +35,10 @@ def main() -> int:
     attributes = test.meta["attributes"]
     pairs = [i for i, attrs in enumerate(attributes) if len(attrs["objects"]) == 2]
     captions = [test.captions[i][i % len(test.captions[i])] for i in pairs]
-    max_len = int(model.card.get("max_len") or 18)
-    fits = np.array([len(tokenize(c)) <= max_len for c in captions])
+    # As `evaluate` counts: the words the text encoder knows, against its max_len.
+    max_len = model.max_len
+    fits = np.array([len([w for w in tokenize(c) if w in model.vocabulary]) <= max_len
+                     for c in captions])
     generated = model.generate_for_seeds([RP_SEED + i for i in pairs], captions)
     classifier = load_classifier(args.classifier)
     chosen = [attributes[i] for i in pairs]

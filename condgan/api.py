@@ -72,7 +72,7 @@ def _copy_with_formats(source: Path, out_dir: Path, formats) -> Path:
     if source.resolve() == out_dir.resolve() and not formats:
         return out_dir
     card = read_card(source)
-    generator = load_generator(source)
+    generator = load_generator(source) if formats else None   # only the formats need it
     if formats and not isinstance(generator, KerasGenerator):
         raise UserError(f"--format applies to one-network Keras generators (kinds gan and cgan); "
                         f"{str(source)!r} is a {card['kind']} model")

@@ -50,10 +50,13 @@ def check_formats(formats) -> list[str]:
 
 def write_formats(generator, folder: Path, formats) -> dict[str, str]:
     """Write `formats` of a `KerasGenerator` into `folder`; returns {format: file name}."""
+    formats = check_formats(formats)
+    if not formats:
+        return {}
     files = {}
     inputs = generator.model_inputs(*_check_batch(generator))
     expected = np.asarray(generator.model(inputs, training=False))  # also: the model has been called
-    for fmt in check_formats(formats):
+    for fmt in formats:
         target = folder / FILES[fmt]
         partial = folder / f".{FILES[fmt]}.partial"
         _remove(partial)

@@ -13,17 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_serve_registry import CLASSES, caption_loader, make_models
+from test_serve_registry import CLASSES, caption_loader, loaded_app, make_models
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from condgan.serve.app import create_app
-
-    app = create_app(make_models(tmp_path_factory.mktemp("models")), max_n=8,
-                     loaders={"attngan": caption_loader}, max_body_bytes=2048)
-    assert app.extensions["condgan"]["registry"].wait(60)
-    return app
+    return loaded_app(tmp_path_factory.mktemp("models"), max_n=8, max_body_bytes=2048)
 
 
 @pytest.fixture()

@@ -117,6 +117,16 @@ def make_models(root: Path, caption: bool = True) -> Path:
     return root
 
 
+def loaded_app(root: Path, **options):
+    """The serving app over `make_models(root)` (the caption stand-in loaded by its loader),
+    returned once its models are in."""
+    from condgan.serve.app import create_app
+
+    app = create_app(make_models(root), loaders={"attngan": caption_loader}, **options)
+    assert app.extensions["condgan"]["registry"].wait(60)
+    return app
+
+
 def save_caption_stand_in(out_dir: Path, **card_fields) -> Path:
     """The stand-in caption model as a model folder of kind attngan (loaded by `caption_loader`)."""
     from condgan.model_folder import KERAS_FILE, make_card, write_model_folder

@@ -12,19 +12,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_serve_registry import CLASSES, caption_loader, make_models
+from test_serve_registry import CLASSES, loaded_app, make_models
 
 MAX_BODY = 64 * 1024
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from condgan.serve.app import create_app
-
-    app = create_app(make_models(tmp_path_factory.mktemp("models")), max_n=8,
-                     loaders={"attngan": caption_loader}, max_body_bytes=MAX_BODY)
-    assert app.extensions["condgan"]["registry"].wait(60)
-    return app
+    return loaded_app(tmp_path_factory.mktemp("models"), max_n=8, max_body_bytes=MAX_BODY)
 
 
 @pytest.fixture()
