@@ -6,8 +6,9 @@
 
 Flags override environment variables, which override the defaults:
 CONDGAN_MODELS_DIR, CONDGAN_HOST, CONDGAN_PORT, CONDGAN_MAX_N, CONDGAN_MICRO_BATCHING (1/0),
-CONDGAN_MAX_WAIT_MS, CONDGAN_DEFAULT_CAPTION_MODEL.  All logic lives in `condgan.serve`;
-see docs/serving.md.
+CONDGAN_MAX_WAIT_MS, CONDGAN_DEFAULT_CAPTION_MODEL.  Training jobs (the Train and Jobs pages,
+/v1/jobs) are on when CONDGAN_ADMIN_TOKEN is set; CONDGAN_JOB_WORKER=0 leaves running them to
+`python -m condgan jobs worker`.  All logic lives in `condgan.serve`; see docs/serving.md.
 """
 from __future__ import annotations
 
@@ -16,34 +17,10 @@ import logging
 import os
 from pathlib import Path
 
+from condgan.env_settings import env_flag, env_float, env_int
 from condgan.errors import UserError, exit_with_user_error
+from condgan.jobs.submission import settings_from_env
 from condgan.paths import project_path
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise UserError(f"environment variable {name}={value!r} is not an integer") from None
-
-
-def _env_float(name: str) -> float:
-    try:
-        return float(os.environ[name])
-    except ValueError:
-        raise UserError(f"environment variable {name}={os.environ[name]!r} is not a number") from None
-
-
-def _env_flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-        raise UserError(f"environment variable {name}={value!r}: use 1 or 0")
-    return value.lower() in ("1", "true", "yes", "on")
 
 
 def create_app(models_dir: str | None = None, **options):
@@ -61,13 +38,16 @@ def create_app(models_dir: str | None = None, **options):
 
     options.setdefault("background_load", False)
 
-    options.setdefault("max_n", _env_int("CONDGAN_MAX_N", 16))
-    options.setdefault("micro_batching", _env_flag("CONDGAN_MICRO_BATCHING", True))
+    options.setdefault("max_n", env_int("CONDGAN_MAX_N", 16))
+    options.setdefault("micro_batching", env_flag("CONDGAN_MICRO_BATCHING", True))
     if os.environ.get("CONDGAN_MAX_WAIT_MS"):
-        options.setdefault("max_wait_ms", _env_float("CONDGAN_MAX_WAIT_MS"))
+        options.setdefault("max_wait_ms", env_float("CONDGAN_MAX_WAIT_MS", 4.0))
     options.setdefault("default_caption_model", os.environ.get("CONDGAN_DEFAULT_CAPTION_MODEL"))
     options.setdefault("web_dir", Path(__file__).resolve().parent)
     models_dir = models_dir or os.environ.get("CONDGAN_MODELS_DIR") or str(project_path("models"))
+    options.setdefault("jobs", settings_from_env(models_dir))
+    options.setdefault("admin_token", os.environ.get("CONDGAN_ADMIN_TOKEN") or None)
+    options.setdefault("job_worker", env_flag("CONDGAN_JOB_WORKER", True))
     return factory(models_dir, **options)
 
 
@@ -86,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        port = args.port if args.port is not None else _env_int("CONDGAN_PORT", 5000)
+        port = args.port if args.port is not None else env_int("CONDGAN_PORT", 5000)
         options = {}
         if args.max_n is not None:
             options["max_n"] = args.max_n

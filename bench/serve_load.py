@@ -7,6 +7,7 @@ Three servers, run one at a time on 127.0.0.1 so they never share the CPU:
   batched    FlaskApp/endpoint_full.py (micro-batching on, the default)
   unbatched  FlaskApp/endpoint_full.py --no-micro-batching
   naive      a minimal Flask endpoint in this file that calls `model.predict()` per request
+  gunicorn   the documented production command, `gunicorn -w 2 --threads 8 ... create_app()`
 For each, a fixed number of requests at concurrency 1, 8, 32 with n=1 and n=16.  Also the
 compute bound: the generator's forward GFLOP per image against the machine's measured matmul
 GFLOP/s, and the raw generator throughput without HTTP.  Without --models-dir the benchmark
@@ -129,11 +130,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(command: list[str], url: str, log_path: Path) -> subprocess.Popen:
+def start_server(command: list[str], url: str, log_path: Path, env: dict | None = None
+                 ) -> subprocess.Popen:
     import requests
 
     log = open(log_path, "w")
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     for _ in range(600):
         if process.poll() is not None:
             raise RuntimeError(f"server exited, see {log_path}")
@@ -208,7 +210,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=96, help="requests per configuration")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--n", type=int, nargs="+", default=[1, 16])
-    parser.add_argument("--modes", nargs="+", default=["batched", "unbatched", "naive"])
+    parser.add_argument("--modes", nargs="+", default=["batched", "unbatched", "naive"],
+                        choices=["batched", "unbatched", "naive", "gunicorn"])
     parser.add_argument("--conditioning", default="projection")
     parser.add_argument("--base-channels", type=int, default=64)
     parser.add_argument("--latent-dim", type=int, default=128)
@@ -243,15 +246,22 @@ def main() -> int:
     for mode in args.modes:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
+        env = None
         if mode == "naive":
             command = [python, __file__, "--serve-naive", str(models_dir), args.model, str(port)]
+        elif mode == "gunicorn":  # README's production command, on this port
+            command = [python, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b",
+                       f"127.0.0.1:{port}", "FlaskApp.endpoint_full:create_app()"]
+            env = {**os.environ, "CONDGAN_MODELS_DIR": str(models_dir.resolve())}
+            if args.max_wait_ms is not None:
+                env["CONDGAN_MAX_WAIT_MS"] = str(args.max_wait_ms)
         else:
             command = [python, str(ROOT / "FlaskApp" / "endpoint_full.py"), "--models-dir",
                        str(models_dir), "--port", str(port)]
             command += ["--no-micro-batching"] if mode == "unbatched" else []
             if args.max_wait_ms is not None:
                 command += ["--max-wait-ms", str(args.max_wait_ms)]
-        process = start_server(command, url, tmp / f"{mode}.log")
+        process = start_server(command, url, tmp / f"{mode}.log", env)
         try:
             run_load(url, args.model, args.label, 1, 4, 16)  # warm the server's code paths
             for n in args.n:

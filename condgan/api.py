@@ -39,9 +39,11 @@ def train_model(config, run_dir: str | os.PathLike, *, data=None, damsm: str | o
 
 def export_model(run_dir: str | os.PathLike, name: str, models_dir: str | os.PathLike = "models", *,
                  replace: bool = False, checkpoint: str | os.PathLike | None = None,
-                 weights: str = "ema", legacy_h5: bool = True, formats=(), say=print) -> Path:
+                 weights: str = "ema", legacy_h5: bool = True, formats=(), new_version: bool = False,
+                 say=print) -> Path:
     """Write `models_dir/name/` from a run's newest checkpoint (or `checkpoint`); an existing
-    model folder is replaced only with `replace=True`.  `formats` ("saved_model", "onnx") adds
+    model folder is replaced only with `replace=True`.  `new_version=True` writes the next
+    version instead, `models_dir/name/<N>/` (versions kept side by side, the newest served).  `formats` ("saved_model", "onnx") adds
     the generator in those serving formats (`condgan.export_formats`).  `run_dir` may also be a
     model folder: it is copied under the new name with the formats added, and left as it was."""
     import_keras_quietly()
@@ -49,7 +51,10 @@ def export_model(run_dir: str | os.PathLike, name: str, models_dir: str | os.Pat
     from condgan.families import read_run_config
     from condgan.model_folder import CARD_FILE, check_export_target
 
-    out_dir = check_export_target(Path(models_dir) / name, replace)
+    from condgan.model_folder import new_version_target
+
+    target = new_version_target(models_dir, name) if new_version else Path(models_dir) / name
+    out_dir = check_export_target(target, replace and not new_version)
     formats = check_formats(formats)
     if (Path(run_dir) / CARD_FILE).is_file():
         return _copy_with_formats(Path(run_dir), out_dir, formats)

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sample": ("export", "sample", "draw images from an exported model into a PNG grid"),
     "import": ("import_h5", "import", "import a Keras 2 generator .h5 as models/<name>/ (serve, evaluate)"),
     "evaluate": ("evaluate", "evaluate", "measure an exported model and record the numbers in its card"),
+    "jobs": ("jobs", "jobs", "run queued training jobs (worker) or list them (list)"),
     "evaluate-damsm": ("damsm", "evaluate_damsm", "R-precision and retrieval examples of a DAMSM run"),
     "train-classifier": ("evaluate", "train_classifier", "train the reference classifier used by `evaluate`"),
     "train-shapes-attributes": ("attributes", "train_shapes_attributes",
@@ -33,7 +34,7 @@ ALIASES = {"train-attngan": "train", "pretrain-damsm": "train", "export-attngan"
            "sample-attngan": "sample", "evaluate-attngan": "evaluate"}
 
 # Commands that never need Keras: no second of start-up spent importing it.
-LIGHT_COMMANDS = {"make-shapes"}
+LIGHT_COMMANDS = {"make-shapes", "jobs"}
 
 
 def build_parser() -> argparse.ArgumentParser:

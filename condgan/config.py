@@ -212,3 +212,48 @@ def _load_config_file(path: Path):
         raise UserError(f"get_config() in {path} must return a config dataclass, got "
                         f"{type(config).__name__}")
     return config
+
+
+def config_fields(config) -> list[dict[str, Any]]:
+    """The fields of a config dataclass instance as a form describes them: name, type (as
+    `--set` parses it), the instance's value, and help (the comment beside the field in the
+    dataclass's source, its one description)."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise TypeError(f"config_fields needs a dataclass instance, got {config!r}")
+    hints = typing.get_type_hints(type(config))
+    comments = _field_comments(type(config))
+    out = []
+    for field in dataclasses.fields(config):
+        if not field.init:
+            continue
+        kind = hints.get(field.name, Any)
+        value = getattr(config, field.name)
+        out.append({"name": field.name, "type": _form_type(kind), "type_text": _type_text(kind),
+                    "value": list(value) if isinstance(value, tuple) else value,
+                    "help": comments.get(field.name, "")})
+    return out
+
+
+def _form_type(kind) -> str:
+    inner, _ = _optional_inner(kind)
+    if inner in (bool, int, float, str):
+        return inner.__name__
+    if typing.get_origin(inner) in (list, tuple):
+        return "list"
+    return "json"
+
+
+def _field_comments(cls) -> dict[str, str]:
+    """`name: type = default  # comment` lines of a dataclass's source -> {name: comment}."""
+    import inspect
+
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    found = {}
+    for line in source.splitlines():
+        match = re.match(r"\s+([A-Za-z_]\w*)\s*:[^#]*#\s*(.+)$", line)
+        if match:
+            found[match.group(1)] = match.group(2).strip()
+    return found

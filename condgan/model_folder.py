@@ -88,6 +88,38 @@ def weights_fingerprint(state: Mapping[str, np.ndarray], prefix: str) -> str:
                          header=[[k, state[k].dtype.str, list(state[k].shape)] for k in keys])
 
 
+def model_versions(folder: str | os.PathLike) -> list[int]:
+    """The versions of a versioned model folder (`models/<name>/<N>/`, TF Serving's layout),
+    oldest first: its numbered subfolders holding a card.  [] for a single-version folder (the
+    card at its top) or a folder that is not there."""
+    folder = Path(folder)
+    if not folder.is_dir() or (folder / CARD_FILE).is_file():
+        return []
+    return sorted(int(child.name) for child in folder.iterdir()
+                  if child.name.isdigit() and not child.name.startswith("0")
+                  and (child / CARD_FILE).is_file())
+
+
+def model_identity(out_dir: str | os.PathLike) -> tuple[str, int | None]:
+    """(model name, version) of a model folder: `models/x` -> ("x", None), `models/x/3` -> ("x", 3)."""
+    out_dir = Path(out_dir)
+    if out_dir.name.isdigit() and not out_dir.name.startswith("0"):
+        return out_dir.parent.name, int(out_dir.name)
+    return out_dir.name, None
+
+
+def new_version_target(models_dir: str | os.PathLike, name: str) -> Path:
+    """`models_dir/name/<N+1>/` for a new version of model `name` (1 for a new model).  A
+    single-version folder of that name is never turned into a versioned one: an error."""
+    check_model_name(name)
+    folder = Path(models_dir) / name
+    if (folder / CARD_FILE).is_file():
+        raise UserError(f"model folder {str(folder)!r} holds a single model (its card.json at its "
+                        "top), not versions: export under another --name")
+    versions = model_versions(folder)
+    return folder / str((versions[-1] if versions else 0) + 1)
+
+
 def check_export_target(out_dir: str | os.PathLike, replace: bool = False) -> Path:
     """An export never replaces a model folder unasked: `out_dir` (whose name is checked) must
     not exist yet, unless `replace` (`--replace`)."""
@@ -105,8 +137,9 @@ def make_card(out_dir: str | os.PathLike, *, kind: str, image_size: int, latent_
               images_seen: int | None = None, wall_time_s: float | None = None,
               metrics: Mapping | None = None, **extra: Any) -> dict[str, Any]:
     """The card every model folder carries (its `files` are added by `write_model_folder`)."""
+    name, version = model_identity(out_dir)
     card = {
-        "name": Path(out_dir).name,
+        "name": name,
         "kind": kind,
         "classes": list(classes) if classes else None,
         "latent_dim": int(latent_dim),
@@ -121,6 +154,8 @@ def make_card(out_dir: str | os.PathLike, *, kind: str, image_size: int, latent_
         "versions": library_versions(),
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if version is not None:
+        card["version"] = str(version)
     card.update(card_safe(extra))
     return card
 

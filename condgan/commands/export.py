@@ -18,6 +18,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the generator as a TensorFlow SavedModel (TF Serving) or "
                              "ONNX (repeatable; kinds gan and cgan); each is loaded back and must "
                              "draw the Keras model's pixels")
+    parser.add_argument("--new-version", action="store_true",
+                        help="write the next version of model NAME, models-dir/NAME/<N>/, beside "
+                             "the ones there (the newest is served by default)")
     add_checkpoint_argument(parser)
     add_replace_argument(parser)
 
@@ -39,7 +42,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     out = export_model(args.run_dir, args.name, args.models_dir, replace=args.replace,
                        checkpoint=args.checkpoint, weights=args.weights, legacy_h5=not args.no_h5,
-                       formats=args.formats)
+                       formats=args.formats, new_version=args.new_version)
     print(f"exported {args.run_dir} -> {out}")
     return 0
 

@@ -26,7 +26,11 @@ from condgan.errors import UserError
 from condgan.basics import SEED_MAX
 from condgan.serve import images as imaging
 from condgan.serve.batching import MicroBatcher
+from condgan.jobs.store import JobStore
+from condgan.jobs.submission import JobSettings
+from condgan.jobs.worker import JobWorker
 from condgan.serve.inference_v2 import v2_blueprint
+from condgan.serve.jobs_api import jobs_blueprint
 from condgan.serve.metrics import ServingMetrics
 from condgan.serve.openapi import NAME_PATTERN, openapi_spec
 from condgan.serve.registry import Registry, ServedModel
@@ -53,11 +57,15 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
                max_batch_images: int = 64, max_body_bytes: int = 16 * 1024,
                default_caption_model: str | None = None, loaders: dict | None = None,
                background_load: bool = True, warm_up: bool = True,
-               web_dir: str | Path | None = None) -> Flask:
+               web_dir: str | Path | None = None, jobs: JobSettings | None = None,
+               admin_token: str | None = None, job_worker: bool = True) -> Flask:
     """Build the app; models load in a background thread (`/readyz` says when they are in).
 
     micro_batching: gather concurrent requests per model into one generator call (batching.py);
     on by default because it wins under concurrency (docs/serving.md has the measurements).
+    jobs: where training jobs read and write (jobs_api.py); their routes need `admin_token` and
+    answer 403 without one.  job_worker: run queued jobs from this process (a thread that
+    starts child processes); off when a worker of its own runs them (`condgan jobs worker`).
     """
     if max_n < 1:
         raise UserError(f"max_n must be at least 1, got {max_n}")
@@ -83,25 +91,21 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
         return call
 
     def batcher_for(served: ServedModel) -> MicroBatcher:
-        with batchers_lock:  # one worker thread per model, created on its first request
-            if served.name not in batchers:
-                batchers[served.name] = MicroBatcher(
+        key = f"{served.name}/{served.version}"  # each version of a model is its own network
+        with batchers_lock:  # one worker thread per model version, made on its first request
+            if key not in batchers:
+                batchers[key] = MicroBatcher(
                     counted_run(served), max_images=max_batch_images, max_wait_s=max_wait_ms / 1000,
-                    name=served.name)
-            return batchers[served.name]
+                    name=key)
+            return batchers[key]
 
     def ready_or_503() -> None:
         if not registry.ready.is_set():
             raise ApiError(503, "not_ready", "models are still loading: retry in a few seconds "
                            "(GET /readyz says when they are in)")
 
-    def find(name: str) -> ServedModel:
-        ready_or_503()
-        served = registry.get(name)
-        if served is None:
-            raise ApiError(404, "model_not_found", f"no model named {name!r}: choose one of "
-                           f"{sorted(registry.models)} (GET /v1/models)")
-        return served
+    def find(name: str, version: str | int | None = None) -> ServedModel:
+        return registry.lookup(name, None if version is None else str(version))
 
     def run(served: ServedModel, conditions: list, seeds: tuple[int, ...]):
         try:
@@ -116,12 +120,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
                              max_n=max_n, random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2),
                              example_caption=served.example_caption)
         if req.caption is not None:
-            try:
-                served.check_caption(req.caption)
-            except UserError as error:
-                hint = (f" (a caption {served.name} knows: {json.dumps(served.example_caption)})"
-                        if served.example_caption else "")
-                raise ApiError(400, "no_known_words", f"{error}{hint}") from None
+            served.require_known_words(req.caption)
             condition: Any = req.caption
         else:
             condition = req.label_index
@@ -134,7 +133,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
                 response.headers["X-Unknown-Words"] = ",".join(unknown_words)
             return response
         return jsonify({
-            "model": served.name, "kind": served.kind, "n": req.n, "seeds": list(req.seeds),
+            "model": served.name, "version": served.version, "kind": served.kind, "n": req.n, "seeds": list(req.seeds),
             "format": req.format, "image_size": served.image_size,
             "label": req.label_name, "label_index": req.label_index, "caption": req.caption,
             "unknown_words": unknown_words,
@@ -158,16 +157,24 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     @app.get("/v1/models")
     def list_models():
         ready_or_503()
+        registry.refresh()  # a training job's new model or version, without a restart
         return jsonify({"models": [registry.models[n].info() for n in sorted(registry.models)]})
 
     @app.get("/v1/models/<model:name>")
-    def model_info(name: str):
-        return jsonify(find(name).info())
+    @app.get("/v1/models/<model:name>/versions/<int:version>")
+    def model_info(name: str, version: int | None = None):
+        return jsonify(find(name, version).info())
 
     @app.post("/v1/models/<model:name>:generate")
-    def generate_route(name: str):
-        served = find(name)
-        return generate(served, parse_json_object(request.get_data(cache=False)))
+    @app.post("/v1/models/<model:name>/versions/<int:version>:generate")
+    def generate_route(name: str, version: int | None = None):
+        body = parse_json_object(request.get_data(cache=False))
+        if version is None and "version" in body:  # or the version named in the body
+            version = body.pop("version")
+            if not (isinstance(version, (str, int)) and not isinstance(version, bool)):
+                raise ApiError(400, "invalid_version", f"version must be a model version such as "
+                               f"2, got {json.dumps(version)}")
+        return generate(find(name, version), body)
 
     @app.post("/api/v1.0/bird")
     def bird():
@@ -189,14 +196,30 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
 
         return jsonify(openapi_spec(sorted(registry.models) if registry.ready.is_set() else [],
                                     max_n=max_n, max_body_bytes=max_body_bytes,
-                                    version=getattr(condgan, "__version__", "0")))
+                                    version=getattr(condgan, "__version__", "0"),
+                                    jobs=jobs is not None))
+
+    def page(template: str, **context):
+        if not (web / "templates" / template).is_file():
+            raise ApiError(404, "no_page", f"the web page is not installed (no {web}/templates/"
+                           f"{template}): use the JSON API")
+        return render_template(template, max_n=max_n, jobs_enabled=jobs is not None, **context)
 
     @app.get("/")
-    def page():
-        if not (web / "templates" / "index.html").is_file():
-            raise ApiError(404, "no_page", f"the web page is not installed (no {web}/templates/"
-                           "index.html): use the JSON API")
-        return render_template("index.html", max_n=max_n)
+    def generate_page():
+        return page("index.html", active="generate")
+
+    @app.get("/models")
+    def models_page():
+        return page("models.html", active="models")
+
+    @app.get("/train")
+    def train_page():
+        return page("train.html", active="train")
+
+    @app.get("/jobs")
+    def jobs_page():
+        return page("jobs.html", active="jobs")
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
@@ -233,6 +256,15 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     import condgan
 
     app.register_blueprint(v2_blueprint(registry, run, max_n, getattr(condgan, "__version__", "0")))
-    metrics.install(app, lambda: len(registry.models) if registry.ready.is_set() else 0)
+    store = None
+    if jobs is not None:
+        # Without a token the routes only answer 403: no jobs table is made on disk.
+        store = JobStore(jobs.database) if admin_token else None
+        app.register_blueprint(jobs_blueprint(store, jobs, admin_token))
+        if store is not None and job_worker:
+            worker = JobWorker(store, jobs, on_new_version=lambda name, version: registry.refresh())
+            app.extensions["condgan"]["job_worker"] = worker.start()
+    metrics.install(app, lambda: len(registry.models) if registry.ready.is_set() else 0,
+                    jobs_by_status=store.count_by_status if store is not None else None)
     registry.start(background=background_load)
     return app

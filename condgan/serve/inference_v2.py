@@ -22,7 +22,6 @@ import numpy as np
 from flask import Blueprint, jsonify, request
 
 from condgan.basics import SEED_MAX
-from condgan.errors import UserError
 from condgan.serve.validation import MAX_CAPTION_CHARS, ApiError, parse_json_object
 
 SEED = {"name": "seed", "datatype": "INT64"}
@@ -35,7 +34,7 @@ TENSOR_FIELDS = {"name", "shape", "datatype", "data", "parameters"}
 
 def model_metadata(served) -> dict[str, Any]:
     size, channels = served.image_size, int(served.card.get("channels", 3))
-    return {"name": served.name, "versions": [served.version], "platform": f"condgan-{served.kind}",
+    return {"name": served.name, "versions": list(served.versions) or [served.version], "platform": f"condgan-{served.kind}",
             "inputs": [{**tensor, "shape": [-1]} for tensor in INPUTS[served.conditioning]],
             "outputs": [{"name": "image", "datatype": "UINT8", "shape": [-1, size, size, channels]}]}
 
@@ -115,15 +114,9 @@ def v2_blueprint(registry, run: Callable, max_n: int, version: str) -> Blueprint
     """The /v2 routes; `run(served, conditions, seeds)` is the app's own path to the generator."""
     v2 = Blueprint("inference_v2", __name__, url_prefix="/v2")
 
-    def find(name: str):
-        if not registry.ready.is_set():
-            raise ApiError(503, "not_ready", "models are still loading: retry in a few seconds "
-                           "(GET /v2/health/ready says when they are in)")
-        served = registry.get(name)
-        if served is None:
-            raise ApiError(404, "model_not_found", f"no model named {name!r}: choose one of "
-                           f"{sorted(registry.models)}")
-        return served
+    def find(name: str, version: int | None = None):
+        return registry.lookup(name, None if version is None else str(version),
+                               ready_url="/v2/health/ready")
 
     @v2.get("")
     def server_metadata():
@@ -143,25 +136,24 @@ def v2_blueprint(registry, run: Callable, max_n: int, version: str) -> Blueprint
         return response
 
     @v2.get("/models/<model:name>")
-    def metadata(name: str):
-        return jsonify(model_metadata(find(name)))
+    @v2.get("/models/<model:name>/versions/<int:version>")
+    def metadata(name: str, version: int | None = None):
+        return jsonify(model_metadata(find(name, version)))
 
     @v2.get("/models/<model:name>/ready")
-    def model_ready(name: str):
-        return jsonify({"name": find(name).name, "ready": True})
+    @v2.get("/models/<model:name>/versions/<int:version>/ready")
+    def model_ready(name: str, version: int | None = None):
+        return jsonify({"name": find(name, version).name, "ready": True})
 
     @v2.post("/models/<model:name>/infer")
-    def infer(name: str):
-        served = find(name)
+    @v2.post("/models/<model:name>/versions/<int:version>/infer")
+    def infer(name: str, version: int | None = None):
+        served = find(name, version)
         body = parse_json_object(request.get_data(cache=False))
         conditions, seeds = parse_infer(body, served, max_n)
         if served.conditioning == "caption":
             for caption in conditions:
-                try:
-                    served.check_caption(caption)
-                except UserError as error:
-                    raise ApiError(400, "no_known_words", f"{error} (a caption {served.name} knows: "
-                                   f"{served.example_caption!r})") from None
+                served.require_known_words(caption)
         images, _ = run(served, conditions, tuple(seeds))
         images = np.asarray(images, dtype=np.uint8)
         answer = {"model_name": served.name, "model_version": served.version,

@@ -31,13 +31,16 @@ class ServingMetrics:
                                  registry=self.registry)
         self.models = Gauge("condgan_models_loaded", "models loaded and served",
                             registry=self.registry)
+        self.jobs = Gauge("condgan_jobs", "training jobs by status", ["status"],
+                          registry=self.registry)
 
     def generator_call(self, model: str, images: int) -> None:
         self.images.labels(model).inc(images)
         self.batches.labels(model).observe(images)
 
-    def install(self, app: Flask, models_loaded) -> None:
-        """Time every request, count it by route and status, and add `GET /metrics`."""
+    def install(self, app: Flask, models_loaded, jobs_by_status=None) -> None:
+        """Time every request, count it by route and status, and add `GET /metrics`;
+        `jobs_by_status()` -> {status: count} when the app runs training jobs."""
 
         @app.before_request
         def start_clock():
@@ -55,4 +58,6 @@ class ServingMetrics:
         @app.get("/metrics")
         def metrics():
             self.models.set(models_loaded())
+            for status, count in (jobs_by_status() if jobs_by_status else {}).items():
+                self.jobs.labels(status).set(count)
             return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)

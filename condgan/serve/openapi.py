@@ -47,7 +47,10 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "classes": _nullable({"type": "array", "items": {"type": "string"}}),
                 "conditioning": {"type": "string", "enum": ["none", "label", "caption"]},
                 "image_size": integer, "channels": integer, "latent_dim": _nullable(integer),
-                "version": {"type": "string"}, "exported_at": _nullable({"type": "string"}),
+                "version": {"type": "string", "description": "a versioned model's version "
+                            "number (the newest, served by default), else a content hash"},
+                "versions": {"type": "array", "items": {"type": "string"}},
+                "exported_at": _nullable({"type": "string"}),
                 "images_seen": _nullable(integer), "metrics": {"type": "object"},
                 "example_caption": _nullable({
                     "type": "string", "description": "caption models: a caption whose words "
@@ -65,12 +68,14 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "n": {"type": "integer", "minimum": 1, "maximum": max_n, "default": 1},
                 "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX,
                          "description": "image i uses seed + i; random when absent"},
-                "format": {"type": "string", "enum": list(FORMATS), "default": "b64_json"}}},
+                "format": {"type": "string", "enum": list(FORMATS), "default": "b64_json"},
+                "version": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1}],
+                            "description": "a version of the model (default: its newest)"}}},
         "GenerateResponse": {
             "type": "object",
             "required": ["model", "kind", "n", "seeds", "format", "images", "image_size"],
             "properties": {
-                "model": {"type": "string"}, "kind": {"type": "string"},
+                "model": {"type": "string"}, "version": {"type": "string"}, "kind": {"type": "string"},
                 "n": integer, "format": {"type": "string"}, "image_size": integer,
                 "seeds": {"type": "array", "items": integer},
                 "label": _nullable({"type": "string"}), "label_index": _nullable(integer),
@@ -94,7 +99,7 @@ def _v2_paths(name_param: dict) -> dict[str, Any]:
         "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
     any_json = {"description": "see the Open Inference Protocol", "content": {
         "application/json": {"schema": {"type": "object"}}}}
-    return {
+    paths = {
         "/v2": {"get": {"summary": "server metadata", "responses": {"200": any_json}}},
         "/v2/health/live": {"get": {"summary": "the process is up", "responses": {"200": any_json}}},
         "/v2/health/ready": {"get": {"summary": "models loaded", "responses": {
@@ -112,10 +117,79 @@ def _v2_paths(name_param: dict) -> dict[str, Any]:
                 "schema": {"type": "object", "required": ["inputs"]}}}},
             "responses": {"200": any_json, "400": error, "404": error, "413": error, "503": error}}},
     }
+    for route in ("", "/ready", "/infer"):
+        paths[f"/v2/models/{{name}}/versions/{{version}}{route}"] = _with_version(
+            paths[f"/v2/models/{{name}}{route}"])
+    return paths
+
+
+VERSION_PARAM = {"name": "version", "in": "path", "required": True,
+                 "schema": {"type": "integer", "minimum": 1}}
+
+
+def _with_version(path_item: dict[str, Any]) -> dict[str, Any]:
+    """The same operation on one version of a model (`.../versions/{version}...`)."""
+    return {method: {**operation, "summary": operation["summary"] + " (one version)",
+                     "parameters": [*operation.get("parameters", []), VERSION_PARAM]}
+            for method, operation in path_item.items()}
+
+
+def _jobs_paths() -> dict[str, Any]:
+    """The training-job routes (condgan.serve.jobs_api): bearer token, JSON bodies."""
+    job_id = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    secured = {"security": [{"bearer": []}]}
+    job = _json({"type": "object", "description": "the job: status, images seen, images/s, "
+                 "losses, ETA, sample grid URL, log tail, model version"}, "the job")
+    denied = {"401": _error("no bearer token"), "403": _error("wrong token, or jobs are off")}
+    no_job = {"404": _error("no such job")}
+    body = {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "additionalProperties": False, "properties": {
+            "config": {"type": "string", "description": "a recipe (GET /v1/recipes)"},
+            "family": {"type": "string", "description": "or a kind: its first recipe whose "
+                                                        "data is present"},
+            "data": {"type": "string", "description": "a data set under the data root"},
+            "name": {"type": "string", "pattern": NAME_PATTERN,
+                     "description": "the model the job makes a new version of"},
+            "set": {"type": "object", "description": "config fields to change"}}}}}}
+    return {
+        "/v1/recipes": {"get": {"summary": "recipes a job may train, their fields, data sets",
+                                **secured, "responses": {"200": _json({"type": "object"}, "recipes"),
+                                                         **denied}}},
+        "/v1/jobs": {
+            "get": {"summary": "the jobs, newest first", **secured,
+                    "responses": {"200": _json({"type": "object"}, "jobs"), **denied}},
+            "post": {"summary": "queue a training job", **secured, "requestBody": body,
+                     "responses": {"202": job, "400": _error("invalid job"), **denied,
+                                   "413": _error("body too large"),
+                                   "429": _error("the queue is full")}}},
+        "/v1/jobs/{job_id}": {"get": {"summary": "one job, with its history", **secured,
+                                      "parameters": [job_id], "responses": {
+                                          "200": job, "404": _error("no such job"), **denied}}},
+        "/v1/jobs/{job_id}:cancel": {"post": {"summary": "stop a job (resumable)", **secured,
+                                              "parameters": [job_id], "responses": {
+                                                  "200": job, "409": _error("already ended"),
+                                                  **no_job, **denied}}},
+        "/v1/jobs/{job_id}:resume": {"post": {
+            "summary": "queue a failed, cancelled or interrupted job again (optional "
+                       "{\"set\": {...}}: a new schedule)", **secured, "parameters": [job_id],
+            "responses": {"200": job, "400": _error("a change resuming cannot make"),
+                          "409": _error("not resumable"), "413": _error("body too large"),
+                          **no_job, **denied}}},
+        "/v1/jobs/{job_id}/events": {"get": {
+            "summary": "the job as Server-Sent Events (event: job, then end)", **secured,
+            "parameters": [job_id], "responses": {"200": {"description": "event stream", "content": {
+                "text/event-stream": {"schema": {"type": "string"}}}}, **no_job, **denied}}},
+        "/v1/jobs/{job_id}/sample.png": {"get": {
+            "summary": "the job's newest sample grid", **secured, "parameters": [job_id],
+            "responses": {"200": {"description": "PNG", "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                "404": _error("no grid yet"), **denied}}},
+    }
 
 
 def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
-                 version: str) -> dict[str, Any]:
+                 version: str, jobs: bool = False) -> dict[str, Any]:
+    """The document; `jobs`: the app has the training-job routes."""
     name_schema: dict[str, Any] = {"type": "string", "pattern": NAME_PATTERN}
     if model_names:
         name_schema = {"type": "string", "enum": list(model_names)}
@@ -126,7 +200,7 @@ def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
     generate_ok = {"description": "images: JSON with base64 PNGs, or one PNG (a grid when n > 1) "
                                   "with the seeds in the X-Seeds header",
                    "content": {"application/json": {"schema": _ref("GenerateResponse")}, **png}}
-    return {
+    spec = {
         "openapi": "3.0.3",
         "info": {"title": "condgan serving API", "version": version,
                  "description": "Class labels or captions in, generated images out."},
@@ -166,10 +240,19 @@ def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
                                  "responses": {"200": {"description": "metrics", "content": {
                                      "text/plain": {"schema": {"type": "string"}}}}}}},
             **_v2_paths(name_param),
+            **(_jobs_paths() if jobs else {}),
         },
-        "components": {"schemas": {**_schemas(max_n), "Readiness": {
+        **({"security": []} if jobs else {}),
+        "components": {**({"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}
+                          if jobs else {}),
+                       "schemas": {**_schemas(max_n), "Readiness": {
             "type": "object", "required": ["ready"], "properties": {
                 "ready": {"type": "boolean"}, "models": {"type": "array", "items": {"type": "string"}},
                 "failed": {"type": "object", "additionalProperties": {"type": "string"}},
                 "load_seconds": _nullable({"type": "number"})}}}},
     }
+    paths = spec["paths"]
+    for route in ("", ":generate"):
+        paths[f"/v1/models/{{name}}/versions/{{version}}{route}"] = _with_version(
+            paths[f"/v1/models/{{name}}{route}"])
+    return spec

@@ -21,6 +21,7 @@ so that the example a user copies never consists of words the model ignores.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -33,7 +34,8 @@ import numpy as np
 from condgan.errors import UserError
 from condgan.families import family_of_card
 from condgan.generator import CHUNK
-from condgan.model_folder import CARD_FILE, KERAS_FILE, check_model_name, read_card
+from condgan.serve.validation import ApiError
+from condgan.model_folder import CARD_FILE, KERAS_FILE, check_model_name, model_versions, read_card
 
 log = logging.getLogger("condgan.serve")
 Loader = Callable[[Path], Any]
@@ -55,6 +57,7 @@ class ServedModel:
     card: dict
     version: str
     example_caption: str | None = None
+    versions: tuple[str, ...] = ()   # a versioned model's versions, oldest first (this one among them)
 
     @property
     def conditioning(self) -> str:
@@ -77,6 +80,7 @@ class ServedModel:
             "conditioning": {"class": "label"}.get(self.conditioning, self.conditioning),
             "image_size": self.image_size, "channels": int(self.card.get("channels", 3)),
             "latent_dim": self.card.get("latent_dim"), "version": self.version,
+            "versions": list(self.versions) or [self.version],
             "exported_at": self.card.get("exported_at"), "images_seen": self.card.get("images_seen"),
             "metrics": metrics, "example_caption": self.example_caption,
         }
@@ -85,6 +89,16 @@ class ServedModel:
         """Unknown words of a caption; UserError if it has no known word."""
         check = getattr(self.model, "check_caption", None)
         return list(check(caption)) if check else []
+
+    def require_known_words(self, caption: str) -> list[str]:
+        """`check_caption` for a request: a caption with no known word is a 400 that shows a
+        caption this model knows."""
+        try:
+            return self.check_caption(caption)
+        except UserError as error:
+            hint = (f" (a caption {self.name} knows: {json.dumps(self.example_caption)})"
+                    if self.example_caption else "")
+            raise ApiError(400, "no_known_words", f"{error}{hint}") from None
 
     def run(self, conditions: Sequence[Any], seeds: Sequence[int]
             ) -> tuple[np.ndarray, list[list[str]] | None]:
@@ -168,49 +182,85 @@ class Registry:
         self.load_seconds: float | None = None
         self._default_caption = default_caption_model
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()  # name or name/version: looked at once, loaded or failed
+        self._versions: dict[str, dict[int, ServedModel]] = {}
 
-    def discover(self) -> list[Path]:
-        """Subdirectories with a card.json and a safe name, sorted by name."""
+    def discover(self) -> list[tuple[str, Path, int | None]]:
+        """(name, folder, version) of every model folder with a safe name, sorted: a folder with
+        its card at the top is one model (version None); a versioned folder (`name/<N>/`, see
+        `model_folder.model_versions`) gives one entry per version."""
         found = []
         for child in sorted(self.models_dir.iterdir()):
-            if child.name.startswith(".") or not (child / CARD_FILE).is_file():
+            if child.name.startswith(".") or not child.is_dir():
                 continue  # hidden: export staging folders, editor files
+            versions = model_versions(child)
+            if not versions and not (child / CARD_FILE).is_file():
+                continue
             try:
                 check_model_name(child.name)
             except UserError as error:
                 self.failed[child.name[:64]] = str(error)
                 continue
-            found.append(child)
+            if versions:
+                found += [(child.name, child / str(v), v) for v in versions]
+            else:
+                found.append((child.name, child, None))
         return found
 
     def load_all(self) -> None:
         """Load and warm every discovered model; a model that fails is reported, not fatal."""
         start = time.perf_counter()
         try:
-            for path in self.discover():
-                try:
-                    self._load_one(path)
-                except Exception as error:  # noqa: BLE001  one broken model must not stop the rest
-                    log.error("model %s could not be loaded: %s", path.name, error)
-                    self.failed[path.name] = f"{type(error).__name__}: {error}"
+            self.refresh()
             if not self.models:
                 log.warning("no servable model under %s", self.models_dir)
         finally:
             self.load_seconds = round(time.perf_counter() - start, 3)
             self.ready.set()
 
-    def _load_one(self, path: Path) -> None:
+    def refresh(self, wait: bool = True) -> list[str]:
+        """Load model folders and versions that appeared since the last look (a training job's
+        export, maybe by another process); returns what it loaded, as `name` or `name/version`.
+        `wait=False` returns at once when another thread is loading."""
+        loaded = []
+        if not self._lock.acquire(blocking=wait):
+            return loaded
+        try:
+            for name, path, version in self.discover():
+                key = name if version is None else f"{name}/{version}"
+                if key in self._seen:
+                    continue
+                self._seen.add(key)
+                try:
+                    self._load_one(name, path, version)
+                    loaded.append(key)
+                except Exception as error:  # noqa: BLE001  one broken model must not stop the rest
+                    log.error("model %s could not be loaded: %s", key, error)
+                    self.failed[key] = f"{type(error).__name__}: {error}"
+        finally:
+            self._lock.release()
+        return loaded
+
+    def _load_one(self, name: str, path: Path, version: int | None) -> None:
         card = read_card(path)
         loader = self.loaders.get(card["kind"])
         model = loader(path) if loader is not None else family_of_card(card).load(path, card)
-        served = ServedModel(path.name, card["kind"], model, dict(getattr(model, "card", card)),
-                             model_version(path, card))
+        served = ServedModel(name, card["kind"], model, dict(getattr(model, "card", card)),
+                             str(version) if version is not None else model_version(path, card))
         served.example_caption = derive_example_caption(served)
         if self.warm:
             served.warm_up()
-        self.models[served.name] = served
-        log.info("loaded %s (%s, %dpx, %s)", served.name, served.kind, served.image_size,
-                 served.version)
+        if version is None:
+            self.models[name] = served
+        else:  # the newest version is the model's default
+            versions = self._versions.setdefault(name, {})
+            versions[version] = served
+            ordered = tuple(str(v) for v in sorted(versions))
+            for each in versions.values():
+                each.versions = ordered
+            self.models[name] = versions[max(versions)]
+        log.info("loaded %s (%s, %dpx, %s)", name, served.kind, served.image_size, served.version)
 
     def start(self, background: bool = True) -> "Registry":
         if background:
@@ -223,8 +273,37 @@ class Registry:
     def wait(self, timeout: float | None = None) -> bool:
         return self.ready.wait(timeout)
 
-    def get(self, name: str) -> ServedModel | None:
-        return self.models.get(name) if self.ready.is_set() else None
+    def lookup(self, name: str, version: str | None = None, ready_url: str = "/readyz") -> ServedModel:
+        """The served model a request names, or the API error that says why not.  A name or
+        version not loaded yet is looked for on disk once (a job's new export), so it is served
+        without a restart."""
+        if not self.ready.is_set():
+            raise ApiError(503, "not_ready", "models are still loading: retry in a few seconds "
+                           f"(GET {ready_url} says when they are in)")
+        # A look at the folder (a few stat calls) so a version exported since, by this process
+        # or another, is served at once; never waits behind a model being loaded.
+        self.refresh(wait=False)
+        served = self.get(name, version)
+        if served is None and self.refresh():
+            served = self.get(name, version)
+        if served is None:
+            if version is not None and name in self.models:
+                raise ApiError(404, "version_not_found", f"model {name!r} has no version "
+                               f"{version!r}: its versions are {self.models[name].info()['versions']}")
+            raise ApiError(404, "model_not_found", f"no model named {name!r}: choose one of "
+                           f"{sorted(self.models)}")
+        return served
+
+    def get(self, name: str, version: str | None = None) -> ServedModel | None:
+        """The model `name` (its newest version), or one of its versions; None if not served."""
+        if not self.ready.is_set():
+            return None
+        if version is None:
+            return self.models.get(name)
+        if name in self._versions:
+            return self._versions[name].get(int(version)) if str(version).isdigit() else None
+        served = self.models.get(name)  # a single-version model answers to its own version
+        return served if served is not None and served.version == str(version) else None
 
     def default_caption_model(self) -> ServedModel | None:
         if self._default_caption:
