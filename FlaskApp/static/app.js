@@ -5,6 +5,10 @@
 const $ = (id) => document.getElementById(id);
 let models = {};
 let lastRequest = null;
+// A link from the Models or Jobs page may name a model and one of its versions
+// (?model=NAME&version=N): requests for that model then go to that version, not the newest.
+const wanted = new URLSearchParams(window.location.search);
+let pinned = null;  // {name, version}
 
 function setStatus(text) { $("status").textContent = text; }
 
@@ -33,10 +37,27 @@ async function loadModels() {
     select.replaceChildren(...list.map((m) => new Option(`${m.name} (${m.kind}, ${m.image_size}px)`, m.name)));
     if (!list.length) { showError("No model is being served: export one into the models directory."); }
     setStatus(list.length ? "Ready." : "");
+    const problem = await applyQuery();
     onModelChange();
+    if (problem) showError(problem);
     return;
   }
   showError("The models did not finish loading; reload the page later.");
+}
+
+// Preselects the model (and version) the query names; returns what went wrong, if anything.
+async function applyQuery() {
+  const name = wanted.get("model");
+  if (!name) return "";
+  if (!models[name]) return `No model named "${name}" is served here: pick one from the list.`;
+  $("model").value = name;
+  const version = wanted.get("version");
+  if (!version) return "";
+  const response = await fetch(`/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`);
+  if (!response.ok) return await apiError(response);
+  models[name] = await response.json();  // that version's classes and card, not the newest's
+  pinned = { name, version: String(models[name].version) };
+  return "";
 }
 
 function onModelChange() {
@@ -87,7 +108,8 @@ function buildRequest() {
 }
 
 async function callGenerate(name, body) {
-  return fetch(`/v1/models/${encodeURIComponent(name)}:generate`, {
+  const version = pinned && pinned.name === name ? `/versions/${encodeURIComponent(pinned.version)}` : "";
+  return fetch(`/v1/models/${encodeURIComponent(name)}${version}:generate`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
 }

@@ -250,5 +250,5 @@ def child_environment() -> dict[str, str]:
     run has no use for it."""
     env = {k: v for k, v in os.environ.items() if k != "CONDGAN_ADMIN_TOKEN"}
     env["PYTHONUNBUFFERED"] = "1"
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up lines would bury the log
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's C++ chatter (graph-optimiser notes) would bury the log
     return env

@@ -48,8 +48,9 @@ def require_admin(token: str | None) -> None:
         raise ApiError(403, "forbidden", "the bearer token is not this server's admin token")
 
 
-def job_view(job: dict[str, Any], history: bool = False) -> dict[str, Any]:
+def job_view(job: dict[str, Any], settings: JobSettings, history: bool = False) -> dict[str, Any]:
     run_dir = Path(job["run_dir"])
+    root = f"{settings.cwd}/" if settings.cwd else "\0"  # paths in the log, relative to the project
     seen = job_progress.progress(run_dir, job["status"], job["started_at"])
     if not history:
         seen.pop("history")
@@ -65,7 +66,7 @@ def job_view(job: dict[str, Any], history: bool = False) -> dict[str, Any]:
         "sample_epoch": int(sample.stem.split("_")[-1]) if sample else None,
         "model_version": version,
         "model_url": f"/v1/models/{job['name']}/versions/{version}" if version else None,
-        "log": job_progress.log_tail(job_log(job)),
+        "log": [line.replace(root, "") for line in job_progress.log_tail(job_log(job))],
         "cancellable": job["status"] in ("queued", *ACTIVE) and not job["cancel_requested"],
         "resumable": job["status"] in RESUMABLE,
     }
@@ -105,25 +106,25 @@ def jobs_blueprint(store: JobStore | None, settings: JobSettings, token: str | N
         job = store.create(name=checked.name, recipe=checked.recipe.name, data=checked.data,
                            overrides=checked.overrides,
                            run_dir_for=lambda i: job_folder(settings, i, checked.name) / "run")
-        response = jsonify(job_view(job))
+        response = jsonify(job_view(job, settings))
         response.status_code = 202
         response.headers["Location"] = f"/v1/jobs/{job['id']}"
         return response
 
     @jobs.get("/v1/jobs")
     def list_jobs():
-        return jsonify({"jobs": [job_view(job) for job in store.list()]})
+        return jsonify({"jobs": [job_view(job, settings) for job in store.list()]})
 
     @jobs.get("/v1/jobs/<int:job_id>")
     def one_job(job_id: int):
-        return jsonify(job_view(get_job(job_id), history=True))
+        return jsonify(job_view(get_job(job_id), settings, history=True))
 
     @jobs.post("/v1/jobs/<int:job_id>:cancel")
     def cancel(job_id: int):
         job = get_job(job_id)
         if job["status"] in FINISHED:
             raise ApiError(409, "not_running", f"job {job_id} has already ended ({job['status']})")
-        return jsonify(job_view(store.request_cancel(job_id)))
+        return jsonify(job_view(store.request_cancel(job_id), settings))
 
     @jobs.post("/v1/jobs/<int:job_id>:resume")
     def resume(job_id: int):
@@ -138,7 +139,7 @@ def jobs_blueprint(store: JobStore | None, settings: JobSettings, token: str | N
             raise ApiError(400, "invalid_resume", str(error)) from None
         if store.count(("queued",)) >= settings.max_queued:
             raise ApiError(429, "queue_full", f"{settings.max_queued} jobs are queued already")
-        return jsonify(job_view(store.request_resume(job_id, overrides)))
+        return jsonify(job_view(store.request_resume(job_id, overrides), settings))
 
     @jobs.get("/v1/jobs/<int:job_id>/sample.png")
     def sample(job_id: int):
@@ -158,7 +159,7 @@ def jobs_blueprint(store: JobStore | None, settings: JobSettings, token: str | N
             last, beat = None, time.monotonic()
             while True:
                 job = store.get(job_id)
-                view = job_view(job, history=True)
+                view = job_view(job, settings, history=True)
                 text = json.dumps(view)
                 if text != last:
                     yield f"event: job\ndata: {text}\n\n"
