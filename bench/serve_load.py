@@ -142,8 +142,8 @@ def start_server(command: list[str], url: str, log_path: Path, env: dict | None 
         try:
             if requests.get(url + "/readyz", timeout=2).status_code == 200:
                 return process
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or (gunicorn) listening while its workers still load
         time.sleep(0.2)
     process.terminate()
     raise RuntimeError(f"server not ready, see {log_path}")
