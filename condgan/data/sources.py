@@ -22,6 +22,15 @@ def _is_cifar_copy(path: Path) -> bool:
         or ((path / "train").is_dir() and (path / "test").is_dir())
 
 
+def has_test_split(source: str) -> bool:
+    """Whether `source` is a copy with a held-out split of its own that
+    `load_training_set(source, ..., split="test")` reads (data/cifar10, data/mnist, a CIFAR-10
+    batches folder or class-folder tree); an array file or a folder of class folders has none."""
+    path = Path(source)
+    return (path / "test.npz").is_file() or (path / "test_batch").is_file() \
+        or ((path / "train").is_dir() and (path / "test").is_dir())
+
+
 def load_training_set(source: str, image_size: int, classes: Sequence[str] | None = None,
                       split: str = "train") -> ArraySet:
     path = Path(source)

@@ -21,6 +21,7 @@ REGISTRY = {
     "cgan": "condgan.families.gan.family",
     "attngan": "condgan.families.attngan.family",
     "damsm": "condgan.families.damsm.family",
+    "cvae": "condgan.families.cvae.family",
 }
 KINDS = tuple(REGISTRY)
 

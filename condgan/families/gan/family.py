@@ -124,22 +124,29 @@ class GanFamily(Family):
 
 
 def save_generator(generator, out_dir: Path, *, latent_dim: int, classes=None,
-                   legacy_h5: bool = True, **card_fields) -> Path:
+                   legacy_h5: bool = True, kind: str | None = None, extra_files=None,
+                   **card_fields) -> Path:
     """A Keras generator taking [noise] (or [noise, label] with `classes`) as a model folder:
-    `generator.keras`, `generator.h5` for Keras-2-era code, and the card (kind gan or cgan)."""
+    `generator.keras`, `generator.h5` for Keras-2-era code, and the card (kind gan or cgan,
+    unless a family whose model is such a generator names its own).  `extra_files`: role ->
+    (file name, Keras model) saved beside it (a VAE's encoder)."""
     from condgan.model_folder import H5_FILE, KERAS_FILE, make_card, write_model_folder
 
-    card = make_card(out_dir, kind="cgan" if classes else "gan",
+    card = make_card(out_dir, kind=kind or ("cgan" if classes else "gan"),
                      image_size=int(generator.outputs[0].shape[1]), latent_dim=latent_dim,
                      channels=int(generator.outputs[0].shape[-1]), classes=classes,
                      inputs=[t.name for t in generator.inputs], **card_fields)
 
     def write_files(folder: Path) -> dict:
         generator.save(folder / KERAS_FILE)
-        if not legacy_h5:
-            return {"keras": KERAS_FILE}
-        generator.save(folder / H5_FILE)
-        return {"keras": KERAS_FILE, "h5": H5_FILE}
+        files = {"keras": KERAS_FILE}
+        for role, (name, model) in (extra_files or {}).items():
+            model.save(folder / name)
+            files[role] = name
+        if legacy_h5:
+            generator.save(folder / H5_FILE)
+            files["h5"] = H5_FILE
+        return files
 
     return write_model_folder(out_dir, card, write_files)
 
