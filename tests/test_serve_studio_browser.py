@@ -129,7 +129,8 @@ def nav_links(tab) -> dict[str, str | None]:
 def test_a_missing_or_wrong_token_gets_a_clear_message(studio):
     tab = new_tab(studio)
     tab.goto(studio["on"] + "/train")
-    assert nav_links(tab) == {"Generate": None, "Models": None, "Train": "page", "Jobs": None}
+    assert nav_links(tab) == {"Generate": None, "Models": None, "Train": "page", "Jobs": None,
+                              "Style": None}
     tab.wait_for_selector("#auth-message:not([hidden])")
     assert "needs the server's admin token" in tab.inner_text("#auth-message")
     assert tab.is_hidden("#train-form")
@@ -282,7 +283,7 @@ def test_jobs_off_says_how_to_turn_them_on(studio):
     text = tab.inner_text("#auth-message")
     assert "Training jobs are off on this server" in text and "CONDGAN_ADMIN_TOKEN" in text
     tab.goto(studio["no_jobs"] + "/train")  # no job settings at all: no job routes
-    assert nav_links(tab) == {"Generate": None, "Models": None}
+    assert nav_links(tab) == {"Generate": None, "Models": None, "Style": None}
     assert "CONDGAN_ADMIN_TOKEN" in tab.inner_text("#jobs-off")
     assert tab.locator("#token").count() == 0 and tab.is_hidden("#train-form")
     assert tab.errors == []

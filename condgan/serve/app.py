@@ -6,6 +6,9 @@ Routes (see `openapi.py` for the full description):
   POST /api/v1.0/bird               {"caption": ...} -> PNG (the seed AttnGAN route)
   /v2/...                           the Open Inference Protocol (KServe v2): inference_v2.py
   GET  /metrics                     Prometheus metrics: metrics.py
+  /v1/recipes, /v1/jobs...          training jobs (admin token): jobs_api.py
+  GET, POST /v1/style               neural style transfer: style_api.py
+  GET  /models, /train, /jobs, /style   the other pages
 Every error is JSON `{"error": {"code", "message"}}` (see `validation.py`); on /v2 the
 protocol's own `{"error": "<message>"}`.
 """
@@ -31,6 +34,7 @@ from condgan.jobs.submission import JobSettings
 from condgan.jobs.worker import JobWorker
 from condgan.serve.inference_v2 import v2_blueprint
 from condgan.serve.jobs_api import jobs_blueprint
+from condgan.serve.style_api import style_blueprint
 from condgan.serve.metrics import ServingMetrics
 from condgan.serve.openapi import NAME_PATTERN, openapi_spec
 from condgan.serve.registry import Registry, ServedModel
@@ -221,6 +225,10 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     def jobs_page():
         return page("jobs.html", active="jobs")
 
+    @app.get("/style")
+    def style_page():
+        return page("style.html", active="style")
+
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
         response = jsonify(error.body())
@@ -256,6 +264,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     import condgan
 
     app.register_blueprint(v2_blueprint(registry, run, max_n, getattr(condgan, "__version__", "0")))
+    app.register_blueprint(style_blueprint())
     store = None
     if jobs is not None:
         # Without a token the routes only answer 403: no jobs table is made on disk.

@@ -187,6 +187,49 @@ def _jobs_paths() -> dict[str, Any]:
     }
 
 
+def _style_paths() -> dict[str, Any]:
+    """Neural style transfer (condgan.serve.style_api)."""
+    from condgan.serve.style_api import MAX_FILE_BYTES, MAX_SIZE, MAX_STEPS
+
+    png = {"image/png": {"schema": {"type": "string", "format": "binary"}}}
+    upload = {"type": "string", "format": "binary",
+              "description": f"a PNG, JPEG or WebP image of at most {MAX_FILE_BYTES} bytes"}
+    return {"/v1/style": {
+        "get": {"summary": "style transfer's limits and defaults, and whether the VGG19 weights "
+                           "are installed",
+                "responses": {"200": _json({"type": "object", "required": ["defaults", "limits",
+                                                                           "weights", "busy"],
+                    "properties": {"defaults": {"type": "object"}, "limits": {"type": "object"},
+                                   "weights": {"type": "object", "required": ["available", "message"],
+                                               "properties": {"available": {"type": "boolean"},
+                                                              "message": {"type": "string"}}},
+                                   "busy": {"type": "boolean"}, "layers": {"type": "object"}}},
+                    "limits and status")}},
+        "post": {"summary": "neural style transfer (Gatys et al.): the content image repainted in "
+                            "the style image's manner, as one PNG (one transfer at a time)",
+                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                     "type": "object", "required": ["content", "style"],
+                     "additionalProperties": False,
+                     "properties": {"content": upload, "style": upload,
+                                    "size": {"type": "integer", "minimum": 32, "maximum": MAX_SIZE,
+                                             "description": "longer side of the result in pixels "
+                                                            "(default 256)"},
+                                    "steps": {"type": "integer", "minimum": 1, "maximum": MAX_STEPS,
+                                              "description": "optimisation steps (default 100)"}}}}}},
+                 "responses": {
+                     "200": {"description": "the result; X-Style-Size (WxH), X-Style-Steps, "
+                                            "X-Style-Loss and X-Style-Seconds describe it",
+                             "content": png},
+                     "400": _error("a file is missing, not an image, too many pixels (a "
+                                   "decompression bomb), or size/steps out of range"),
+                     "413": _error(f"a file over {MAX_FILE_BYTES} bytes"),
+                     "415": _error("not multipart/form-data, or an image format other than PNG, "
+                                   "JPEG or WebP"),
+                     "429": _error("a transfer is running (retry after the Retry-After seconds)"),
+                     "503": _error("the VGG19 weights are not installed (weights_missing) or not "
+                                   "usable (weights_unusable); the message says how to fix it")}}}}
+
+
 def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
                  version: str, jobs: bool = False) -> dict[str, Any]:
     """The document; `jobs`: the app has the training-job routes."""
@@ -241,6 +284,7 @@ def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
                                      "text/plain": {"schema": {"type": "string"}}}}}}},
             **_v2_paths(name_param),
             **(_jobs_paths() if jobs else {}),
+            **_style_paths(),
         },
         **({"security": []} if jobs else {}),
         "components": {**({"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}
