@@ -4,12 +4,17 @@
     images = model.generate(captions=["a red circle"], seed=7)   # a caption model
     images = model.generate(n=16, seed=7)                        # an unconditional one
     images = model.generate_for_seeds([7, 8, 9], conditions)     # one seed per image
+    pixels = model.generate_from_noise(noise, conditions)        # explicit noise rows
 
-Both return uint8 (N, H, W, 3) images.  Image i depends only on its own condition and seed: its
-noise comes from numpy's PCG64 seeded with that seed (backend-independent), and the networks
-always run on fixed chunks of `CHUNK` rows (the last one padded), so the arithmetic an image goes
-through is the same whatever the request size or the server's micro-batching.  What a family
-offers beyond images (the words a caption model ignored, attention maps) is a method of its own.
+`generate` and `generate_for_seeds` return uint8 (N, H, W, 3) images.  Image i depends only on
+its own condition and seed: its noise comes from numpy's PCG64 seeded with that seed
+(backend-independent, `noise_for_seeds`), and the networks always run on fixed chunks of `CHUNK`
+rows (the last one padded), so the arithmetic an image goes through is the same whatever the
+request size or the server's micro-batching.  `generate_from_noise` takes the noise rows
+themselves (a walk through the latent space, as perceptual path length needs) and returns the
+same images unrounded: float32 pixel values in [0, 255], which `generate_for_seeds` would round
+to uint8.  What a family offers beyond images (the words a caption model ignored, attention
+maps) is a method of its own.
 """
 from __future__ import annotations
 
@@ -30,13 +35,18 @@ CONDITIONINGS = ("none", "class", "caption")
 class Generator:
     """A model folder, loaded: conditions and seeds in, uint8 images out.
 
-    A family's loader subclasses it and implements `_forward(seeds, conditions)`: the model's
-    outputs (a list of arrays, the image batch at `image_output`) for exactly CHUNK rows, and,
-    for conditional models, `_prepare(conditions)`: the user's conditions checked and turned into
-    what `_forward` takes."""
+    A family's loader subclasses it and implements `_forward_noise(noise, conditions)`: the
+    model's outputs (a list of arrays, the image batch at `image_output`) for exactly CHUNK noise
+    rows of `noise_dim` numbers, and, for conditional models, `_prepare(conditions)`: the user's
+    conditions checked and turned into what `_forward_noise` takes.  (A loader may instead
+    implement `_forward(seeds, conditions)`; it then has no `generate_from_noise`.)"""
 
     conditioning = "none"
     image_output = 0
+    noise_dim: int = 0   # standard normals per image, drawn from its seed
+    # The trailing `condition_noise_dim` of them sample the condition rather than the image
+    # (AttnGAN's conditioning augmentation): a walk through the latent space holds them fixed.
+    condition_noise_dim: int = 0
 
     def __init__(self, card: Mapping[str, Any], path: str | os.PathLike):
         self.card = dict(card)
@@ -66,6 +76,29 @@ class Generator:
         """uint8 (N, H, W, 3); image i depends only on seeds[i] (and conditions[i])."""
         return self.to_uint8(self._run(seeds, conditions)[self.image_output])
 
+    def noise_for_seeds(self, seeds: Sequence[int]) -> np.ndarray:
+        """float32 (N, noise_dim): the noise `generate_for_seeds` draws for these seeds."""
+        return seed_noise(seeds, self.noise_dim)
+
+    def generate_from_noise(self, noise: np.ndarray, conditions: Sequence | None = None
+                            ) -> np.ndarray:
+        """float32 (N, H, W, 3) pixel values in [0, 255], unrounded, for explicit noise rows
+        (N, noise_dim): for `noise_for_seeds(seeds)` they round to `generate_for_seeds(seeds)`."""
+        noise = np.asarray(noise, dtype=np.float32)
+        if noise.ndim != 2 or noise.shape[1] != self.noise_dim:
+            raise UserError(f"model {self.name!r} takes noise of shape (N, {self.noise_dim}), "
+                            f"got {noise.shape}")
+        prepared = self._check_conditions(len(noise), conditions)
+        return self.to_pixels(self._chunked(noise, prepared, self._forward_noise)[self.image_output])
+
+    def to_pixels(self, images: np.ndarray) -> np.ndarray:
+        """The network's images as float32 RGB pixel values in [0, 255], unrounded: scaled from
+        the card's `value_range` and clipped as `to_uint8` does, one channel repeated."""
+        low, high = self.value_range
+        scaled = (np.asarray(images, dtype=np.float32) - low) * np.float32(255.0 / (high - low))
+        pixels = np.clip(scaled, 0.0, 255.0)
+        return np.repeat(pixels, 3, axis=-1) if pixels.shape[-1] == 1 else pixels
+
     def to_uint8(self, images: np.ndarray) -> np.ndarray:
         """The network's images as uint8 RGB: scaled from the card's `value_range` ([-1, 1]
         unless it says otherwise, e.g. [0, 1] for a sigmoid output), one channel repeated."""
@@ -82,31 +115,40 @@ class Generator:
         raise UserError(f"model {self.name!r} is unconditional: pass n, not labels or captions")
 
     def _forward(self, seeds: list[int], conditions: list | None) -> list[np.ndarray]:
-        raise NotImplementedError
+        return self._forward_noise(self.noise_for_seeds(seeds), conditions)
+
+    def _forward_noise(self, noise: np.ndarray, conditions: list | None) -> list[np.ndarray]:
+        raise NotImplementedError(f"model {self.name!r} ({type(self).__name__}) draws its images "
+                                  "from seeds only: it has no generate_from_noise")
 
     def _run(self, seeds: Sequence[int], conditions: Sequence | None) -> list[np.ndarray]:
         """Every output of the model for these seeds and conditions, run in padded chunks."""
         seeds = [int(s) for s in seeds]
         if any(not 0 <= s <= SEED_MAX for s in seeds):
             raise UserError(f"seeds must lie in 0..{SEED_MAX}")
+        return self._chunked(seeds, self._check_conditions(len(seeds), conditions), self._forward)
+
+    def _check_conditions(self, count: int, conditions: Sequence | None) -> list | None:
+        """One prepared condition per image (None for an unconditional model)."""
         if self.conditioning == "none":
             if conditions is not None and any(c is not None for c in conditions):
                 raise UserError(f"model {self.name!r} is unconditional: pass n, not labels or captions")
-            prepared = None
-        else:
-            if conditions is None or len(conditions) != len(seeds):
-                raise UserError(f"model {self.name!r} needs one {self._condition_word()} per "
-                                f"image: {self._how_to_ask()}")
-            prepared = self._prepare(list(conditions))
+            return None
+        if conditions is None or len(conditions) != count:
+            raise UserError(f"model {self.name!r} needs one {self._condition_word()} per "
+                            f"image: {self._how_to_ask()}")
+        return self._prepare(list(conditions))
+
+    def _chunked(self, rows, prepared: list | None, forward) -> list[np.ndarray]:
+        """`forward` over exactly CHUNK rows (a list of seeds or an array of noise rows) at a
+        time; padded rows repeat the chunk's first one and are dropped."""
         outputs = []
-        for start in range(0, len(seeds), CHUNK):
-            chunk = seeds[start:start + CHUNK]
-            rows = len(chunk)
-            pad = CHUNK - rows   # padded rows repeat the first one and are dropped
-            part = None if prepared is None else prepared[start:start + CHUNK]
-            outs = self._forward(chunk + chunk[:1] * pad,
-                                 None if part is None else part + part[:1] * pad)
-            outputs.append([np.asarray(o)[:rows] for o in outs])
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            count = len(chunk)
+            part = None if prepared is None else _padded(prepared[start:start + CHUNK], CHUNK - count)
+            outs = forward(_padded(chunk, CHUNK - count), part)
+            outputs.append([np.asarray(o)[:count] for o in outs])
         return [np.concatenate(parts) for parts in zip(*outputs)]
 
     def _conditions_given(self, labels, captions, n):
@@ -140,6 +182,13 @@ class Generator:
         return "pass n=COUNT"
 
 
+def _padded(rows, pad: int):
+    """`rows` (a list, or an array of rows) with its first row repeated `pad` more times."""
+    if isinstance(rows, np.ndarray):
+        return np.concatenate([rows, np.repeat(rows[:1], pad, axis=0)])
+    return list(rows) + list(rows[:1]) * pad
+
+
 class KerasGenerator(Generator):
     """A model folder whose generator is one Keras file taking [noise] or [noise, label]: the
     GAN family's models (kinds gan and cgan) and any imported generator of that shape.
@@ -152,6 +201,7 @@ class KerasGenerator(Generator):
         super().__init__(card, path)
         self.model = model
         self.latent_dim = int(self.card["latent_dim"])
+        self.noise_dim = self.latent_dim
         self.conditioning = "class" if self.classes else "none"
         self.input_roles = list(self.card.get("input_roles") or ["noise", "label"])
         self.label_shape = tuple(int(d) for d in self.card.get("label_shape") or ())
@@ -181,8 +231,8 @@ class KerasGenerator(Generator):
     def _prepare(self, conditions: Sequence) -> list:
         return list(self.label_indices(conditions))
 
-    def _forward(self, seeds, conditions):
-        inputs = self.model_inputs(seed_noise(seeds, self.latent_dim), conditions)
+    def _forward_noise(self, noise, conditions):
+        inputs = self.model_inputs(noise, conditions)
         # predict_on_batch runs a compiled function: several times faster than an eager call.
         return [self.model.predict_on_batch(inputs)]
 

@@ -15,13 +15,15 @@ from condgan.metrics.registry import METRICS, Judge, MetricContext, MetricSpec
 
 LABELLED = ("fid", "kid", "is", "intra_fid", "classifier_fid", "accuracy", "intra_classifier_fid",
             "precision_recall", "diversity")
+PATH_LENGTH = ("ppl_lpips", "classifier_ppl")   # computed only when named
 CAPTION = ("r_precision_generated", "r_precision_real", "damsm_fid", "fid",
            "caption_accuracy_generated", "caption_accuracy_real",
            "caption_accuracy_two_objects_generated", "caption_accuracy_two_objects_real")
 
 
 def test_every_metric_has_a_complete_spec():
-    assert set(METRICS) == set(LABELLED) | set(CAPTION)
+    assert set(METRICS) == set(LABELLED) | set(PATH_LENGTH) | set(CAPTION)
+    assert {name for name, spec in METRICS.items() if spec.on_request} == set(PATH_LENGTH)
     assert len(registry._TABLE) == len(METRICS)  # no name twice
     for name, spec in METRICS.items():
         assert isinstance(spec, MetricSpec) and spec.name == name
@@ -46,6 +48,7 @@ def test_what_each_metric_needs():
         "caption_accuracy_generated", "caption_accuracy_real"}
     assert {m for m, need in needs.items() if need == "attributes_two_objects"} == {
         "caption_accuracy_two_objects_generated", "caption_accuracy_two_objects_real"}
+    assert needs["ppl_lpips"] == "lpips" and needs["classifier_ppl"] == "classifier_maps"
 
 
 def test_selection_by_conditioning_in_report_order():
@@ -60,8 +63,9 @@ def test_selection_by_conditioning_in_report_order():
     assert names("class", class_subset=True) == list(LABELLED)
     assert names("caption") == list(CAPTION)
     assert names("caption", class_subset=True) == list(CAPTION)
-    assert registry.names_for(["none", "class"]) == list(LABELLED)
-    assert registry.names_for(registry.IMAGES) == list(LABELLED)
+    assert [spec.name for spec in registry.applicable("none", on_request=True)][-2:] == list(PATH_LENGTH)
+    assert registry.names_for(["none", "class"]) == list(LABELLED + PATH_LENGTH)
+    assert registry.names_for(registry.IMAGES) == list(LABELLED + PATH_LENGTH)
     with pytest.raises(ValueError, match="conditioning 'cgan'"):
         registry.applicable("cgan")
 
@@ -84,7 +88,8 @@ def test_a_metrics_list_is_checked_against_the_registry():
 def test_evaluate_keeps_its_error_messages_and_names():
     from condgan.metrics import evaluate
 
-    assert evaluate.ALL_METRICS == LABELLED
+    assert evaluate.ALL_METRICS == LABELLED + PATH_LENGTH
+    assert evaluate.PATH_LENGTH_METRICS == PATH_LENGTH
     assert evaluate.INCEPTION_METRICS == ("fid", "kid", "is", "intra_fid")
     assert evaluate.CLASSIFIER_METRICS == ("classifier_fid", "accuracy", "intra_classifier_fid",
                                            "precision_recall", "diversity")
@@ -93,7 +98,7 @@ def test_evaluate_keeps_its_error_messages_and_names():
         evaluate.parse_metrics("fid,damsm_fid", conditional=True)
     assert str(error.value) == ("--metrics 'fid,damsm_fid': unknown ['damsm_fid']; choose from "
                                 "fid, kid, is, intra_fid, classifier_fid, accuracy, intra_classifier_fid, "
-                                "precision_recall, diversity")
+                                "precision_recall, diversity, ppl_lpips, classifier_ppl")
     with pytest.raises(UserError) as error:
         evaluate.parse_metrics("fid,accuracy", conditional=False)
     assert str(error.value) == (

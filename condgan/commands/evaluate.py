@@ -63,6 +63,7 @@ def run_train_classifier(args: argparse.Namespace) -> int:
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    from condgan.metrics.ppl import DEFAULT_PAIRS
     from condgan.metrics.registry import IMAGES, names_for
 
     labelled, caption = ",".join(names_for(IMAGES)), ",".join(names_for(["caption"]))
@@ -83,10 +84,19 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics", default="auto",
                         help=f"comma-separated subset of {labelled} ({class_only}: "
                         "class-conditional models only); 'auto': classifier metrics, plus "
-                        "Inception metrics when its weights are available.  Caption models get "
-                        f"every metric their judges allow: {caption}")
+                        "Inception metrics when its weights are available (perceptual path "
+                        "length, ppl_lpips and classifier_ppl, only when named).  Caption models "
+                        f"get every metric their judges allow: {caption}")
     parser.add_argument("--inception-weights", help="local InceptionV3 .h5 weights file "
                         "(default: ~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels.h5)")
+    parser.add_argument("--ppl-pairs", type=_positive_int, default=DEFAULT_PAIRS,
+                        help=f"perceptual path length: pairs of latents walked (default "
+                        f"{DEFAULT_PAIRS}; StyleGAN used 100,000)")
+    parser.add_argument("--lpips-weights", help="ppl_lpips: local VGG16 ImageNet weights file "
+                        "without the top (default: ~/.keras/models/"
+                        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5; never downloaded)")
+    parser.add_argument("--lpips-linear", help="ppl_lpips: LPIPS' linear layers as a local .npz "
+                        "(arrays lin0..lin4); without it the unweighted LPIPS variant")
     parser.add_argument("--no-download", action="store_true",
                         help="never download InceptionV3 weights (an error instead, if they are missing)")
     parser.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "condgan" / "stats"),
@@ -109,6 +119,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.model, args.data, split=args.split, n=args.n, classifier_dir=args.classifier,
         damsm_dir=args.damsm, metrics=args.metrics, inception_weights=args.inception_weights,
         cache_dir=args.cache_dir, batch_size=args.batch_size, seed=args.seed,
+        ppl_pairs=args.ppl_pairs, lpips_weights=args.lpips_weights, lpips_linear=args.lpips_linear,
         write_card=not args.no_card, replace=args.replace, allow_download=not args.no_download,
         say=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_table(results))

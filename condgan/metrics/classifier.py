@@ -27,6 +27,9 @@ import numpy as np
 
 FEATURES_LAYER = "features"
 LOGITS_LAYER = "logits"
+# The last activation at each resolution (32, 16, 8, 4 px for 32 px images), as LPIPS takes
+# VGG16's last ReLU before each pooling: the feature maps of `classifier_ppl`.
+FEATURE_MAP_LAYERS = ("stage1_relu", "stage2_relu", "stage3_relu", "stage3_add")
 
 
 @dataclasses.dataclass
@@ -152,6 +155,11 @@ def feature_and_logit_model(model: keras.Model) -> keras.Model:
     """(images) -> (penultimate features, logits) of a trained classifier."""
     return keras.Model(model.inputs, [model.get_layer(FEATURES_LAYER).output,
                                       model.get_layer(LOGITS_LAYER).output])
+
+
+def feature_maps_model(model: keras.Model, layers) -> keras.Model:
+    """(images) -> the feature maps of `layers` (by name) of a trained classifier."""
+    return keras.Model(model.inputs, [model.get_layer(name).output for name in layers])
 
 
 def strip_optimizer(model: keras.Model, num_classes: int, width: int) -> keras.Model:

@@ -1,10 +1,12 @@
-"""`evaluate`: FID/KID/IS, classifier FID, per-class accuracy and intra-class FID of a model.
+"""`evaluate`: FID/KID/IS, classifier FID, per-class accuracy and intra-class FID of a model,
+and on request its perceptual path length.
 
 Images are generated batch by batch (image i from seed `seed + i`, labels cycling through the
 classes for conditional models) and fed to every feature network as they come, so each image
-is drawn once and memory holds only features.  Which metrics a model gets, how each is
-computed and how its protocol (protocol.py) is built is the metrics registry's (registry.py);
-each goes into `card.json` with its protocol.
+is drawn once and memory holds only features.  Perceptual path length (`ppl_lpips`,
+`classifier_ppl`: only when --metrics names them) walks the latent space in pairs of its own
+(ppl.py).  Which metrics a model gets, how each is computed and how its protocol (protocol.py)
+is built is the metrics registry's (registry.py); each goes into `card.json` with its protocol.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import numpy as np
 from typing import Callable
 
 from condgan.errors import UserError
-from condgan.metrics import registry
+from condgan.metrics import ppl, registry
 from condgan.metrics.datasets import data_name, load_reference
 from condgan.metrics.features import balanced_labels, extract_many, generated_batches
 from condgan.metrics.registry import Judge, MetricContext
@@ -30,6 +32,10 @@ ALL_METRICS = tuple(registry.names_for(LABELLED))
 INCEPTION_METRICS = tuple(m for m in ALL_METRICS if registry.METRICS[m].needs == "inception")
 CLASSIFIER_METRICS = tuple(m for m in ALL_METRICS if registry.METRICS[m].needs == "classifier")
 CONDITIONAL_ONLY = tuple(sorted(m for m in ALL_METRICS if m not in registry.names_for(["none"])))
+PATH_LENGTH_METRICS = tuple(m for m in ALL_METRICS if registry.METRICS[m].needs
+                            in registry.PATH_LENGTH_NEEDS)
+# The judges a reference classifier serves: its features and predictions, and its feature maps.
+CLASSIFIER_NEEDS = {"classifier", "classifier_maps"}
 
 
 def parse_metrics(text: str, conditional: bool, class_subset: bool = False) -> list[str] | None:
@@ -76,8 +82,14 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
                    inception_weights: str | None = None, cache_dir: str | None = None,
                    batch_size: int = 100, seed: int = 0, write_card: bool = True,
                    replace: bool = False, allow_download: bool = True,
+                   ppl_pairs: int = ppl.DEFAULT_PAIRS, lpips_weights: str | None = None,
+                   lpips_linear: str | None = None,
                    say: Callable[[str], None] = print, generator=None) -> EvaluationResults:
     """Measure `model_dir` against `data`; returns metric name -> {value, protocol, ...}.
+
+    Perceptual path length, when `metrics` names it, walks `ppl_pairs` pairs; `ppl_lpips` reads
+    VGG16's weights from `lpips_weights` (else Keras' cache; never downloaded) and LPIPS' linear
+    layers from the .npz `lpips_linear` (else unweighted), see lpips.py.
 
     With `write_card`, metrics the card lacks are written into it; one it already has is
     replaced only with `replace=True` (`--replace`): otherwise the card keeps it, and `say`
@@ -99,22 +111,23 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
                   else registry.applicable(conditioning, subset is not None))
     needs = {spec.needs for spec in candidates}
 
-    networks = {}
+    classifier = None
     folder = Path(classifier_dir) if classifier_dir else _default_classifier(data)
-    if "classifier" in needs and folder is not None:
+    if needs & CLASSIFIER_NEEDS and folder is not None:
         from condgan.metrics.reference import ReferenceClassifier
 
-        networks["classifier"] = ReferenceClassifier(folder)
-        _check_classes(networks["classifier"].classes, reference.classes, data,
+        classifier = ReferenceClassifier(folder)
+        _check_classes(classifier.classes, reference.classes, data,
                        f"reference classifier {str(folder)!r}")
     elif wanted is None:
         say(f"skipping classifier metrics: no reference classifier at models/classifiers/"
             f"{data_name(data)}; train one with `python -m condgan train-classifier --data {data} "
             f"-o models/classifiers/{data_name(data)}` or pass --classifier DIR")
-    elif "classifier" in needs:
+    elif needs & CLASSIFIER_NEEDS:
         raise UserError(f"classifier metrics need a reference classifier: pass --classifier DIR or "
                         f"train one with `python -m condgan train-classifier --data {data} "
                         f"-o models/classifiers/{data_name(data)}`")
+    networks = {"classifier": classifier} if "classifier" in needs and classifier else {}
     if "inception" in needs:
         from condgan.metrics.inception import InceptionFeatures
 
@@ -126,26 +139,37 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
             if wanted is not None:
                 raise
             say(f"skipping Inception metrics (fid, kid, is): {error}")
-    if not networks:
+    distances = _pair_distances(needs, classifier, lpips_weights, lpips_linear)
+    if not networks and not distances:
         raise UserError("no metric can be computed: pass --classifier DIR (train one with "
                         "`train-classifier`) or --inception-weights PATH")
-    selected = [spec for spec in candidates if spec.needs in networks]
+    selected = [spec for spec in candidates if spec.needs in networks or spec.needs in distances]
 
+    judges, real_labels, num_reference = {}, reference.y, len(reference)
     labels = balanced_labels(n, len(card["classes"])) if conditional else None
-    sample = (lambda lab, seeds: g.generate_for_seeds(list(seeds), None if lab is None else list(lab)))
-    say(f"generating {n} images from {model_dir} (seeds {seed}..{seed + n - 1})")
-    gen = extract_many(networks, generated_batches(sample, n, batch_size, seed, labels), total=n)
-    refs = {name: reference_features(net, reference, cache_dir, batch_size, say)
-            for name, net in networks.items()}
-    real_labels, num_reference = reference.y, len(reference)
-    if subset is not None:  # compare with the trained classes' images only
-        in_subset = np.isin(reference.y, subset)
-        refs = {name: restrict_features(out, in_subset) for name, out in refs.items()}
-        real_labels, num_reference = reference.y[in_subset], int(in_subset.sum())
+    if networks:
+        sample = (lambda lab, seeds: g.generate_for_seeds(list(seeds), None if lab is None else list(lab)))
+        say(f"generating {n} images from {model_dir} (seeds {seed}..{seed + n - 1})")
+        gen = extract_many(networks, generated_batches(sample, n, batch_size, seed, labels), total=n)
+        refs = {name: reference_features(net, reference, cache_dir, batch_size, say)
+                for name, net in networks.items()}
+        if subset is not None:  # compare with the trained classes' images only
+            in_subset = np.isin(reference.y, subset)
+            refs = {name: restrict_features(out, in_subset) for name, out in refs.items()}
+            real_labels, num_reference = reference.y[in_subset], int(in_subset.sum())
+        judges = {name: Judge.of(net, gen[name], refs[name]) for name, net in networks.items()}
+    walk = None
+    if distances:
+        found, condition_rule = ppl.pair_distances(g, distances, pairs=ppl_pairs, seed=seed,
+                                                   batch_size=batch_size, say=say)
+        judges.update({need: Judge(distance.name, found[need], None,
+                                   weights_fingerprint=distance.weights_fingerprint,
+                                   resize=distance.resize, network=distance)
+                       for need, distance in distances.items()})
+        walk = ppl.walk_protocol(ppl_pairs, condition_rule)
 
     context = MetricContext(
-        n=n, seed=seed,
-        judges={name: Judge.of(net, gen[name], refs[name]) for name, net in networks.items()},
+        n=n, seed=seed, judges=judges,
         # card_safe (in registry.score) records the data by name and fingerprint
         protocol=dict(
             num_generated=n, num_reference=num_reference, split=split, seed=seed,
@@ -153,13 +177,28 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
             labels="balanced: image i asks for class i mod K" if conditional else None,
             reference_classes=[reference.classes[i] for i in subset] if subset is not None else None),
         classes=card["classes"] if conditional else None, labels=labels, real_labels=real_labels,
-        reference_classes=reference.classes, reference_size=len(reference), subset=subset)
+        reference_classes=reference.classes, reference_size=len(reference), subset=subset,
+        walk=walk)
     results = registry.score(selected, context, say=say, warn=True)
     if write_card:
         results.card = merge_card_metrics(
             model_dir, results, replace=replace, say=say,
             how_to_replace="rerun with --replace (evaluate_model(..., replace=True) from Python)")
     return results
+
+
+def _pair_distances(needs, classifier, lpips_weights, lpips_linear) -> dict:
+    """need -> the pair distance of each path length asked for (feature_distance.py)."""
+    distances = {}
+    if "classifier_maps" in needs and classifier is not None:
+        from condgan.metrics.feature_distance import classifier_distance
+
+        distances["classifier_maps"] = classifier_distance(classifier)
+    if "lpips" in needs:
+        from condgan.metrics.lpips import lpips_vgg16
+
+        distances["lpips"] = lpips_vgg16(lpips_weights, lpips_linear)
+    return distances
 
 
 def evaluate(model_dir, data, *, n: int | None = None, write_card: bool = True,
@@ -172,6 +211,12 @@ def evaluate(model_dir, data, *, n: int | None = None, write_card: bool = True,
 
     if family_of_card(read_card(model_dir)).conditioning == "caption":
         from condgan.metrics.attngan_evaluate import evaluate_attngan
+
+        asked = {m.strip() for m in (options.get("metrics") or "auto").split(",")}
+        if asked & set(PATH_LENGTH_METRICS):
+            raise UserError(f"{', '.join(sorted(asked & set(PATH_LENGTH_METRICS)))}: perceptual "
+                            "path length is measured for class and unconditional models only, "
+                            f"not yet for caption models such as {str(model_dir)!r}")
 
         classifier = options.get("classifier_dir") or _default_attribute_classifier()
         return evaluate_attngan(model_dir, data, damsm_dir=options.get("damsm_dir"),
@@ -190,15 +235,16 @@ def _default_attribute_classifier() -> Path | None:
 
 
 def format_table(results: dict) -> str:
-    """Metric, value (+- std), feature network, numbers of images; a metric whose value is a
-    table (per class, per attribute) gets one indented row per entry."""
+    """Metric, value (+- std, or a mean's standard error), feature network, numbers of images;
+    a metric whose value is a table (per class, per attribute) gets one indented row per entry."""
     rows = [("metric", "value", "+-", "feature network", "N gen", "N ref")]
     for name, entry in results.items():
         p = entry.get("protocol")
         p = p if isinstance(p, dict) else {"feature_network": str(p or "")}
         value = entry["value"]
         shown = "" if isinstance(value, dict) else _number(value)
-        rows.append((name, shown, f"{entry['std']:.4f}" if "std" in entry else "",
+        spread = entry.get("std", entry.get("standard_error"))
+        rows.append((name, shown, f"{spread:.4f}" if spread is not None else "",
                      str(p.get("feature_network", ""))[:48], str(p.get("num_generated") or ""),
                      str(p.get("num_reference") or "")))
         sub = value if isinstance(value, dict) else (entry.get("per_class") or entry.get("predicted_as") or {})

@@ -1,10 +1,12 @@
 """Every metric condgan computes, in one table: metric name -> `MetricSpec`.
 
 A spec says what the metric is called in card.json, which judge scores the images (a feature
-network or another scorer: "inception", "classifier", "damsm", "attributes"), which models it
-applies to (by the generator contract's `conditioning`: "none", "class", "caption"), how its
-entry {"value": ..., extras} is computed from a `MetricContext`, and how its protocol record is
-built (always `protocol.make_protocol`, a dict).
+network or another scorer: "inception", "classifier", "damsm", "attributes"; for perceptual path
+length a pair distance: "lpips", "classifier_maps"), which models it applies to (by the
+generator contract's `conditioning`: "none", "class", "caption"), how its entry {"value": ...,
+extras} is computed from a `MetricContext`, and how its protocol record is built (always
+`protocol.make_protocol`, a dict).  A metric `on_request` (perceptual path length: a walk of its
+own through the generator) is computed only when named, never by 'auto'.
 
 `evaluate.evaluate_model` (class and unconditional models, scored against labelled images) and
 `attngan_evaluate.evaluate_attngan` (caption models, scored on held-out captions) load the
@@ -24,7 +26,10 @@ from condgan.generator import CONDITIONINGS
 from condgan.metrics.protocol import make_protocol
 from condgan.metrics.results import EvaluationResults
 
-NEEDS = ("inception", "classifier", "damsm", "attributes", "attributes_two_objects")
+NEEDS = ("inception", "classifier", "damsm", "attributes", "attributes_two_objects",
+         "lpips", "classifier_maps")
+# The judges of perceptual path length: pair distances of images along a latent walk.
+PATH_LENGTH_NEEDS = ("lpips", "classifier_maps")
 # KID's estimator: the mean over this many random subsets of at most this many images per set.
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000
 IS_SPLITS = 10
@@ -40,7 +45,7 @@ class Judge:
     themselves for a judge that scores images directly (the attribute classifier)."""
 
     name: str
-    generated: Any
+    generated: Any        # for a pair distance: the (pairs,) distances of the walk's pairs
     real: Any
     dim: int | None = None
     weights_fingerprint: str | None = None
@@ -80,6 +85,7 @@ class MetricContext:
     max_words: int | None = None                  # captions the attribute judge scores: <= this
     two_object_attributes: Sequence[dict] | None = None   # the two-object captions' attributes
     truncated: int | None = None                  # of those, captions longer than max_words
+    walk: Mapping[str, Any] | None = None         # perceptual path length's walk (ppl.walk_protocol)
     judge: Judge | None = None
     metric: str | None = None
 
@@ -121,6 +127,8 @@ class MetricSpec:
     warnings: Callable[[MetricContext], list] = _no_warnings
     # Also applies to an unconditional model trained on some of the reference data's classes.
     class_subset: bool = False
+    # Computed only when --metrics names it ('auto' leaves it out): a pass of its own.
+    on_request: bool = False
 
     def applies_to(self, conditioning: str, class_subset: bool = False) -> bool:
         return conditioning in self.conditionings or (
@@ -228,6 +236,12 @@ def _diversity(ctx: MetricContext) -> dict:
     return entry
 
 
+def _path_length(ctx: MetricContext) -> dict:
+    from condgan.metrics.ppl import path_length
+
+    return path_length(ctx.judge.generated)
+
+
 # --- what the protocols add, and the warnings -------------------------------------------------
 
 def _unpaired_protocol(ctx: MetricContext) -> dict:
@@ -282,6 +296,16 @@ def _diversity_protocol(ctx: MetricContext) -> dict:
                            f"generated over real, {scope}")
 
 
+def _path_length_protocol(ctx: MetricContext) -> dict:
+    """The walk's record and the pair distance's; no reference images, data or split."""
+    distance = ctx.judge.network
+    return make_protocol(
+        num_generated=2 * ctx.walk["pairs"], num_reference=None, split=None,
+        feature_network=ctx.judge.name, weights_fingerprint=ctx.judge.weights_fingerprint,
+        resize=ctx.judge.resize, seed=ctx.seed, distance=distance.form, layers=list(distance.layers),
+        **ctx.walk)
+
+
 def _whole_set_warning(ctx: MetricContext) -> list[str | None]:
     return [covariance_warning(ctx.n, ctx.judge.dim, ctx.metric)]
 
@@ -319,6 +343,10 @@ _TABLE = (
     _spec("precision_recall", "classifier", IMAGES, _precision_recall,
           protocol=_precision_recall_protocol),
     _spec("diversity", "classifier", IMAGES, _diversity, protocol=_diversity_protocol),
+    _spec("ppl_lpips", "lpips", IMAGES, _path_length, protocol=_path_length_protocol,
+          on_request=True),
+    _spec("classifier_ppl", "classifier_maps", IMAGES, _path_length,
+          protocol=_path_length_protocol, on_request=True),
     _spec("caption_accuracy_generated", "attributes", CAPTION, _caption_accuracy("generated"),
           protocol=_caption_accuracy_protocol),
     _spec("caption_accuracy_real", "attributes", CAPTION, _caption_accuracy("real"),
@@ -333,17 +361,22 @@ METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _TABLE}
 
 # --- selection --------------------------------------------------------------------------------
 
-def applicable(conditioning: str, class_subset: bool = False) -> list[MetricSpec]:
-    """The metrics of a model with this `conditioning`, in report order.  `class_subset`: an
-    unconditional model trained on some of the reference data's classes (it has an accuracy)."""
+def applicable(conditioning: str, class_subset: bool = False, *,
+               on_request: bool = False) -> list[MetricSpec]:
+    """The metrics 'auto' computes for a model with this `conditioning`, in report order; with
+    `on_request`, also those computed only when named.  `class_subset`: an unconditional model
+    trained on some of the reference data's classes (it has an accuracy)."""
     if conditioning not in CONDITIONINGS:
         raise ValueError(f"conditioning {conditioning!r}: expected one of {CONDITIONINGS}")
-    return [spec for spec in _TABLE if spec.applies_to(conditioning, class_subset)]
+    return [spec for spec in _TABLE if spec.applies_to(conditioning, class_subset)
+            and (on_request or not spec.on_request)]
 
 
 def names_for(conditionings: Iterable[str], class_subset: bool = False) -> list[str]:
-    """Names of the metrics that apply to any of `conditionings`, in report order."""
-    names = {spec.name for c in conditionings for spec in applicable(c, class_subset)}
+    """Names of the metrics that apply to any of `conditionings` (those computed on request
+    too), in report order."""
+    names = {spec.name for c in conditionings
+             for spec in applicable(c, class_subset, on_request=True)}
     return [spec.name for spec in _TABLE if spec.name in names]
 
 

@@ -60,6 +60,8 @@ class AttnGANModel(Generator):
         super().__init__(card, path)
         self.model, self.text_encoder, self.vocabulary = generator, text_encoder, vocabulary
         self.z_dim, self.condition_dim = int(card["z_dim"]), int(card["condition_dim"])
+        # One seed's noise is z, then the conditioning augmentation's (`noise_for_seeds`).
+        self.noise_dim, self.condition_noise_dim = self.z_dim + self.condition_dim, self.condition_dim
         self.max_len = int(card["max_len"])
         self.stages = int(card["stages"])
         self.image_output = self.stages - 1
@@ -84,10 +86,10 @@ class AttnGANModel(Generator):
             self.check_caption(caption)
         return list(conditions)
 
-    def _forward(self, seeds, captions):
+    def _forward_noise(self, noise, captions):
         from condgan.text import encode_texts
         tokens, lengths = encode_texts(captions, self.vocabulary, self.max_len)
-        z, eps = noise_for_seeds(seeds, self.z_dim, self.condition_dim)
+        z, eps = noise[:, :self.z_dim], noise[:, self.z_dim:]
         words, sentence = self.text_encoder.predict_on_batch([tokens, lengths])
         return self.model.predict_on_batch([z, eps, np.asarray(sentence), np.asarray(words), lengths])
 
