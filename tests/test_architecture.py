@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "condgan"
 # Layers that sit below training, export, evaluation and serving: what they may not import.
 LOW = ("condgan.data", "condgan.text", "condgan.scrape", "condgan.models", "condgan.basics",
-       "condgan.errors", "condgan.paths", "condgan.quiet", "condgan.config", "condgan.env_settings")
+       "condgan.errors", "condgan.paths", "condgan.quiet", "condgan.config", "condgan.env_settings", "condgan.image_io")
 HIGH = ("condgan.train", "condgan.families", "condgan.metrics", "condgan.serve", "condgan.commands",
         "condgan.api", "condgan.model_folder", "condgan.generator", "condgan.notebook", "condgan.cli",
         "condgan.jobs")

@@ -51,7 +51,7 @@ def run_style(args: argparse.Namespace) -> int:
     from condgan.errors import UserError
     from condgan.style import (LossWeights, StyleSettings, load_vgg_features, read_image_file,
                                save_image, transfer_style)
-    from condgan.style.images import check_save_path
+    from condgan.image_io import check_save_path
 
     output = check_output_file(args.output)
     check_save_path(output)

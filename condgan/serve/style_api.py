@@ -14,31 +14,24 @@ network is loaded on the first transfer and kept.  Errors are `{"error": {"code"
 """
 from __future__ import annotations
 
-import io
 import threading
 import time
 from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import parse_form_data
 
 from condgan.errors import UserError
 from condgan.serve.images import png_bytes
 from condgan.serve.validation import ApiError
-from condgan.style.images import WEB_FORMATS, ImageRejected, decode_image
+from condgan.image_io import WEB_FORMATS
+from condgan.serve.uploads import decode_upload, int_field, read_upload
 from condgan.style.transfer import MIN_SIZE, StyleSettings, transfer_style
 from condgan.style.vgg import (CONTENT_LAYER, STYLE_LAYERS, WeightsMissing, load_vgg_features,
                                resolve_vgg_weights)
 
 FILES = ("content", "style")
 FIELDS = ("size", "steps")
-# What the multipart framing and the two small fields may add to the two files.
-FORM_OVERHEAD_BYTES = 64 * 1024
-# Werkzeug applies its in-memory field limit to each 64 kB chunk it parses, files included, so
-# it must exceed a chunk; the two fields themselves are a few bytes.
-FORM_FIELD_BYTES = 256 * 1024
-REJECTION_STATUS = {"not_an_image": 400, "too_many_pixels": 400, "unsupported_format": 415}
+CURL_EXAMPLE = "curl -F content=@photo.jpg -F style=@painting.jpg"
 RETRY_AFTER_BUSY_S = 10
 # The factory's defaults.  A transfer at 256 pixels costs about 0.7 s a step on two busy CPU
 # cores, far less on a GPU; the caps keep one request within minutes on a CPU.
@@ -110,10 +103,11 @@ def style_blueprint(*, vgg_weights: str | None = None, max_file_bytes: int = MAX
 
     @style.post("/v1/style")
     def style_transfer():
-        form, files = read_upload(max_file_bytes)
+        form, files = read_upload(FILES, FIELDS, max_file_bytes, CURL_EXAMPLE)
         size = int_field(form, "size", default_size, MIN_SIZE, max_size)
         steps = int_field(form, "steps", default_steps, 1, max_steps)
-        images = {name: decode_upload(files, name, max_file_bytes, max_pixels, size) for name in FILES}
+        images = {name: decode_upload(files, name, FILES, max_file_bytes, max_pixels, size)
+                  for name in FILES}
         if not transfer_lock.acquire(blocking=False):
             raise ApiError(429, "busy", "a style transfer is running and they run one at a time "
                            f"(each takes the whole machine): retry in {RETRY_AFTER_BUSY_S} s")
@@ -136,63 +130,3 @@ def style_blueprint(*, vgg_weights: str | None = None, max_file_bytes: int = MAX
         return response
 
     return style
-
-
-def read_upload(max_file_bytes: int):
-    """The multipart form, parsed into memory; 413 past what two files may weigh."""
-    if request.mimetype != "multipart/form-data":
-        raise ApiError(415, "unsupported_media_type", "send multipart/form-data with the files "
-                       f"{' and '.join(FILES)} (e.g. curl -F content=@photo.jpg -F style=@painting.jpg)")
-    limit = len(FILES) * max_file_bytes + FORM_OVERHEAD_BYTES
-    try:
-        # Our own parse of the body: the app's request size limit is for small JSON bodies,
-        # and Werkzeug's default would spool files over 500 kB to a temporary file on disk.
-        _, form, files = parse_form_data(request.environ, stream_factory=_in_memory,
-                                         max_content_length=limit, max_form_memory_size=FORM_FIELD_BYTES,
-                                         max_form_parts=16, silent=False)
-    except RequestEntityTooLarge:
-        raise ApiError(413, "payload_too_large", f"the upload is over {limit:,} bytes: each image "
-                       f"may be at most {max_file_bytes:,} bytes") from None
-    except ValueError as error:
-        raise ApiError(400, "invalid_form", f"the multipart body could not be read ({error})") from None
-    unknown = sorted((set(form) | set(files)) - set(FILES) - set(FIELDS))
-    if unknown:
-        raise ApiError(400, "invalid_field", f"unknown field(s) {unknown}: send the files "
-                       f"{list(FILES)} and optionally the fields {list(FIELDS)}")
-    return form, files
-
-
-def _in_memory(total_content_length, content_type, filename, content_length=None):
-    return io.BytesIO()
-
-
-def int_field(form, name: str, default: int, low: int, high: int) -> int:
-    raw = form.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise ApiError(400, f"invalid_{name}", f"{name} must be a whole number from {low} to "
-                       f"{high}, got {raw[:40]!r}")
-    return value
-
-
-def decode_upload(files, name: str, max_file_bytes: int, max_pixels: int, size: int):
-    upload = files.get(name)
-    if upload is None:
-        raise ApiError(400, f"missing_{name}", f"the file {name!r} is missing: send both "
-                       f"{' and '.join(FILES)} as files of a multipart/form-data body")
-    data = upload.stream.read(max_file_bytes + 1)
-    if len(data) > max_file_bytes:
-        raise ApiError(413, "file_too_large", f"the {name} image is over the limit of "
-                       f"{max_file_bytes:,} bytes: send a smaller file")
-    if not data:
-        raise ApiError(400, f"missing_{name}", f"the file {name!r} is empty")
-    try:
-        return decode_image(data, name=f"the {name} image", max_pixels=max_pixels,
-                            formats=WEB_FORMATS, longest_side=size)
-    except ImageRejected as rejected:
-        raise ApiError(REJECTION_STATUS[rejected.reason], rejected.reason, str(rejected)) from None

@@ -10,7 +10,7 @@ optimisation, `images.py` decoding, resizing and saving.  Entry points: `python 
 style`, `POST /v1/style` and the web page /style.
 """
 from condgan.style.gatys import LossWeights, gram_matrix
-from condgan.style.images import ImageRejected, decode_image, read_image_file, save_image
+from condgan.image_io import ImageRejected, decode_image, read_image_file, save_image
 from condgan.style.transfer import Progress, StyleResult, StyleSettings, transfer_style
 from condgan.style.vgg import WeightsMissing, load_vgg_features, resolve_vgg_weights
 

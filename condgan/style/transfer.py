@@ -21,7 +21,7 @@ import numpy as np
 from condgan.errors import UserError
 from condgan.style.gatys import GatysLoss, LossWeights
 from condgan.style.gradients import loss_and_gradient
-from condgan.style.images import resize_longest_side, working_size
+from condgan.image_io import resize_longest_side, working_size
 from condgan.style.vgg import MIN_SIDE, VggFeatures, load_vgg_features
 
 OPTIMIZERS = ("adam", "lbfgs")

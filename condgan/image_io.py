@@ -1,5 +1,5 @@
-"""Images in and out of style transfer: decoding untrusted bytes safely, resizing to the
-working size, saving the result.
+"""Image files in and out of the commands and routes that take a user's own pictures (style
+transfer, a VAE's reconstructions): decoding untrusted bytes safely, resizing, saving.
 
 Decoding is careful because the web API decodes what strangers upload: the pixel count is read
 from the header and checked before any pixel is decoded (a small PNG can claim gigapixels:
