@@ -130,3 +130,18 @@ def save_image(image: np.ndarray, path: str | Path, option: str = "-o") -> Path:
     options = {"quality": 95} if file_format in ("JPEG", "WEBP") else {}
     Image.fromarray(np.asarray(image, dtype=np.uint8)).save(path, format=file_format, **options)
     return Path(path)
+
+
+def fit_square(image: np.ndarray, size: int) -> np.ndarray:
+    """uint8 RGB centre-cropped to a square and resized to `size` x `size` (what a model of that
+    image size takes)."""
+    from PIL import Image
+
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = image[top:top + side, left:left + side]
+    if side == size:
+        return np.ascontiguousarray(square)
+    return np.asarray(Image.fromarray(square).resize((size, size), Image.Resampling.LANCZOS),
+                      dtype=np.uint8)

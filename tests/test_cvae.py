@@ -158,3 +158,59 @@ def test_a_config_file_trains_from_the_command_line_and_on_jax(tmp_path):
     bad = run_cli("train", "--config", str(config), "--run-dir", str(tmp_path / "bad"),
                   "--set", "decoder_conditioning=film")
     assert bad.returncode == 2 and "decoder_conditioning" in bad.stderr and "projection" in bad.stderr
+
+
+def _png(image: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_reconstruct_and_interpolate_over_http(trained, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from condgan.api import load_generator
+    from condgan.serve.app import create_app
+    from tests.test_serve_registry import make_models
+
+    _, data, model_dir = trained
+    make_models(model_dir.parent, caption=False)  # GANs beside it: they have no encoder
+    client = create_app(model_dir.parent, background_load=False).test_client()
+    big = np.kron(data.x[1][:, :12], np.ones((4, 4, 1), np.uint8))  # 64x48: cropped, resized
+    answer = client.post("/v1/models/tiny_cvae:reconstruct", content_type="multipart/form-data",
+                         data={"image": (io.BytesIO(_png(big)), "a.png"), "label": "stripes"})
+    assert answer.status_code == 200 and answer.mimetype == "image/png"
+    assert np.asarray(Image.open(io.BytesIO(answer.data))).shape == (16, 34, 3)
+    answer = client.post("/v1/models/tiny_cvae:reconstruct", content_type="multipart/form-data",
+                         data={"image": (io.BytesIO(_png(data.x[1])), "a.png"), "label": "stripes"})
+    grid = np.asarray(Image.open(io.BytesIO(answer.data)))
+    model = load_generator(model_dir)
+    np.testing.assert_array_equal(grid[:16, :16], data.x[1])  # the image as the model saw it
+    np.testing.assert_array_equal(grid[:16, 18:34], model.reconstruct(data.x[1:2], ["stripes"])[0])
+    line = client.post("/v1/models/tiny_cvae:interpolate", content_type="multipart/form-data",
+                       data={"first": (io.BytesIO(_png(data.x[0])), "a.png"),
+                             "second": (io.BytesIO(_png(data.x[1])), "b.png"),
+                             "label": "dark", "steps": "4"})
+    assert line.status_code == 200
+    for files, fields, status, code in [
+            ({"image": b"not a png"}, {"label": "dark"}, 400, "not_an_image"),
+            ({"image": _png(data.x[0])}, {}, 400, "missing_label"),
+            ({"image": _png(data.x[0])}, {"label": "dark", "colour": "red"}, 400, "invalid_field")]:
+        body = {k: (io.BytesIO(v), "x.png") for k, v in files.items()} | fields
+        answer = client.post("/v1/models/tiny_cvae:reconstruct", content_type="multipart/form-data",
+                             data=body)
+        assert (answer.status_code, answer.get_json()["error"]["code"]) == (status, code)
+    unknown = client.post("/v1/models/tiny_cvae:reconstruct", content_type="multipart/form-data",
+                          data={"image": (io.BytesIO(_png(data.x[0])), "x.png"), "label": "zebra"})
+    assert unknown.status_code == 400 and "zebra" in unknown.get_json()["error"]["message"]
+    gan = client.post("/v1/models/tiny_gan:reconstruct", content_type="multipart/form-data",
+                      data={"image": (io.BytesIO(_png(data.x[0])), "x.png")})
+    assert gan.status_code == 400 and "['tiny_cvae']" in gan.get_json()["error"]["message"]
+    json_body = client.post("/v1/models/tiny_cvae:reconstruct", json={"image": "x"})
+    assert json_body.status_code == 415

@@ -187,6 +187,42 @@ def _jobs_paths() -> dict[str, Any]:
     }
 
 
+def _vae_paths(name_param: dict) -> dict[str, Any]:
+    """A VAE's reconstruct and interpolate routes (condgan.serve.vae_api)."""
+    from condgan.serve.vae_api import MAX_FILE_BYTES, MAX_STEPS
+
+    png = {"image/png": {"schema": {"type": "string", "format": "binary"}}}
+    upload = {"type": "string", "format": "binary",
+              "description": f"a PNG, JPEG or WebP image of at most {MAX_FILE_BYTES} bytes, "
+                             "centre-cropped and resized to the model's size"}
+    label = {"type": "string", "description": "the images' class (class models)"}
+    errors = {"400": _error("no encoder (not a VAE), a missing or unknown label, not an image"),
+              "404": _error("no such model"), "413": _error("a file over the limit"),
+              "415": _error("not multipart/form-data, or not PNG, JPEG or WebP"),
+              "503": _error("models are still loading")}
+
+    def form(files: dict, fields: dict) -> dict:
+        return {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": list(files), "additionalProperties": False,
+            "properties": {**files, **fields}}}}}
+
+    return {
+        "/v1/models/{name}:reconstruct": {"post": {
+            "summary": "a VAE: an uploaded image and its reconstruction, as one PNG",
+            "parameters": [name_param], "requestBody": form({"image": upload}, {"label": label}),
+            "responses": {"200": {"description": "two images side by side", "content": png},
+                          **errors}}},
+        "/v1/models/{name}:interpolate": {"post": {
+            "summary": "a VAE: images along the line between two uploaded images' latents",
+            "parameters": [name_param],
+            "requestBody": form({"first": upload, "second": upload},
+                                {"label": label, "steps": {"type": "integer", "minimum": 2,
+                                                           "maximum": MAX_STEPS, "default": 8}}),
+            "responses": {"200": {"description": "the steps, as one PNG grid", "content": png},
+                          **errors}}},
+    }
+
+
 def _style_paths() -> dict[str, Any]:
     """Neural style transfer (condgan.serve.style_api)."""
     from condgan.serve.style_api import MAX_FILE_BYTES, MAX_SIZE, MAX_STEPS
@@ -285,6 +321,7 @@ def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
             **_v2_paths(name_param),
             **(_jobs_paths() if jobs else {}),
             **_style_paths(),
+            **_vae_paths(name_param),
         },
         **({"security": []} if jobs else {}),
         "components": {**({"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}
