@@ -214,3 +214,26 @@ def test_reconstruct_and_interpolate_over_http(trained, tmp_path):
     assert gan.status_code == 400 and "['tiny_cvae']" in gan.get_json()["error"]["message"]
     json_body = client.post("/v1/models/tiny_cvae:reconstruct", json={"image": "x"})
     assert json_body.status_code == 415
+
+
+def test_reconstruct_and_interpolate_from_the_command_line(trained, tmp_path):
+    from PIL import Image
+
+    _, data, model_dir = trained
+    for i in range(2):
+        Image.fromarray(data.x[i]).save(tmp_path / f"{i}.png")
+    out = tmp_path / "recon.png"
+    done = run_cli("reconstruct", str(model_dir), "--image", str(tmp_path / "0.png"), "--image",
+                   str(tmp_path / "1.png"), "--label", "dark", "-o", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert out.is_file() and "2 images and their reconstructions" in done.stdout
+    line = run_cli("interpolate", str(model_dir), "--image", str(tmp_path / "0.png"), "--image",
+                   str(tmp_path / "1.png"), "--label", "dark", "--steps", "3", "-o",
+                   str(tmp_path / "line.png"))
+    assert line.returncode == 0, line.stderr[-2000:]
+    one = run_cli("interpolate", str(model_dir), "--image", str(tmp_path / "0.png"), "--label",
+                  "dark", "-o", str(tmp_path / "x.png"))
+    assert one.returncode == 2 and "two images" in one.stderr
+    missing = run_cli("reconstruct", str(model_dir), "--image", str(tmp_path / "nope.png"),
+                      "--label", "dark", "-o", str(tmp_path / "y.png"))
+    assert missing.returncode == 2 and "nope.png" in missing.stderr
