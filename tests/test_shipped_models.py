@@ -14,6 +14,7 @@ SEEDS = [0, 7, 123, 99999]
 CONDITIONS = {
     "cgan_cifar10": {"labels": ["airplane", "horse", "ship", "truck"]},
     "gan_horses": {},
+    "cvae_digits": {"labels": ["0", "3", "7", "9"]},
     "attngan_shapes": {"captions": ["a large blue circle at the top on a black background",
                                     "a small red square at the bottom on white",
                                     "a large green triangle in the center on a gray background",
