@@ -212,6 +212,16 @@ def cifar10(split: str = "train", classes: Sequence[str] | None = None,
     return load_training_set(str(folder), 32, classes, split=split)
 
 
+def mnist(split: str = "train", source: str | os.PathLike = "data/mnist"):
+    """MNIST digits as written by `python -m condgan get-data mnist` (32x32, grey copied to RGB)."""
+    from condgan.data.sources import load_training_set
+
+    folder = require(source, "get the digits first with `python -m condgan get-data mnist` "
+                             "(downloads 11 MB), or `... --from FOLDER` holding MNIST's "
+                             "*-idx*-ubyte.gz files")
+    return load_training_set(str(folder), 32, split=split)
+
+
 def example_class_folders(out: str | os.PathLike, classes: Sequence[str], per_class: int,
                           source: str | os.PathLike = "data/cifar10") -> Path:
     """CIFAR-10 training images of `classes` written as JPEG class folders `out/<class>/*.jpg`:

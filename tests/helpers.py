@@ -86,3 +86,16 @@ def cifar10_arrays() -> Path | None:
         subprocess.run([sys.executable, "-m", "condgan", "get-data", "cifar10", "--from", str(archive)],
                        cwd=ROOT, check=True, capture_output=True)
     return folder if (folder / "test.npz").exists() else None
+
+
+def mnist_arrays() -> Path | None:
+    """data/mnist as `get-data mnist --from` makes it from the shared MNIST test digits; None when
+    neither is there."""
+    from tests.conftest import SHARED_DATA
+
+    folder = ROOT / "data" / "mnist"
+    source = SHARED_DATA / "mnist"
+    if not (folder / "test.npz").exists() and (source / "t10k-images-idx3-ubyte.gz").exists():
+        subprocess.run([sys.executable, "-m", "condgan", "get-data", "mnist", "--from", str(source)],
+                       cwd=ROOT, check=True, capture_output=True)
+    return folder if (folder / "test.npz").exists() else None

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SHARED_DATA
-from tests.helpers import cifar10_arrays
+from tests.helpers import cifar10_arrays, mnist_arrays
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import NOTEBOOKS, run_series  # noqa: E402
@@ -29,11 +29,12 @@ CIFAR_ARCHIVE = SHARED_DATA / "cifar10-jpeg.tar.gz"
 # Figures each notebook must show inline: its grids and charts.
 MIN_FIGURES = {"01_build_dataset": 2, "02_gan_one_class": 5, "03_cgan_cifar10": 4,
                "04_cgan_own_dataset": 5, "05_attngan_damsm": 3, "06_attngan_train": 5,
-               "07_evaluate": 2, "08_bring_your_own_generator": 5}
+               "07_evaluate": 2, "08_bring_your_own_generator": 5, "09_digits": 8}
 # Models the series exports into its workspace, and what their cards must say.
 EXPORTED = {"gan_horse_nb": ("gan", None), "cgan_cifar10_nb": ("cgan", 10),
             "cgan_mine_nb": ("cgan", 3), "attngan_shapes_nb": ("attngan", None),
-            "legacy_cgan_nb": ("cgan", 10)}
+            "legacy_cgan_nb": ("cgan", 10), "cgan_digits_nb": ("cgan", 10),
+            "cvae_digits_nb": ("cvae", 10)}
 
 pytestmark = pytest.mark.skipif(not CIFAR_ARCHIVE.exists() and not (ROOT / "data/cifar10/train.npz").exists(),
                                 reason="no CIFAR-10: neither data/cifar10 nor the shared archive")
@@ -61,7 +62,8 @@ def _figures(notebook: dict) -> int:
 @pytest.fixture(scope="module")
 def series(tmp_path_factory):
     """Both runs of the whole series: {cwd: (executed dir, workspace)}."""
-    cifar10_arrays()  # what the README's get-data step makes
+    cifar10_arrays()  # what the README's get-data steps make
+    mnist_arrays()
     if not (ROOT / "data/shapes/captions.jsonl").exists():  # made once, before the two runs race
         subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", "data/shapes"],
                        cwd=ROOT, check=True, capture_output=True)
