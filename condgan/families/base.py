@@ -97,3 +97,22 @@ class Family:
 
     def load(self, path: str | os.PathLike, card: Mapping[str, Any]):
         raise NotImplementedError
+
+
+def prepare_array_set(config, data) -> Prepared:
+    """`prepare` for the families that train on an in-memory labelled image set (the GAN and the
+    VAE): `data` (an ArraySet from a test or notebook) or `config.data` loaded at the config's
+    image size and classes, streamed in the config's batches; the record names its classes and
+    fingerprint."""
+    from condgan.data.sources import load_training_set
+    from condgan.train.array_stream import ArrayStream
+
+    if data is None:
+        data = load_training_set(config.data, config.image_size, config.classes)
+    if data.image_size != config.image_size:
+        raise UserError(f"images are {data.image_size}px but the config says image_size="
+                        f"{config.image_size}: set image_size={data.image_size} or resize the data")
+    record = {"classes": data.classes, "fingerprint": data.fingerprint(), "num_images": len(data),
+              "source": data.meta.get("source", str(config.data))}
+    stream = ArrayStream(data, config.batch_size, config.seed, config.cache)
+    return Prepared(stream, record, {"classes": list(data.classes)})

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from condgan.errors import UserError
-from condgan.families.base import Family, Prepared
+from condgan.families.base import Family, Prepared, prepare_array_set
 from condgan.families.cvae.config import CvaeConfig
 
 ENCODER_FILE = "encoder.keras"
@@ -35,22 +35,16 @@ class CvaeFamily(Family):
         """`data`: an ArraySet (tests, notebooks) or None to load `config.data`; the held-out
         split is the data's test split when it has one."""
         from condgan.data.sources import has_test_split, load_training_set
-        from condgan.train.array_stream import ArrayStream
 
+        prepared = prepare_array_set(config, data)
         held_out = None
         if data is None:
-            data = load_training_set(config.data, config.image_size, config.classes)
             if has_test_split(config.data):
                 held_out = load_training_set(config.data, config.image_size, config.classes, "test")
             else:
                 say(f"{config.data}: no test split, so no held-out ELBO in the history")
-        if data.image_size != config.image_size:
-            raise UserError(f"images are {data.image_size}px but the config says image_size="
-                            f"{config.image_size}: set image_size={data.image_size} or resize the data")
-        record = {"classes": data.classes, "fingerprint": data.fingerprint(), "num_images": len(data),
-                  "source": data.meta.get("source", str(config.data))}
-        stream = ArrayStream(data, config.batch_size, config.seed, config.cache)
-        return Prepared(stream, record, {"classes": list(data.classes), "held_out": held_out})
+        prepared.extras["held_out"] = held_out
+        return prepared
 
     def build(self, config: CvaeConfig, prepared: Prepared, distributed: bool):
         return build_vae(config, len(prepared.extras["classes"]), distributed)

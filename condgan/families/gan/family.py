@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from condgan.errors import UserError
-from condgan.families.base import Family, Prepared
+from condgan.families.base import Family, Prepared, prepare_array_set
 from condgan.families.gan.config import GanConfig
 
 WEIGHTS = ("ema", "live")
@@ -52,18 +52,7 @@ class GanFamily(Family):
 
     def prepare(self, config: GanConfig, data, run_dir: Path, say) -> Prepared:
         """`data`: an ArraySet (tests, notebooks) or None to load `config.data`."""
-        from condgan.data.sources import load_training_set
-        from condgan.train.array_stream import ArrayStream
-
-        if data is None:
-            data = load_training_set(config.data, config.image_size, config.classes)
-        if data.image_size != config.image_size:
-            raise UserError(f"images are {data.image_size}px but the config says image_size="
-                            f"{config.image_size}: set image_size={data.image_size} or resize the data")
-        record = {"classes": data.classes, "fingerprint": data.fingerprint(), "num_images": len(data),
-                  "source": data.meta.get("source", str(config.data))}
-        stream = ArrayStream(data, config.batch_size, config.seed, config.cache)
-        return Prepared(stream, record, {"classes": list(data.classes)})
+        return prepare_array_set(config, data)
 
     def build(self, config: GanConfig, prepared: Prepared, distributed: bool):
         import keras
