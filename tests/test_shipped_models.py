@@ -15,6 +15,7 @@ CONDITIONS = {
     "cgan_cifar10": {"labels": ["airplane", "horse", "ship", "truck"]},
     "gan_horses": {},
     "cvae_digits": {"labels": ["0", "3", "7", "9"]},
+    "cgan_digits": {"labels": ["2", "4", "6", "8"]},
     "attngan_shapes": {"captions": ["a large blue circle at the top on a black background",
                                     "a small red square at the bottom on white",
                                     "a large green triangle in the center on a gray background",
