@@ -237,3 +237,28 @@ def test_reconstruct_and_interpolate_from_the_command_line(trained, tmp_path):
     missing = run_cli("reconstruct", str(model_dir), "--image", str(tmp_path / "nope.png"),
                       "--label", "dark", "-o", str(tmp_path / "y.png"))
     assert missing.returncode == 2 and "nope.png" in missing.stderr
+
+
+def test_evaluate_scores_the_held_out_elbo_into_the_card(trained, tmp_path):
+    from condgan.api import evaluate_model, load_generator
+    from condgan.data.arrays import save_array_set
+    from condgan.errors import UserError
+    from tests.test_serve_registry import make_models
+
+    _, data, model_dir = trained
+    held_out = tiny_array_set(40, 16)
+    save_array_set(tmp_path / "tiny" / "test.npz", held_out, source="tiny")
+    save_array_set(tmp_path / "tiny" / "train.npz", data, source="tiny")
+    results = evaluate_model(model_dir, str(tmp_path / "tiny"), metrics="held_out_neg_elbo", batch_size=16,
+                             say=lambda line: None)
+    entry = results["held_out_neg_elbo"]
+    model = load_generator(model_dir)
+    expected = np.concatenate([model.negative_elbo(held_out.x[s:s + 16],
+                                                   [held_out.classes[i] for i in held_out.y[s:s + 16]],
+                                                   seed=s) for s in range(0, 40, 16)]).mean()
+    assert abs(entry["value"] - expected) < 1e-2 and 0 < entry["bits_per_dim"] < 9
+    card = json.loads((model_dir / "card.json").read_text())
+    assert card["metrics"]["held_out_neg_elbo"]["protocol"]["num_reference"] == 40
+    gan_dir = make_models(tmp_path / "gans", caption=False) / "tiny_gan"
+    with pytest.raises(UserError, match="encoder"):
+        evaluate_model(gan_dir, str(tmp_path / "tiny"), metrics="held_out_neg_elbo", say=lambda line: None)

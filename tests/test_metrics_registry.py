@@ -15,6 +15,7 @@ from condgan.metrics.registry import METRICS, Judge, MetricContext, MetricSpec
 
 LABELLED = ("fid", "kid", "is", "intra_fid", "classifier_fid", "accuracy", "intra_classifier_fid",
             "precision_recall", "diversity")
+ENCODER = ("held_out_neg_elbo",)                # models with an encoder (VAEs) only
 PATH_LENGTH = ("ppl_lpips", "classifier_ppl")   # computed only when named
 CAPTION = ("r_precision_generated", "r_precision_real", "damsm_fid", "fid",
            "caption_accuracy_generated", "caption_accuracy_real",
@@ -22,7 +23,7 @@ CAPTION = ("r_precision_generated", "r_precision_real", "damsm_fid", "fid",
 
 
 def test_every_metric_has_a_complete_spec():
-    assert set(METRICS) == set(LABELLED) | set(PATH_LENGTH) | set(CAPTION)
+    assert set(METRICS) == set(LABELLED) | set(ENCODER) | set(PATH_LENGTH) | set(CAPTION)
     assert {name for name, spec in METRICS.items() if spec.on_request} == set(PATH_LENGTH)
     assert len(registry._TABLE) == len(METRICS)  # no name twice
     for name, spec in METRICS.items():
@@ -55,17 +56,18 @@ def test_selection_by_conditioning_in_report_order():
     def names(conditioning, class_subset=False):
         return [spec.name for spec in registry.applicable(conditioning, class_subset)]
 
-    assert names("class") == list(LABELLED)
-    assert names("none") == ["fid", "kid", "is", "classifier_fid", "precision_recall", "diversity"]
+    assert names("class") == list(LABELLED + ENCODER)
+    assert names("none") == ["fid", "kid", "is", "classifier_fid", "precision_recall", "diversity",
+                             *ENCODER]
     # an unconditional model trained on some of the reference classes also has an accuracy
     assert names("none", class_subset=True) == ["fid", "kid", "is", "classifier_fid", "accuracy",
-                                                "precision_recall", "diversity"]
-    assert names("class", class_subset=True) == list(LABELLED)
+                                                "precision_recall", "diversity", *ENCODER]
+    assert names("class", class_subset=True) == list(LABELLED + ENCODER)
     assert names("caption") == list(CAPTION)
     assert names("caption", class_subset=True) == list(CAPTION)
     assert [spec.name for spec in registry.applicable("none", on_request=True)][-2:] == list(PATH_LENGTH)
-    assert registry.names_for(["none", "class"]) == list(LABELLED + PATH_LENGTH)
-    assert registry.names_for(registry.IMAGES) == list(LABELLED + PATH_LENGTH)
+    assert registry.names_for(["none", "class"]) == list(LABELLED + ENCODER + PATH_LENGTH)
+    assert registry.names_for(registry.IMAGES) == list(LABELLED + ENCODER + PATH_LENGTH)
     with pytest.raises(ValueError, match="conditioning 'cgan'"):
         registry.applicable("cgan")
 
@@ -88,7 +90,7 @@ def test_a_metrics_list_is_checked_against_the_registry():
 def test_evaluate_keeps_its_error_messages_and_names():
     from condgan.metrics import evaluate
 
-    assert evaluate.ALL_METRICS == LABELLED + PATH_LENGTH
+    assert evaluate.ALL_METRICS == LABELLED + ENCODER + PATH_LENGTH
     assert evaluate.PATH_LENGTH_METRICS == PATH_LENGTH
     assert evaluate.INCEPTION_METRICS == ("fid", "kid", "is", "intra_fid")
     assert evaluate.CLASSIFIER_METRICS == ("classifier_fid", "accuracy", "intra_classifier_fid",
@@ -98,7 +100,7 @@ def test_evaluate_keeps_its_error_messages_and_names():
         evaluate.parse_metrics("fid,damsm_fid", conditional=True)
     assert str(error.value) == ("--metrics 'fid,damsm_fid': unknown ['damsm_fid']; choose from "
                                 "fid, kid, is, intra_fid, classifier_fid, accuracy, intra_classifier_fid, "
-                                "precision_recall, diversity, ppl_lpips, classifier_ppl")
+                                "precision_recall, diversity, held_out_neg_elbo, ppl_lpips, classifier_ppl")
     with pytest.raises(UserError) as error:
         evaluate.parse_metrics("fid,accuracy", conditional=False)
     assert str(error.value) == (
@@ -141,7 +143,8 @@ def test_score_computes_through_the_specs_with_one_protocol_format():
 
     ctx = _context()
     said = []
-    specs = registry.applicable("class")
+    # (the held-out -ELBO's judge is the model's own encoder: test_cvae.py scores it)
+    specs = [spec for spec in registry.applicable("class") if spec.needs != "encoder"]
     results = registry.score(specs, ctx, say=said.append, warn=True)
     assert list(results) == [spec.card_name for spec in specs]
     g, r = ctx.judges["classifier"].generated, ctx.judges["classifier"].real

@@ -140,10 +140,15 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
                 raise
             say(f"skipping Inception metrics (fid, kid, is): {error}")
     distances = _pair_distances(needs, classifier, lpips_weights, lpips_linear)
-    if not networks and not distances:
+    own = {"encoder": g} if "encoder" in needs and callable(getattr(g, "negative_elbo", None)) else {}
+    if wanted is not None and "encoder" in needs and not own:
+        raise UserError(f"held_out_neg_elbo needs a model with an encoder (a VAE, kind cvae); "
+                        f"{model_dir!r} is a {card['kind']}")
+    if not networks and not distances and not own:
         raise UserError("no metric can be computed: pass --classifier DIR (train one with "
                         "`train-classifier`) or --inception-weights PATH")
-    selected = [spec for spec in candidates if spec.needs in networks or spec.needs in distances]
+    selected = [spec for spec in candidates
+                if spec.needs in networks or spec.needs in distances or spec.needs in own]
 
     judges, real_labels, num_reference = {}, reference.y, len(reference)
     labels = balanced_labels(n, len(card["classes"])) if conditional else None
@@ -167,6 +172,8 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
                                    resize=distance.resize, network=distance)
                        for need, distance in distances.items()})
         walk = ppl.walk_protocol(ppl_pairs, condition_rule)
+    if own:
+        judges["encoder"] = _held_out_elbo_judge(g, reference, batch_size, seed, say)
 
     context = MetricContext(
         n=n, seed=seed, judges=judges,
@@ -185,6 +192,18 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
             model_dir, results, replace=replace, say=say,
             how_to_replace="rerun with --replace (evaluate_model(..., replace=True) from Python)")
     return results
+
+
+def _held_out_elbo_judge(model, reference, batch_size: int, seed: int, say) -> Judge:
+    """The model's own encoder and decoder as the judge of the reference images: their -ELBO."""
+    say(f"scoring {len(reference)} reference images by the model's own -ELBO")
+    labels = [model.classes[i] for i in reference.y] if model.conditioning == "class" else None
+    parts = [model.negative_elbo(reference.x[start:start + batch_size],
+                                 None if labels is None else labels[start:start + batch_size],
+                                 seed=seed + start)
+             for start in range(0, len(reference), batch_size)]
+    return Judge(f"the model's own encoder and decoder ({model.name})", None, np.concatenate(parts),
+                 dim=int(np.prod(reference.x.shape[1:])))
 
 
 def _pair_distances(needs, classifier, lpips_weights, lpips_linear) -> dict:

@@ -27,7 +27,7 @@ from condgan.metrics.protocol import make_protocol
 from condgan.metrics.results import EvaluationResults
 
 NEEDS = ("inception", "classifier", "damsm", "attributes", "attributes_two_objects",
-         "lpips", "classifier_maps")
+         "lpips", "classifier_maps", "encoder")
 # The judges of perceptual path length: pair distances of images along a latent walk.
 PATH_LENGTH_NEEDS = ("lpips", "classifier_maps")
 # KID's estimator: the mean over this many random subsets of at most this many images per set.
@@ -244,6 +244,26 @@ def _path_length(ctx: MetricContext) -> dict:
 
 # --- what the protocols add, and the warnings -------------------------------------------------
 
+def _held_out_elbo(ctx: MetricContext) -> dict:
+    """The model's own -ELBO of the held-out images (a VAE scores them with its encoder)."""
+    import numpy as np
+
+    from condgan.families.cvae.objective import bits_per_dim
+
+    per_image = np.asarray(ctx.judge.real, dtype=np.float64)
+    dims = ctx.judge.dim
+    return {"value": round(float(per_image.mean()), 3),
+            "bits_per_dim": round(float(bits_per_dim(per_image.mean(), dims)), 4),
+            "stderr": round(float(per_image.std(ddof=1) / np.sqrt(len(per_image))), 3)}
+
+
+def _held_out_elbo_protocol(ctx: MetricContext) -> dict:
+    return judged_protocol(ctx, num_generated=None, feature_network=ctx.judge.name,
+                           method="-ELBO in nats per image on [-1, 1] pixels, one posterior "
+                                  "sample per image; bits_per_dim on 0..255 pixels, no "
+                                  "dequantisation")
+
+
 def _unpaired_protocol(ctx: MetricContext) -> dict:
     """Accuracy compares with no reference images."""
     return judged_protocol(ctx, num_reference=None)
@@ -343,6 +363,8 @@ _TABLE = (
     _spec("precision_recall", "classifier", IMAGES, _precision_recall,
           protocol=_precision_recall_protocol),
     _spec("diversity", "classifier", IMAGES, _diversity, protocol=_diversity_protocol),
+    # Models with an encoder (VAEs) only: evaluate skips it for the others.
+    _spec("held_out_neg_elbo", "encoder", IMAGES, _held_out_elbo, protocol=_held_out_elbo_protocol),
     _spec("ppl_lpips", "lpips", IMAGES, _path_length, protocol=_path_length_protocol,
           on_request=True),
     _spec("classifier_ppl", "classifier_maps", IMAGES, _path_length,
