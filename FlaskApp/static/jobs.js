@@ -324,18 +324,23 @@
     }
   }
 
+  // The job in an answer of the jobs API, drawn; null once the answer's error is shown.
+  async function renderAnswer(response) {
+    if (!response.ok) {
+      const error = await Studio.readError(response);
+      if (!refused(error)) showDetailError(Studio.errorText(error));
+      return null;
+    }
+    const job = await response.json();
+    render(job);
+    return job;
+  }
+
   async function poll(id, signal) {
     while (!signal.aborted) {
       try {
-        const response = await Studio.authFetch(`/v1/jobs/${id}`, { signal });
-        if (!response.ok) {
-          const error = await Studio.readError(response);
-          if (!refused(error)) showDetailError(Studio.errorText(error));
-          return;
-        }
-        const job = await response.json();
-        render(job);
-        if (FINISHED.has(job.status)) return;
+        const job = await renderAnswer(await Studio.authFetch(`/v1/jobs/${id}`, { signal }));
+        if (!job || FINISHED.has(job.status)) return;
       } catch (error) {
         if (signal.aborted) return;
       }
@@ -407,14 +412,8 @@
     button.disabled = true;
     showDetailError("");
     try {
-      const response = await Studio.postJson(`/v1/jobs/${id}:${action}`, {}, true);
-      if (!response.ok) {
-        const error = await Studio.readError(response);
-        if (!refused(error)) showDetailError(Studio.errorText(error));
-        return;
-      }
-      const job = await response.json();
-      render(job);
+      const job = await renderAnswer(await Studio.postJson(`/v1/jobs/${id}:${action}`, {}, true));
+      if (!job) return;
       byId("detail-message").textContent = action === "cancel"
         ? `Cancel requested: job ${id} stops at its next step, and can be resumed later.`
         : `Job ${id} is queued again; it goes on from its newest checkpoint.`;
