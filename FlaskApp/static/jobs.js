@@ -415,7 +415,7 @@
       const job = await renderAnswer(await Studio.postJson(`/v1/jobs/${id}:${action}`, {}, true));
       if (!job) return;
       byId("detail-message").textContent = action === "cancel"
-        ? `Cancel requested: job ${id} stops at its next step, and can be resumed later.`
+        ? `Cancel requested: job ${id} stops within seconds; resuming it goes on from its newest checkpoint.`
         : `Job ${id} is queued again; it goes on from its newest checkpoint.`;
       if (action === "resume") { lastStatus = job.status; watch(id); }
       refreshList();
