@@ -7,23 +7,21 @@ from condgan.errors import UserError
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise UserError(f"environment variable {name}={value!r} is not an integer") from None
+    return _parsed(name, default, int, "an integer")
 
 
 def env_float(name: str, default: float) -> float:
+    return _parsed(name, default, float, "a number")
+
+
+def _parsed(name: str, default, parse, what: str):
     value = os.environ.get(name)
     if value is None:
         return default
     try:
-        return float(value)
+        return parse(value)
     except ValueError:
-        raise UserError(f"environment variable {name}={value!r} is not a number") from None
+        raise UserError(f"environment variable {name}={value!r} is not {what}") from None
 
 
 def env_flag(name: str, default: bool) -> bool:
