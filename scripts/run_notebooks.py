@@ -79,8 +79,10 @@ def run_series(quick: bool, only=(), cwd: str = "notebooks", output_dir: str | N
         start = time.time()
         papermill.execute_notebook(
             str(source_dir / f"{name}.ipynb"), str(partial), parameters=parameters,
-            cwd=str(source_dir if cwd == "notebooks" else root), kernel_name="python3",
-            progress_bar=False, log_output=False)
+            kernel_name="python3", progress_bar=False, log_output=False,
+            # The kernel starts in `cwd`; papermill's own cwd= would chdir this whole process,
+            # which two series run side by side (threads) would leave in the wrong folder.
+            resources={"metadata": {"path": str(source_dir if cwd == "notebooks" else root)}})
         timings[name] = round((time.time() - start) / 60, 2)
         portable(partial, root)
         os.replace(partial, target_dir / f"{name}.ipynb")

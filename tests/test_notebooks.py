@@ -67,13 +67,15 @@ def series(tmp_path_factory):
     if not (ROOT / "data/shapes/captions.jsonl").exists():  # made once, before the two runs race
         subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", "data/shapes"],
                        cwd=ROOT, check=True, capture_output=True)
-    before = _git_status()
+    before, started_in = _git_status(), Path.cwd()
     warnings = _PapermillWarnings()
     logging.getLogger("papermill").addHandler(warnings)
     runs, errors = {}, {}
 
+    bases = {cwd: tmp_path_factory.mktemp(f"series_{cwd}") for cwd in ("notebooks", "root")}
+
     def run(cwd):
-        base = tmp_path_factory.mktemp(f"series_{cwd}")
+        base = bases[cwd]
         try:
             run_series(True, cwd=cwd, output_dir=str(base / "executed"),
                        runs_root=str(base / "runs"), log=lambda line: None)
@@ -88,7 +90,8 @@ def series(tmp_path_factory):
         thread.join()
     logging.getLogger("papermill").removeHandler(warnings)
     return {"runs": runs, "errors": errors, "warnings": warnings.messages,
-            "git_before": before, "git_after": _git_status()}
+            "git_before": before, "git_after": _git_status(),
+            "cwd_before": started_in, "cwd_after": Path.cwd()}
 
 
 @pytest.mark.parametrize("cwd", ["notebooks", "root"])
@@ -100,6 +103,11 @@ def test_every_notebook_runs_top_to_bottom_and_shows_its_figures(series, cwd):
         assert _figures(notebook) >= MIN_FIGURES[name], (cwd, name, _figures(notebook))
         text = json.dumps(notebook["cells"])
         assert "this notebook ran for" in text, (cwd, name)
+
+
+def test_running_the_series_leaves_this_process_where_it_was(series):
+    """The later tests resolve models/ from here; the series must not move the process."""
+    assert series["cwd_after"] == series["cwd_before"]
 
 
 def test_every_parameters_cell_parses(caplog):
