@@ -152,3 +152,31 @@ def _atomic_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".partial")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def captions_fingerprint(folder: str | os.PathLike) -> str | None:
+    """A content hash of a captioned folder's caption list (captions.jsonl), when it has one:
+    with the folder's name, it says which captioned set a model was trained on."""
+    from condgan.basics import sha256_file
+
+    file = Path(folder) / CAPTIONS_FILE
+    return sha256_file(file)[:23] if file.is_file() else None
+
+
+def first_known_caption(folder: str | os.PathLike, vocabulary) -> str | None:
+    """The first held-out caption whose every word `vocabulary` holds: what a user can type and
+    get a faithful picture for (the web page's placeholder)."""
+    from condgan.text import tokenize
+
+    file = Path(folder) / CAPTIONS_FILE
+    if not file.is_file():
+        return None
+    with open(file) as handle:
+        for line in handle:
+            record = json.loads(line)
+            if record.get("split") != "test":
+                continue
+            for caption in record.get("captions", []):
+                if all(word in vocabulary for word in tokenize(caption)):
+                    return caption
+    return None

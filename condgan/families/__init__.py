@@ -22,6 +22,7 @@ REGISTRY = {
     "attngan": "condgan.families.attngan.family",
     "damsm": "condgan.families.damsm.family",
     "cvae": "condgan.families.cvae.family",
+    "gan_int_cls": "condgan.families.intcls.family",
 }
 KINDS = tuple(REGISTRY)
 

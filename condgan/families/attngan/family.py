@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from condgan.data.captioned import captions_fingerprint, first_known_caption
 from condgan.errors import UserError
 from condgan.families.attngan.config import AttnGANConfig
 from condgan.families.base import SCHEDULE_FIELDS, Family, Prepared
@@ -54,7 +55,7 @@ class AttnGANFamily(Family):
             swap = WordSwap(load_word_groups(config.swap_negatives), vocabulary)
         stream = CaptionStream(train, config.batch_size, damsm_cfg.max_len, config.seed, swap,
                                config.swap_from_epoch)
-        record = {"data": str(data_path), "fingerprint": _captions_fingerprint(data_path),
+        record = {"data": str(data_path), "fingerprint": captions_fingerprint(data_path),
                   "num_images": len(train.images), "num_test_images": len(test.images),
                   "damsm": str(config.damsm), "vocabulary_size": len(vocabulary)}
         return Prepared(stream, record, {"text_encoder": text_encoder, "image_encoder": image_encoder,
@@ -123,11 +124,11 @@ class AttnGANFamily(Family):
                             training=config.to_json(),
                             dataset={"data": card_path(config.data),
                                      "data_fingerprint": dataset.get("fingerprint") or
-                                     _captions_fingerprint(Path(config.data)),
+                                     captions_fingerprint(Path(config.data)),
                                      "damsm": card_path(config.damsm)},
                             images_seen=images_seen, wall_time_s=float(state["wall_time_s"]),
                             metrics=metrics, **trained_on(run_dir, step),
-                            example_caption=_example_caption(Path(config.data), vocabulary),
+                            example_caption=first_known_caption(Path(config.data), vocabulary),
                             **identity)
 
     def load(self, path, card):
@@ -214,38 +215,6 @@ def evaluate_generator(generator, text_encoder, image_encoder, test, damsm_cfg,
         out["r_precision_real"] = r_precision_of_images(
             image_encoder, text_encoder, real, tokens, lengths, seed=cfg.seed, class_ids=ids)["r_precision"]
     return out
-
-
-def _captions_fingerprint(data: Path) -> str | None:
-    """A content hash of the data's caption list (captions.jsonl), when it has one: with the
-    data's name, it says which captioned set the model was trained on."""
-    from condgan.basics import sha256_file
-    from condgan.data.captioned import CAPTIONS_FILE
-
-    file = data / CAPTIONS_FILE
-    return sha256_file(file)[:23] if file.is_file() else None
-
-
-def _example_caption(data: Path, vocabulary) -> str | None:
-    """The first held-out caption whose every word the model knows: what a user can type and
-    get a faithful picture for (the web page's placeholder)."""
-    from condgan.data.captioned import CAPTIONS_FILE
-    from condgan.text import tokenize
-
-    file = data / CAPTIONS_FILE
-    if not file.is_file():
-        return None
-    import json
-
-    with open(file) as handle:
-        for line in handle:
-            record = json.loads(line)
-            if record.get("split") != "test":
-                continue
-            for caption in record.get("captions", []):
-                if all(word in vocabulary for word in tokenize(caption)):
-                    return caption
-    return None
 
 
 FAMILY = AttnGANFamily()

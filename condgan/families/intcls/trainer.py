@@ -1,0 +1,71 @@
+"""GAN-INT-CLS training (Reed et al. 2016, algorithm 1) as a `TwoPlayerModel`: the losses are
+keras ops (`losses.py`) and the backend's step takes the gradients (`condgan.train.trainer`), so
+it trains on TensorFlow and on JAX with the same checkpoints.
+
+* **Fused step**: one generator forward, D on (real, right text), (real, wrong text) and (fake,
+  right text), both players updated from that one pass; Reed et al. update D then G on fresh
+  scores, the fused step scores the fakes once with the pre-update D (as the GAN family does).
+* **GAN-INT**: a second generator forward from the interpolation of the right and the
+  mismatched caption's embeddings (two captions of different attribute sets), scored by D with
+  that interpolation; it enters G's loss only.
+* **Randomness**: both noise batches are stateless normals keyed by (seed, stream, D optimizer
+  iteration), drawn for the global batch and sliced per replica, so a resumed run draws what the
+  uninterrupted one would have.  Losses are per-example sums divided by the global batch.
+* The text encoder is frozen and outside the step: the stream hands over its embeddings.
+"""
+from __future__ import annotations
+
+from keras import ops
+
+from condgan.families.intcls import losses as L
+from condgan.train.trainer import Phase, TwoPlayerModel
+
+_Z_STREAM, _INTERPOLATION_STREAM = 1, 2
+
+
+class IntClsTrainer(TwoPlayerModel):
+    def __init__(self, generator, discriminator, *, latent_dim: int, matching_aware: bool = True,
+                 interpolation: bool = True, interpolation_beta: float = 0.5,
+                 interpolation_weight: float = 1.0, seed: int = 0, **kwargs):
+        super().__init__(generator, discriminator, seed, **kwargs)
+        self.latent_dim = int(latent_dim)
+        self.matching_aware, self.interpolation = bool(matching_aware), bool(interpolation)
+        self.interpolation_beta = float(interpolation_beta)
+        self.interpolation_weight = float(interpolation_weight)
+
+    def _logit(self, images, sentence, training):
+        return ops.reshape(self.discriminator([images, sentence], training=training), (-1,))
+
+    def losses(self, images, right, wrong, counter, training=True):
+        """{d_loss, g_loss, ...} of one batch (per-example sums over the global batch)."""
+        local = ops.shape(images)[0]
+        scale = 1.0 / ops.cast(self.global_batch(local), "float32")
+        z = self.random_numbers("normal", _Z_STREAM, counter, local, self.latent_dim)
+        fakes = self.generator([z, right], training=training)
+        real_right = self._logit(images, right, training)
+        fake_right = self._logit(fakes, right, training)
+        real_wrong = self._logit(images, wrong, training) if self.matching_aware else None
+        fake_mixed = None
+        if self.interpolation:
+            mixed = L.interpolate(right, wrong, self.interpolation_beta)
+            z_mixed = self.random_numbers("normal", _INTERPOLATION_STREAM, counter, local,
+                                          self.latent_dim)
+            fake_mixed = self._logit(self.generator([z_mixed, mixed], training=training), mixed,
+                                     training)
+        parts = {"d_loss": ops.sum(L.discriminator_loss(real_right, fake_right, real_wrong)) * scale,
+                 "g_loss": ops.sum(L.generator_loss(fake_right, fake_mixed,
+                                                    self.interpolation_weight)) * scale,
+                 "d_real": ops.sum(ops.sigmoid(real_right)) * scale,
+                 "d_fake": ops.sum(ops.sigmoid(fake_right)) * scale}
+        if real_wrong is not None:
+            parts["d_wrong"] = ops.sum(ops.sigmoid(real_wrong)) * scale
+        return parts
+
+    def phases(self, data):
+        images, right, wrong = data
+
+        def losses(counter):
+            parts = self.losses(images, right, wrong, counter)
+            return {"d": parts["d_loss"], "g": parts["g_loss"]}, parts
+
+        return [Phase(("d", "g"), "d", losses)]

@@ -1,0 +1,375 @@
+"""The GAN-INT-CLS family (Reed et al. 2016) and the sentence-encoder interface: the loss terms
+against hand computations, mismatched captions that never share an image's attributes, local
+and DAMSM sentence encoders (and their bad paths), a tiny run that trains, resumes exactly,
+exports, loads, generates, samples from the command line and serves, and the same on JAX."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from condgan.errors import UserError
+from condgan.families.intcls import IntClsConfig
+from tests.helpers import run_cli
+
+SIZE = 16       # the networks' image size (the 32 px Shapes images are resized)
+CAPTION = "a small red circle at the top"
+
+
+def _softplus(x):
+    return math.log1p(math.exp(x))
+
+
+# --- losses --------------------------------------------------------------------------------------
+def test_discriminator_loss_has_the_three_gan_cls_terms():
+    from condgan.families.intcls.losses import discriminator_loss
+
+    real, fake, wrong = np.float32([2.0, -1.0]), np.float32([-0.5, 3.0]), np.float32([1.5, -2.0])
+    got = np.asarray(discriminator_loss(real, fake, wrong))
+    # -log s_r - (log(1 - s_w) + log(1 - s_f)) / 2, s = sigmoid(logit)
+    expected = [_softplus(-r) + (_softplus(w) + _softplus(f)) / 2 for r, f, w in zip(real, fake, wrong)]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # each term moves the loss: a more confident "wrong = real" and "fake = real" cost more,
+    # a more confident "real = real" costs less
+    base = float(discriminator_loss(real[:1], fake[:1], wrong[:1])[0])
+    assert float(discriminator_loss(real[:1], fake[:1], wrong[:1] + 1)[0]) > base
+    assert float(discriminator_loss(real[:1], fake[:1] + 1, wrong[:1])[0]) > base
+    assert float(discriminator_loss(real[:1] + 1, fake[:1], wrong[:1])[0]) < base
+    # without CLS: the plain conditional GAN's two terms
+    np.testing.assert_allclose(np.asarray(discriminator_loss(real, fake)),
+                               [_softplus(-r) + _softplus(f) for r, f in zip(real, fake)], rtol=1e-6)
+
+
+def test_generator_loss_adds_the_interpolated_term():
+    from condgan.families.intcls.losses import generator_loss, interpolate
+
+    fake, mixed = np.float32([0.3, -2.0]), np.float32([1.0, 0.5])
+    np.testing.assert_allclose(np.asarray(generator_loss(fake)), [_softplus(-f) for f in fake],
+                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(generator_loss(fake, mixed, 0.5)),
+                               [_softplus(-f) + 0.5 * _softplus(-m) for f, m in zip(fake, mixed)],
+                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(interpolate(np.float32([2.0]), np.float32([4.0]), 0.25)),
+                               [3.5])
+
+
+def test_the_trainer_scores_real_wrong_and_fake_pairs(tiny_encoder):
+    """The trainer's D loss is the three-term loss of D's logits on (real, right), (fake,
+    right) and (real, wrong): recomputed here from the networks themselves."""
+    import keras
+
+    from condgan.families.intcls.family import build_trainer
+    from condgan.families.intcls.losses import discriminator_loss
+
+    _, encoder = tiny_encoder
+    config = _tiny_config("unused", "unused")
+    keras.utils.set_random_seed(0)
+    trainer = build_trainer(config, encoder.dim)
+    rng = np.random.default_rng(0)
+    tensor = keras.ops.convert_to_tensor
+    images = tensor(rng.uniform(-1, 1, (4, SIZE, SIZE, 3)).astype("float32"))
+    right = encoder.encode(["a red circle", "a blue square", "a green rhombus", "a white circle"])
+    right, wrong = tensor(right), tensor(right[::-1].copy())
+    parts = trainer.losses(images, right, wrong, 0, training=False)
+    from condgan.train.trainer import backend_steps
+
+    z = backend_steps().random_numbers(trainer, "normal", 1, 0, 4, config.latent_dim)
+    fakes = trainer.generator([z, right], training=False)
+
+    def d(x, t):
+        return np.asarray(trainer.discriminator([x, t], training=False)).reshape(-1)
+
+    expected = np.mean(np.asarray(discriminator_loss(d(images, right), d(fakes, right),
+                                                     d(images, wrong))))
+    np.testing.assert_allclose(float(parts["d_loss"]), expected, rtol=1e-5)
+    trainer.matching_aware = False
+    plain = trainer.losses(images, right, wrong, 0, training=False)
+    assert "d_wrong" not in plain and float(plain["d_loss"]) != pytest.approx(float(parts["d_loss"]))
+
+
+# --- data ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    """32 training and 16 held-out Shapes images (32 px)."""
+    from condgan.data.shapes import write_shapes
+
+    return write_shapes(tmp_path_factory.mktemp("intcls_data") / "shapes", 48, size=32, seed=0,
+                        test_fraction=16 / 48)
+
+
+def test_mismatched_captions_never_share_the_image_attributes(shapes):
+    from condgan.data.caption_sets import load_caption_split
+    from condgan.families.intcls.data import EmbeddedCaptions, IntClsStream, mismatched_images
+
+    train = load_caption_split(shapes, "train", SIZE)
+    counts = [len(c) for c in train.captions]
+    first = np.concatenate([[0], np.cumsum(counts)])
+    embeddings = np.arange(first[-1], dtype=np.float32)[:, None]   # row number = caption id
+    # classes as Shapes gives them, and a harsher set: almost every image of one class
+    for class_ids in (train.class_ids, np.where(np.arange(len(train)) % 16 == 0, 1, 0)):
+        data = EmbeddedCaptions(train.images, embeddings, first, np.asarray(class_ids))
+        stream = IntClsStream(data, 8, seed=3)
+        for epoch in range(4):
+            plan = stream.plan(epoch)
+            assert np.all(data.class_ids[plan["images"]] != data.class_ids[plan["wrong_images"]])
+            owner = np.searchsorted(first, plan["wrong"], side="right") - 1
+            np.testing.assert_array_equal(owner, plan["wrong_images"])   # its own caption
+            owner = np.searchsorted(first, plan["right"], side="right") - 1
+            np.testing.assert_array_equal(owner, plan["images"])
+            _, right, wrong = stream.arrays(epoch)
+            np.testing.assert_array_equal(right[:, 0], plan["right"])
+            np.testing.assert_array_equal(wrong[:, 0], plan["wrong"])
+        # the same epoch draws the same pairs (what an exact resume needs)
+        np.testing.assert_array_equal(stream.plan(2)["wrong"], IntClsStream(data, 8, 3).plan(2)["wrong"])
+    # within the batch when it can: a batch with another class never looks outside it
+    batch = np.array([0, 1, 2, 3])
+    ids = np.array([0, 0, 1, 1, 2, 2])
+    picked = mismatched_images(batch, ids, np.random.default_rng(0))
+    assert set(picked) <= {0, 1, 2, 3} and np.all(ids[picked] != ids[batch])
+    assert np.all(ids[mismatched_images(np.array([0, 1]), ids, np.random.default_rng(0))] != 0)
+
+
+# --- sentence encoders ---------------------------------------------------------------------------
+def _save_local_encoder(folder, vocabulary, dim=16, seed=1):
+    """A small CLIP-style text tower (token ids -> pooled embedding) as a sentence-encoder folder."""
+    import keras
+
+    folder.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    tokens = keras.Input((18,), dtype="int32", name="tokens")
+    h = keras.layers.Embedding(len(vocabulary), 16, mask_zero=True)(tokens)
+    h = keras.layers.GlobalAveragePooling1D()(h)
+    keras.Model(tokens, keras.layers.Dense(dim)(h), name="text_tower").save(
+        folder / "sentence_encoder.keras")
+    vocabulary.save(folder / "vocabulary.json")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(shapes, tmp_path_factory):
+    from condgan.data.caption_sets import load_caption_split
+    from condgan.text import build_vocabulary, tokenize
+    from condgan.text.sentence_encoders import load_sentence_encoder
+
+    train = load_caption_split(shapes, "train", SIZE)
+    vocabulary = build_vocabulary(tokenize(c) for caps in train.captions for c in caps)
+    folder = _save_local_encoder(tmp_path_factory.mktemp("intcls_encoder") / "encoder", vocabulary)
+    return folder, load_sentence_encoder(folder)
+
+
+def test_a_local_sentence_encoder_keeps_the_protocol(tiny_encoder, tmp_path):
+    from condgan.text.sentence_encoders import SentenceEncoder, load_sentence_encoder
+
+    folder, encoder = tiny_encoder
+    assert isinstance(encoder, SentenceEncoder) and encoder.dim == 16 and encoder.max_len == 18
+    vectors = encoder.encode([CAPTION, "a blue square", CAPTION])
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 16)
+    np.testing.assert_array_equal(vectors[0], vectors[2])
+    assert not np.allclose(vectors[0], vectors[1])
+    assert encoder.unknown_words("a zebra circle") == ["zebra"]
+    with pytest.raises(UserError, match="no word this model knows"):
+        encoder.check_caption("zebra unicorn")
+    # saved again (as a model folder does) it loads to the same numbers
+    encoder.save(tmp_path / "again")
+    np.testing.assert_array_equal(load_sentence_encoder(tmp_path / "again").encode([CAPTION]),
+                                  vectors[:1])
+
+
+def test_bad_sentence_encoder_paths_say_what_to_do(tiny_encoder, tmp_path):
+    import shutil
+
+    from condgan.families.intcls.text_source import open_sentence_encoder
+    from condgan.text.sentence_encoders import load_sentence_encoder
+
+    folder, _ = tiny_encoder
+    missing = tmp_path / "nowhere"
+    with pytest.raises(UserError, match="nowhere.*does not exist.*sentence_encoder.keras"):
+        open_sentence_encoder(missing)
+    with pytest.raises(UserError, match="not a folder"):
+        load_sentence_encoder(missing)
+    no_vocabulary = tmp_path / "no_vocabulary"
+    no_vocabulary.mkdir()
+    shutil.copy(folder / "sentence_encoder.keras", no_vocabulary)
+    with pytest.raises(UserError, match="no_vocabulary.*vocabulary.json"):
+        load_sentence_encoder(no_vocabulary)
+    with pytest.raises(UserError, match="neither a DAMSM run.*nor a sentence-encoder folder"):
+        open_sentence_encoder(no_vocabulary)
+    no_model = tmp_path / "no_model"
+    no_model.mkdir()
+    shutil.copy(folder / "vocabulary.json", no_model)
+    with pytest.raises(UserError, match="no_model.*no .keras model"):
+        load_sentence_encoder(no_model)
+    several = tmp_path / "several"
+    shutil.copytree(folder, several)
+    shutil.copy(folder / "sentence_encoder.keras", several / "other.keras")
+    (several / "sentence_encoder.keras").rename(several / "tower.keras")
+    with pytest.raises(UserError, match="several .keras files"):
+        load_sentence_encoder(several)
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+    (broken / "sentence_encoder.keras").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="safe mode"):
+        load_sentence_encoder(broken)
+
+
+def test_the_damsm_sentence_encoder_is_the_damsm_sentence_feature(tmp_path):
+    from condgan.families.damsm.family import load_damsm
+    from condgan.families.damsm.sentence_encoder import damsm_sentence_encoder
+    from condgan.families.intcls.text_source import open_sentence_encoder
+    from condgan.text import encode_texts
+    from condgan.text.sentence_encoders import load_sentence_encoder
+    from tests.attngan_fixtures import shapes_and_damsm
+
+    _, damsm = shapes_and_damsm(tmp_path)
+    encoder = damsm_sentence_encoder(damsm)
+    text, _, vocabulary, config = load_damsm(damsm)
+    captions = [CAPTION, "a big blue square on the left", "zebra circle"]
+    tokens, lengths = encode_texts(captions, vocabulary, config.max_len)
+    expected = np.asarray(text(tokens, lengths, training=False)[1])
+    np.testing.assert_allclose(encoder.encode(captions), expected, rtol=1e-5, atol=1e-6)
+    assert encoder.dim == config.dim and encoder.unknown_words("zebra circle") == ["zebra"]
+    assert open_sentence_encoder(damsm).vocabulary == vocabulary
+    encoder.save(tmp_path / "saved")   # a DAMSM encoder becomes a sentence-encoder folder too
+    np.testing.assert_allclose(load_sentence_encoder(tmp_path / "saved").encode(captions), expected,
+                               rtol=1e-5, atol=1e-6)
+
+
+# --- a tiny run ----------------------------------------------------------------------------------
+def _tiny_config(data, text_encoder, **changes) -> IntClsConfig:
+    base = dict(name="tiny_int_cls", data=str(data), text_encoder=str(text_encoder),
+                image_size=SIZE, latent_dim=8, projected_dim=8, g_channels=8, d_channels=8,
+                batch_size=8, epochs=2, checkpoint_every_steps=2, sample_captions=2,
+                samples_per_caption=2, tensorboard=False, verbose=0)
+    base.update(changes)
+    return IntClsConfig(**base)
+
+
+def _final_checkpoint(run_dir) -> dict:
+    from condgan.train.checkpoint import load_latest_checkpoint
+
+    return load_latest_checkpoint(run_dir)[1]
+
+
+@pytest.fixture(scope="module")
+def trained(shapes, tiny_encoder, tmp_path_factory):
+    """The same tiny run straight through (2 epochs of 4 steps) and stopped after one epoch
+    then resumed; the straight run exported."""
+    import condgan
+
+    root = tmp_path_factory.mktemp("intcls_run")
+    folder, _ = tiny_encoder
+    config = _tiny_config(shapes, folder)
+    condgan.train_model(config, root / "straight", say=lambda line: None)
+    condgan.train_model(dataclasses.replace(config, epochs=1), root / "resumed", say=lambda line: None)
+    condgan.train_model(config, root / "resumed", say=lambda line: None)
+    model_dir = condgan.export_model(root / "straight", "tiny_int_cls", root / "models",
+                                     say=lambda line: None)
+    return root, model_dir
+
+
+def test_a_tiny_run_trains_and_resumes_exactly(trained):
+    root, _ = trained
+    straight, resumed = _final_checkpoint(root / "straight"), _final_checkpoint(root / "resumed")
+    assert int(straight["progress"][0]) == 8 and sorted(straight) == sorted(resumed)
+    for key in straight:
+        if key != "wall_time_s":
+            np.testing.assert_array_equal(straight[key], resumed[key], err_msg=key)
+    history = [json.loads(line) for line in (root / "straight" / "history.jsonl").read_text().splitlines()]
+    assert [h["step"] for h in history] == [4, 8]
+    assert all(math.isfinite(h[k]) for h in history for k in ("d_loss", "g_loss", "d_wrong"))
+    assert (root / "straight" / "samples" / "epoch_0002.png").is_file()
+    assert (root / "straight" / "sentence_encoder" / "vocabulary.json").is_file()
+    record = json.loads((root / "straight" / "dataset.json").read_text())
+    assert record["num_images"] == 32 and record["text_dim"] == 16 and record["num_classes"] > 2
+
+
+def test_the_exported_model_draws_captions_deterministically(trained):
+    import condgan
+    from condgan.families import get_family
+
+    _, model_dir = trained
+    card = json.loads((model_dir / "card.json").read_text())
+    assert card["kind"] == "gan_int_cls" and card["image_size"] == SIZE and card["text_dim"] == 16
+    assert card["step"] == 8 and card["example_caption"]
+    assert get_family("gan_int_cls").conditioning == "caption"
+    model = condgan.load_generator(model_dir)
+    assert model.conditioning == "caption" and model.noise_dim == 8
+    captions = [CAPTION, "a big blue square on the left", CAPTION]
+    images = model.generate(captions=captions, seed=11)
+    assert images.shape == (3, SIZE, SIZE, 3) and images.dtype == np.uint8
+    np.testing.assert_array_equal(images, condgan.load_generator(model_dir).generate(
+        captions=captions, seed=11))                                      # same seed, same pixels
+    np.testing.assert_array_equal(images[0], model.generate_for_seeds([11], [CAPTION])[0])
+    np.testing.assert_array_equal(images[1], model.generate_for_seeds([12], captions[1:2])[0])
+    assert not np.array_equal(images[0], images[2])                      # another seed
+    assert not np.array_equal(model.generate_for_seeds([5], [CAPTION]),
+                              model.generate_for_seeds([5], ["a big blue square on the left"]))
+    pixels = model.generate_from_noise(model.noise_for_seeds([11, 12]), captions[:2])
+    np.testing.assert_array_equal(np.rint(pixels).astype(np.uint8), images[:2])
+    assert model.unknown_words("a zebra circle") == ["zebra"]
+    with pytest.raises(UserError, match="no word this model knows"):
+        model.generate(captions=["zebra unicorn"], seed=1)
+
+
+def test_sample_and_serve_need_no_change(trained, tmp_path):
+    from PIL import Image
+
+    from condgan.cli import main
+    from condgan.serve.app import create_app
+
+    _, model_dir = trained
+    out = tmp_path / "grid.png"
+    assert main(["sample", str(model_dir), "--caption", CAPTION, "-n", "3", "-o", str(out)]) in (0, None)
+    assert out.is_file()
+    client = create_app(model_dir.parent, background_load=False).test_client()
+    reply = client.post("/v1/models/tiny_int_cls:generate",
+                        json={"caption": "a small red zebra circle", "n": 2, "seed": 4})
+    body = reply.get_json()
+    assert reply.status_code == 200 and body["unknown_words"] == ["zebra"] and len(body["images"]) == 2
+    reply = client.post("/v1/models/tiny_int_cls:generate", json={"caption": "zebra", "n": 1})
+    assert reply.status_code == 400 and reply.get_json()["error"]["code"] == "no_known_words"
+    assert Image.open(out).size[0] >= 3 * SIZE
+
+
+def test_a_run_against_a_damsm_run_names_it_as_the_judge(tmp_path):
+    import condgan
+    from tests.attngan_fixtures import shapes_and_damsm
+
+    data, damsm = shapes_and_damsm(tmp_path)
+    config = _tiny_config(data, damsm, epochs=1, batch_size=16, checkpoint_every_steps=0)
+    condgan.train_model(config, tmp_path / "run", say=lambda line: None)
+    model_dir = condgan.export_model(tmp_path / "run", "damsm_int_cls", tmp_path / "models",
+                                     say=lambda line: None)
+    card = json.loads((model_dir / "card.json").read_text())
+    assert card["dataset"]["damsm"] and card["text_dim"] == 16
+    images = condgan.load_generator(model_dir).generate(captions=[CAPTION], seed=2)
+    assert images.shape == (1, SIZE, SIZE, 3)
+
+
+def test_bad_configs_are_refused_before_the_data_is_read(tmp_path):
+    from condgan.families.intcls.family import FAMILY
+
+    with pytest.raises(UserError, match="image size 24"):
+        FAMILY.check(_tiny_config(tmp_path, tmp_path, image_size=24))
+    with pytest.raises(UserError, match="interpolation_beta"):
+        FAMILY.check(_tiny_config(tmp_path, tmp_path, interpolation_beta=1.5))
+    with pytest.raises(UserError, match="sentence encoder"):
+        FAMILY.check(_tiny_config(tmp_path, ""))
+
+
+def test_a_config_file_trains_on_jax(shapes, tiny_encoder, tmp_path):
+    folder, _ = tiny_encoder
+    config = tmp_path / "int_cls_tiny.py"
+    fields = {k: v for k, v in vars(_tiny_config(shapes, folder, epochs=1)).items()}
+    config.write_text("from condgan.families.intcls import IntClsConfig\n\n\ndef get_config():\n"
+                      f"    return IntClsConfig(**{fields!r})\n")
+    result = run_cli("train", "--config", str(config), "--run-dir", str(tmp_path / "jax"),
+                     env={"KERAS_BACKEND": "jax"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = json.loads((tmp_path / "jax" / "history.jsonl").read_text().splitlines()[-1])
+    assert last["images_seen"] == 32 and math.isfinite(last["d_loss"]) and math.isfinite(last["g_loss"])
+    sessions = (tmp_path / "jax" / "sessions.jsonl").read_text()
+    assert '"jax"' in sessions
