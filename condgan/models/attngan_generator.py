@@ -18,6 +18,11 @@ Facts taken from the paper and the reference code (github.com/taoxugit/AttnGAN `
   (softmax over words; padding masked out), and the word-context per sub-region is concatenated
   to the hidden features, followed by `residual_blocks` residual blocks (conv3x3 -> BN -> GLU
   -> conv3x3 -> BN, plus identity) and an up-block that doubles the resolution.
+* **Sentence-only stages** (`word_attention=False`: StackGAN-v2's `NEXT_STAGE_G`, Zhang et al.
+  2017/2018, the StackGAN baseline): in place of the word context, the conditioning-augmentation
+  code c_hat is tiled over the hidden map and concatenated to it, then a joint conv3x3 -> BN ->
+  GLU to 2*gf channels (the width AttnGAN's residual blocks run at), the same residual blocks
+  and up-block.  Every stage then sees the caption only through the sentence vector.
 * Each stage has its own image head: conv3x3 -> tanh.
 * The number of stages is configurable: 1 stage is a sentence-conditioned DCGAN (no word
   attention: the no-attention baseline), 2 stages at 64 px give a 32 px initial stage and one
@@ -26,8 +31,9 @@ Facts taken from the paper and the reference code (github.com/taoxugit/AttnGAN `
 The generator is a functional `keras.Model` with inputs [noise (Z,), ca_noise (C,),
 sentence (D,), words (D, T) channels-first as the DAMSM text encoder returns them,
 lengths () int32] and outputs [image_1, ..., image_k, mu, logvar, attn_2, ..., attn_k]
-(attention maps (T, h, w) per attentional stage).  `final_image_model` gives the
-export/serving view with only the last image.
+(attention maps (T, h, w) per attentional stage; none without word attention, whose generator
+keeps the words and lengths inputs, unused, so every caption model is called alike).
+`final_image_model` gives the export/serving view with only the last image.
 """
 from __future__ import annotations
 
@@ -149,6 +155,18 @@ def residual_block(x, channels: int, name: str, synchronized=False):
     return layers.Add(name=f"{name}_add")([x, y])
 
 
+def sentence_joint(h, c_hat, channels: int, name: str, synchronized=False):
+    """StackGAN-v2's joint input of a later stage: c_hat (B, C) tiled over h's map and
+    concatenated to it, conv3x3 (no bias) to 2*channels, BN, GLU -> channels."""
+    size = int(h.shape[1])
+    code = layers.Reshape((1, 1, int(c_hat.shape[-1])), name=f"{name}_code")(c_hat)
+    tiled = layers.UpSampling2D(size, name=f"{name}_tile")(code)
+    joint = layers.Concatenate(name=f"{name}_concat")([h, tiled])
+    joint = layers.Conv2D(channels * 2, 3, padding="same", use_bias=False,
+                          name=f"{name}_conv")(joint)
+    return GLU(name=f"{name}_glu")(_bn(f"{name}_bn", synchronized)(joint))
+
+
 def image_head(x, name: str):
     x = layers.Conv2D(3, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
     return layers.Activation("tanh", dtype="float32", name=name)(x)
@@ -170,11 +188,13 @@ def stage_sizes(image_size: int, stages: int) -> list[int]:
 def build_attngan_generator(image_size: int = 64, stages: int = 2, *, text_dim: int = 256,
                             max_len: int = 18, z_dim: int = 100, condition_dim: int = 100,
                             gf: int = 32, residual_blocks: int = 2, synchronized_bn: bool = False,
+                            word_attention: bool = True,
                             name: str = "attngan_generator") -> keras.Model:
     """The multi-stage generator (see the module docstring for inputs and outputs).
 
     AttnGAN birds: image_size 256, stages 3, text_dim 256, z_dim 100, condition_dim 100,
-    gf 32 (GAN.GF_DIM), residual_blocks 2 (GAN.R_NUM).
+    gf 32 (GAN.GF_DIM), residual_blocks 2 (GAN.R_NUM).  `word_attention=False` gives
+    StackGAN-v2's later stages (the sentence code in place of word attention).
     """
     sizes = stage_sizes(image_size, stages)
     ups = int(math.log2(sizes[0] / 4))
@@ -195,13 +215,16 @@ def build_attngan_generator(image_size: int = 64, stages: int = 2, *, text_dim: 
         h = up_block(h, width, f"init_up{i + 1}", synchronized_bn)
     images, attns = [image_head(h, "image_1")], []
     for stage in range(2, stages + 1):
-        context, attn = WordAttention(gf, name=f"attn_{stage}")([h, words, lengths])
-        h = layers.Concatenate(name=f"stage{stage}_concat")([h, context])
+        if word_attention:
+            context, attn = WordAttention(gf, name=f"attn_{stage}")([h, words, lengths])
+            h = layers.Concatenate(name=f"stage{stage}_concat")([h, context])
+            attns.append(attn)
+        else:
+            h = sentence_joint(h, c_hat, gf * 2, f"stage{stage}_joint", synchronized_bn)
         for r in range(residual_blocks):
             h = residual_block(h, gf * 2, f"stage{stage}_res{r + 1}", synchronized_bn)
         h = up_block(h, gf, f"stage{stage}_up", synchronized_bn)
         images.append(image_head(h, f"image_{stage}"))
-        attns.append(attn)
     return keras.Model([noise, ca_noise, sentence, words, lengths], [*images, mu, logvar, *attns],
                        name=name)
 

@@ -16,13 +16,17 @@ class AttnGANConfig:
     gf: int = 32               # AttnGAN GAN.GF_DIM (birds)
     df: int = 64               # AttnGAN GAN.DF_DIM
     residual_blocks: int = 2   # AttnGAN GAN.R_NUM
+    # False: the later stages refine the previous stage's features with the sentence's
+    # conditioning-augmentation code (StackGAN-v2's residual stages); with damsm_lambda=0 this
+    # is the StackGAN baseline (configs/stackgan_shapes.py).
+    word_attention: bool = True  # later stages attend over the caption's words (AttnGAN)
     batch_size: int = 20       # AttnGAN birds
     epochs: int = 600
     g_lr: float = 2e-4
     d_lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    damsm_lambda: float = 5.0  # AttnGAN TRAIN.SMOOTH.LAMBDA (birds)
+    damsm_lambda: float = 5.0  # AttnGAN TRAIN.SMOOTH.LAMBDA (birds); 0 = no DAMSM loss (StackGAN)
     kl_weight: float = 1.0
     # Hard "wrong" pairs for the conditional discriminators: the true caption with one attribute
     # word swapped ("shapes" or a word-group JSON, see condgan/text/word_swap.py); None = AttnGAN.

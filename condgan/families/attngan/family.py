@@ -1,7 +1,8 @@
 """The AttnGAN family (Xu et al. 2018): how it trains against a pretrained DAMSM run (the
 trainer in `trainer.py`, the caption stream and sampler in `data.py`), what its run reports at
 the end (R-precision of generated held-out images), and how it exports and loads model folders
-(`model.py`)."""
+(`model.py`).  With `word_attention=False` and `damsm_lambda=0` it is the StackGAN baseline
+(configs/stackgan_shapes.py), trained, exported and served the same way."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -175,7 +176,8 @@ def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
                                         max_len=damsm_cfg.max_len, z_dim=cfg.z_dim,
                                         condition_dim=cfg.condition_dim, gf=cfg.gf,
                                         residual_blocks=cfg.residual_blocks,
-                                        synchronized_bn=distributed)
+                                        synchronized_bn=distributed,
+                                        word_attention=cfg.word_attention)
     discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed,
                                                  cfg.d_condition)
     trainer = AttnGANTrainer(generator, discriminator, text_encoder, image_encoder,

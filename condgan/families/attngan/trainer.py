@@ -13,7 +13,8 @@ exporter's EMA weights all work unchanged:
   fused step scores the fakes once with the pre-update discriminators (as the GAN family does).
 * **Losses** (`condgan.families.attngan.losses`): per-stage conditional + unconditional terms, the
   DAMSM word and sentence losses of the last stage's images through the *frozen* pretrained
-  encoders (part 1, `load_damsm`) weighted by lambda, and the KL term.  Per-example losses are
+  encoders (part 1, `load_damsm`) weighted by lambda (lambda 0, StackGAN: not computed, and
+  not in the history), and the KL term.  Per-example losses are
   summed and divided by the global batch; the in-batch DAMSM loss is a local batch mean scaled
   by the replica's share; it is computed on the all-gathered global batch, and batch norms are
   synchronized, so N tf.distribute replicas compute the single-device update (tested on 2
@@ -91,25 +92,33 @@ class AttnGANTrainer(TwoPlayerModel):
             u_fake, c_fake = self.discriminator.logits(i, f_fake, sentence, training)
             d_sum += L.d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong, c_swap, swap_mask)
             g_sum += L.g_stage_loss(u_fake, c_fake)
-        last = fakes[-1]
+        scale = 1.0 / ops.cast(global_batch, "float32")
+        parts = {"d_loss": ops.sum(d_sum) * scale, "g_adv": ops.sum(g_sum) * scale}
+        if self.damsm_lambda:
+            w_loss, s_loss = self._damsm_loss(fakes[-1], words, sentence, lengths, class_ids)
+            parts.update(w_loss=w_loss * share, s_loss=s_loss * share)
+        parts["kl"] = ops.sum(L.kl_per_example(mu, logvar)) * scale
+        g_loss = parts["g_adv"]
+        if self.damsm_lambda:
+            g_loss = g_loss + self.damsm_lambda * (parts["w_loss"] + parts["s_loss"])
+        parts["g_loss"] = g_loss + self.kl_weight * parts["kl"]
+        return parts
+
+    def _damsm_loss(self, last, words, sentence, lengths, class_ids):
+        """(word loss, sentence loss) of the last stage's images through the frozen DAMSM.
+        Skipped when its weight is 0 (StackGAN): a forward and backward pass through the image
+        encoder that would add nothing to the step."""
         if self.damsm_image_size and self.damsm_image_size != self.sizes[-1]:
             last = ops.image.resize(last, (self.damsm_image_size, self.damsm_image_size))
         # The DAMSM loss is an in-batch contrastive loss: score the global batch, as one device
-        # would (each replica computes it whole; the share below makes the gradients add up).
+        # would (each replica computes it whole; the share in `losses` makes the gradients add up).
         g1, g2, g3 = self.gammas
         regions, global_ = self.image_encoder(last, training=False)
         ids = self.all_gather(class_ids) if self.class_masking else None
         w0, w1, _ = words_loss(self.all_gather(regions), self.all_gather(words),
                                self.all_gather(lengths), ids, g1, g2, g3)
         s0, s1 = sent_loss(self.all_gather(global_), self.all_gather(sentence), ids, g3)
-        w_loss, s_loss = w0 + w1, s0 + s1
-        scale = 1.0 / ops.cast(global_batch, "float32")
-        parts = {"d_loss": ops.sum(d_sum) * scale, "g_adv": ops.sum(g_sum) * scale,
-                 "w_loss": w_loss * share, "s_loss": s_loss * share,
-                 "kl": ops.sum(L.kl_per_example(mu, logvar)) * scale}
-        parts["g_loss"] = (parts["g_adv"] + self.damsm_lambda * (parts["w_loss"] + parts["s_loss"])
-                           + self.kl_weight * parts["kl"])
-        return parts
+        return w0 + w1, s0 + s1
 
     def phases(self, data):
         images, tokens, lengths, class_ids, *swap = data   # swap: [swapped tokens, mask] or []

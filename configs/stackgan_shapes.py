@@ -1,0 +1,37 @@
+"""StackGAN (Zhang et al. 2017; the stages trained jointly as StackGAN-v2 does) on Shapes at
+64 px: the text-to-image baseline AttnGAN is compared against.
+
+configs/attngan_shapes.py with two changes, so the two differ in nothing else (sizes, stages,
+schedule, discriminators, the DAMSM whose text encoder gives the sentence vector):
+* `word_attention=False`: the 64 px stage refines the 32 px stage's features with the sentence's
+  conditioning-augmentation code tiled over them (StackGAN-v2's residual stage), not with
+  word attention; the generator sees the caption only through the sentence vector;
+* `damsm_lambda=0`: no DAMSM loss on the generator, only the adversarial and KL terms.
+The discriminators are AttnGAN's, which are StackGAN-v2's joint conditional and unconditional
+ones on the sentence vector.  Kept from AttnGAN, not StackGAN-v2: the discriminator loss weights
+(1/2 on real, 1/3 on fake and mismatched) and the KL weight 1 (StackGAN's paper; its v2 birds
+config uses 2).  The model folder is a caption model like attngan_shapes (card kind attngan).
+
+Command (after `python -m condgan make-shapes -o data/shapes` and the DAMSM pretraining
+`python -m condgan train --config configs/damsm_shapes.py`; the config's data is data/shapes and
+its DAMSM runs/damsm_shapes, `--data` / `--damsm` override; the DAMSM also judges R-precision):
+    python -m condgan train --config configs/stackgan_shapes.py
+    python -m condgan export runs/stackgan_shapes --name stackgan_shapes
+    python -m condgan sample models/stackgan_shapes \\
+        --caption "a large blue circle at the top on a black background" -n 8 -o out.png
+    python -m condgan evaluate models/stackgan_shapes --data data/shapes -n 1000
+
+Expected result and runtime: not yet measured.  The budget is attngan_shapes's (20 epochs,
+at most 120 minutes); a step skips the DAMSM image encoder and the word attention, so it
+should be somewhat faster than AttnGAN's.
+"""
+import dataclasses
+from pathlib import Path
+
+from condgan.config import load_config   # the loader --config uses
+
+
+def get_config():
+    attngan = load_config(str(Path(__file__).with_name("attngan_shapes.py")))
+    return dataclasses.replace(attngan, name="stackgan_shapes", word_attention=False,
+                               damsm_lambda=0.0)
