@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "train": ("train", "train", "train any model family from its config file (GAN, cGAN, DAMSM, AttnGAN)"),
     "export": ("export", "export", "export a run's generator to models/<name>/"),
     "sample": ("export", "sample", "draw images from an exported model into a PNG grid"),
+    "find-directions": ("control", "find_directions",
+                        "attribute directions for a generator's edits (colour, size, ...), measured"),
     "reconstruct": ("vae", "reconstruct", "a VAE's reconstructions of your own images"),
     "interpolate": ("vae", "interpolate", "a VAE's path between two of your images"),
     "import": ("import_h5", "import", "import a Keras 2 generator .h5 as models/<name>/ (serve, evaluate)"),

@@ -5,6 +5,7 @@
     images = model.generate(n=16, seed=7)                        # an unconditional one
     images = model.generate_for_seeds([7, 8, 9], conditions)     # one seed per image
     pixels = model.generate_from_noise(noise, conditions)        # explicit noise rows
+    images = model.generate(n=4, seed=7, edits={"colour=red": 1.0})  # steered (condgan.control)
 
 `generate` and `generate_for_seeds` return uint8 (N, H, W, 3) images.  Image i depends only on
 its own condition and seed: its noise comes from numpy's PCG64 seeded with that seed
@@ -15,6 +16,10 @@ themselves (a walk through the latent space, as perceptual path length needs) an
 same images unrounded: float32 pixel values in [0, 255], which `generate_for_seeds` would round
 to uint8.  What a family offers beyond images (the words a caption model ignored, attention
 maps) is a method of its own.
+
+`edits` move every image's noise along attribute directions stored beside the model
+(`directions.npz`, made by `python -m condgan find-directions`); a model without them, or an
+edit it does not know, is a UserError listing what it offers.
 """
 from __future__ import annotations
 
@@ -60,21 +65,46 @@ class Generator:
 
     # --- the contract ---------------------------------------------------------------------
     def generate(self, labels=None, captions=None, n: int | None = None,
-                 seed: int | None = None) -> np.ndarray:
+                 seed: int | None = None, edits: Mapping[str, float] | None = None) -> np.ndarray:
         """Images for `labels` (class models) or `captions` (caption models), a single one
         repeated `n` times, or `n` images (unconditional models); image i uses seed + i (a
-        random base when `seed` is None)."""
+        random base when `seed` is None), its noise moved by `edits` when given."""
         conditions = self._conditions_given(labels, captions, n)
         count = len(conditions) if conditions is not None else n
         if not count or count < 1:
             raise UserError(f"say how many images: {self._how_to_ask()}")
         base = int(np.random.default_rng().integers(0, SEED_MAX - count)) if seed is None else int(seed)
-        return self.generate_for_seeds(range(base, base + count), conditions)
+        return self.generate_for_seeds(range(base, base + count), conditions, edits)
 
-    def generate_for_seeds(self, seeds: Sequence[int], conditions: Sequence | None = None
-                           ) -> np.ndarray:
-        """uint8 (N, H, W, 3); image i depends only on seeds[i] (and conditions[i])."""
+    def generate_for_seeds(self, seeds: Sequence[int], conditions: Sequence | None = None,
+                           edits: Mapping[str, float] | None = None) -> np.ndarray:
+        """uint8 (N, H, W, 3); image i depends only on seeds[i] (and conditions[i], and the
+        edits, which move every image's noise by the same offset)."""
+        if edits:
+            offset = self.edit_offset(edits)
+            pixels = self.generate_from_noise(self.noise_for_seeds(seeds) + offset, conditions)
+            return np.rint(pixels).astype(np.uint8)
         return self.to_uint8(self._run(seeds, conditions)[self.image_output])
+
+    @property
+    def directions(self):
+        """The attribute directions stored beside the model (`LatentDirections`), or None."""
+        if not hasattr(self, "_directions"):
+            from condgan.control.directions import load_directions
+
+            self._directions = load_directions(self.path)
+        return self._directions
+
+    def edit_offset(self, edits: Mapping[str, float]) -> np.ndarray:
+        """float32 (noise_dim,): the noise offset of `edits`, checked against the directions."""
+        if self.directions is None:
+            raise UserError(f"model {self.name!r} has no attribute directions to edit along: "
+                            f"find them with `python -m condgan find-directions {self.path}`")
+        if self.directions.noise_dim != self.noise_dim:
+            raise UserError(f"the directions beside model {self.name!r} have "
+                            f"{self.directions.noise_dim} numbers, its noise {self.noise_dim}: "
+                            f"find them again with `python -m condgan find-directions {self.path}`")
+        return self.directions.offset(self.directions.check(edits, f"model {self.name!r}"))
 
     def noise_for_seeds(self, seeds: Sequence[int]) -> np.ndarray:
         """float32 (N, noise_dim): the noise `generate_for_seeds` draws for these seeds."""

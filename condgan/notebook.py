@@ -254,6 +254,20 @@ def shapes(folder: str | os.PathLike = "data/shapes", n_images: int = 20000, siz
     return load_caption_split(folder, split, size)
 
 
+def shapes_one_object(path: str | os.PathLike = "data/shapes_one.npz", n_images: int = 20000,
+                      size: int = 32):
+    """The one-object Shapes array set (`make-shapes -o data/shapes_one.npz --size 32`), written
+    first when it is missing (deterministic from its seed)."""
+    from condgan.data.arrays import load_array_set
+    from condgan.data.shapes import write_shapes_arrays
+
+    path = project_path(path)
+    if not path.is_file():
+        write_shapes_arrays(path, n_images, size, seed=0,
+                            command=f"python -m condgan make-shapes -o {relative(path)} --size {size}")
+    return load_array_set(path)
+
+
 def damsm_retrieval(run_dir: str | os.PathLike, data: str | os.PathLike, repeats: int = 3,
                     examples: int = 3) -> dict:
     """R-precision of a DAMSM run on the held-out captions, and retrieval examples."""

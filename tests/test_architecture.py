@@ -13,7 +13,7 @@ LOW = ("condgan.data", "condgan.text", "condgan.scrape", "condgan.models", "cond
        "condgan.errors", "condgan.paths", "condgan.quiet", "condgan.config", "condgan.env_settings", "condgan.image_io")
 HIGH = ("condgan.train", "condgan.families", "condgan.metrics", "condgan.serve", "condgan.commands",
         "condgan.api", "condgan.model_folder", "condgan.generator", "condgan.notebook", "condgan.cli",
-        "condgan.jobs")
+        "condgan.jobs", "condgan.control")
 
 
 def _modules() -> dict[str, Path]:

@@ -45,3 +45,23 @@ def test_color_keeps_shape_and_policy_parsing():
     assert parse_policy("color, cutout") == ("color", "cutout")
     with pytest.raises(UserError, match="policy"):
         parse_policy("color,zoom")
+
+
+def test_instance_noise_is_what_d_sees_on_top_and_fades_over_its_steps():
+    from condgan.families.gan.trainer import GAN
+    from condgan.models import build_discriminator, build_generator
+
+    gan = GAN(build_generator(16, 8, 8), build_discriminator(16, 8), latent_dim=8,
+              conditional=False, d_input_noise=0.3, d_input_noise_steps=100)
+    images = np.zeros((32, 16, 16, 3), np.float32)
+    at_start = np.asarray(gan._augment(images, 0, 32, 6))
+    halfway = np.asarray(gan._augment(images, 50, 32, 6))
+    after = np.asarray(gan._augment(images, 100, 32, 6))
+    assert abs(at_start.std() - 0.3) < 0.01 and abs(halfway.std() - 0.15) < 0.01
+    assert np.all(after == 0)
+    # Keyed by (seed, stream, step): the same step draws the same noise (a resume redraws it).
+    np.testing.assert_array_equal(at_start, np.asarray(gan._augment(images, 0, 32, 6)))
+    assert not np.array_equal(at_start, np.asarray(gan._augment(images, 1, 32, 6)))
+    plain = GAN(build_generator(16, 8, 8), build_discriminator(16, 8), latent_dim=8,
+                conditional=False)
+    assert np.all(np.asarray(plain._augment(images, 0, 32, 6)) == 0)

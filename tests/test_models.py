@@ -167,3 +167,21 @@ def test_resnet_rejects_what_it_does_not_have():
         build_resnet_discriminator(32, 4, 0, "none", aux_classifier=True)
     with pytest.raises(UserError, match="image size 48"):
         build_resnet_generator(48)
+
+
+def test_minibatch_stddev_lets_d_see_a_batch_of_identical_images(tmp_path):
+    from condgan.models.layers import MinibatchStdDev
+
+    layer = MinibatchStdDev()
+    varied = np.random.default_rng(0).normal(size=(8, 4, 4, 3)).astype("float32")
+    same = np.repeat(varied[:1], 8, axis=0)
+    out_varied, out_same = np.asarray(layer(varied)), np.asarray(layer(same))
+    assert out_varied.shape == (8, 4, 4, 4)
+    np.testing.assert_array_equal(out_varied[..., :3], varied)
+    assert out_same[..., 3].max() < 1e-3 < out_varied[..., 3].min()
+    d = build_discriminator(32, 8, spectral_norm=True, minibatch_std=True)
+    assert "minibatch_std" in [layer.name for layer in d.layers]
+    d.save(tmp_path / "d.keras")
+    loaded = keras.saving.load_model(tmp_path / "d.keras", safe_mode=True)
+    images = np.random.default_rng(1).uniform(-1, 1, (4, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(loaded(images), d(images), atol=1e-5)

@@ -29,12 +29,13 @@ CIFAR_ARCHIVE = SHARED_DATA / "cifar10-jpeg.tar.gz"
 # Figures each notebook must show inline: its grids and charts.
 MIN_FIGURES = {"01_build_dataset": 2, "02_gan_one_class": 5, "03_cgan_cifar10": 4,
                "04_cgan_own_dataset": 5, "05_attngan_damsm": 3, "06_attngan_train": 5,
-               "07_evaluate": 2, "08_bring_your_own_generator": 5, "09_digits": 9}
+               "07_evaluate": 2, "08_bring_your_own_generator": 5, "09_digits": 9,
+               "10_controllable": 8}
 # Models the series exports into its workspace, and what their cards must say.
 EXPORTED = {"gan_horse_nb": ("gan", None), "cgan_cifar10_nb": ("cgan", 10),
             "cgan_mine_nb": ("cgan", 3), "attngan_shapes_nb": ("attngan", None),
             "legacy_cgan_nb": ("cgan", 10), "cgan_digits_nb": ("cgan", 10),
-            "cvae_digits_nb": ("cvae", 10)}
+            "cvae_digits_nb": ("cvae", 10), "gan_shapes_nb": ("gan", None)}
 
 pytestmark = pytest.mark.skipif(not CIFAR_ARCHIVE.exists() and not (ROOT / "data/cifar10/train.npz").exists(),
                                 reason="no CIFAR-10: neither data/cifar10 nor the shared archive")
@@ -64,9 +65,11 @@ def series(tmp_path_factory):
     """Both runs of the whole series: {cwd: (executed dir, workspace)}."""
     cifar10_arrays()  # what the README's get-data steps make
     mnist_arrays()
-    if not (ROOT / "data/shapes/captions.jsonl").exists():  # made once, before the two runs race
-        subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", "data/shapes"],
-                       cwd=ROOT, check=True, capture_output=True)
+    for made in ("data/shapes", "data/shapes_one.npz"):  # made once, before the two runs race
+        if not (ROOT / made).exists():
+            subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", made, "--size",
+                            "32" if made.endswith(".npz") else "64"],
+                           cwd=ROOT, check=True, capture_output=True)
     before, started_in = _git_status(), Path.cwd()
     warnings = _PapermillWarnings()
     logging.getLogger("papermill").addHandler(warnings)

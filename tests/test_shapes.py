@@ -69,3 +69,20 @@ def test_make_shapes_command_writes_captioned_layout(tmp_path):
 def test_bad_size_is_a_user_error():
     with pytest.raises(UserError, match="32 to 256"):
         generate_shapes(1, 16)
+
+
+def test_one_object_images_are_the_data_sets_own_and_the_command_writes_an_array_set(tmp_path):
+    from condgan.data.arrays import load_array_set
+    from condgan.data.shapes import generate_shapes, one_object_shapes
+
+    every = generate_shapes(40, size=32, seed=3)
+    singles = [i for i, a in enumerate(every.attributes) if len(a["objects"]) == 1]
+    ones = one_object_shapes(len(singles), size=32, seed=3)
+    np.testing.assert_array_equal(ones.images, every.images[singles])  # same pixels as there
+    assert all(len(a["objects"]) == 1 for a in ones.attributes)
+    assert main(["make-shapes", "-o", str(tmp_path / "one.npz"), "--n", "12", "--size", "32"]) == 0
+    arrays = load_array_set(tmp_path / "one.npz")
+    assert arrays.x.shape == (12, 32, 32, 3) and arrays.classes == ["shapes"]
+    np.testing.assert_array_equal(arrays.x, one_object_shapes(12, 32, seed=0).images)
+    sidecar = json.loads((tmp_path / "one.json").read_text())
+    assert sidecar["objects"] == 1 and sidecar["command"].startswith("python -m condgan ")

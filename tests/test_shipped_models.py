@@ -14,6 +14,7 @@ SEEDS = [0, 7, 123, 99999]
 CONDITIONS = {
     "cgan_cifar10": {"labels": ["airplane", "horse", "ship", "truck"]},
     "gan_horses": {},
+    "gan_shapes": {},
     "cvae_digits": {"labels": ["0", "3", "7", "9"]},
     "cgan_digits": {"labels": ["2", "4", "6", "8"]},
     "attngan_shapes": {"captions": ["a large blue circle at the top on a black background",

@@ -71,8 +71,62 @@ function onModelChange() {
   // The example comes from the model (its card, or words of its vocabulary): a caption written
   // for another data set would be all unknown words to this one.
   $("caption").placeholder = model.example_caption || "a caption using words the model knows";
+  renderEditControls(model);
   const metrics = Object.entries(model.metrics || {}).map(([k, v]) => `${k} ${formatMetric(v)}`);
   $("model-info").textContent = `version ${model.version}` + (metrics.length ? ` · ${metrics.join(" · ")}` : "");
+}
+
+// One row per attribute the model can be steered along: which value, and how far (a slider).
+function renderEditControls(model) {
+  const edits = model.edits;
+  $("edits-field").hidden = !edits;
+  if (!edits) { $("edits").replaceChildren(); return; }
+  const [low, high] = edits.strength_range;
+  $("edits").replaceChildren(...Object.entries(edits.attributes).map(([attribute, values]) => {
+    const row = document.createElement("div");
+    row.className = "row edit";
+    const id = `edit-${attribute}`;
+    const label = document.createElement("label");
+    label.htmlFor = `${id}-strength`;
+    label.textContent = attribute;
+    const value = document.createElement("select");
+    value.id = `${id}-value`;
+    value.setAttribute("aria-label", `${attribute} value`);
+    value.replaceChildren(...values.map((v) => new Option(v, v)));
+    const slider = document.createElement("input");
+    Object.assign(slider, { type: "range", id: `${id}-strength`, min: low, max: high, step: 0.25, value: 0 });
+    slider.dataset.attribute = attribute;
+    const shown = document.createElement("output");
+    shown.htmlFor = slider.id;
+    shown.textContent = "0";
+    slider.addEventListener("input", () => { shown.textContent = slider.value; regenerateSoon(); });
+    value.addEventListener("change", regenerateSoon);
+    row.append(label, value, slider, shown);
+    return row;
+  }));
+  const mean = edits.measured && edits.measured.mean;
+  $("edits-measured").textContent = mean ? "Measured: " + Object.entries(mean).map(([s, m]) =>
+    `at strength ${s} the value shows ${Math.round(100 * m.success)} %, the other attributes stay ${Math.round(100 * m.kept)} %`).join("; ") : "";
+}
+
+function currentEdits() {
+  const edits = {};
+  for (const slider of document.querySelectorAll("#edits input[type=range]")) {
+    const strength = Number(slider.value);
+    if (strength !== 0) edits[`${slider.dataset.attribute}=${$(`edit-${slider.dataset.attribute}-value`).value}`] = strength;
+  }
+  return edits;
+}
+
+// Moving a slider redraws the images on screen (same seeds), once the hand pauses.
+let regenerateTimer = null;
+function regenerateSoon() {
+  if (!lastRequest) return;
+  clearTimeout(regenerateTimer);
+  regenerateTimer = setTimeout(() => {
+    $("seed").value = lastRequest.body.seed;
+    $("generate-form").requestSubmit();
+  }, 200);
 }
 
 // Three significant digits (0.8159 -> 0.816, 16.243 -> 16.2), whole numbers as they are.
@@ -104,6 +158,10 @@ function buildRequest() {
   if (model.conditioning === "label") body.label = $("label").value;
   if (model.conditioning === "caption") body.caption = $("caption").value;
   if ($("seed").value.trim() !== "") body.seed = numberOrRaw($("seed").value);
+  if (model.edits) {
+    const edits = currentEdits();
+    if (Object.keys(edits).length) body.edits = edits;
+  }
   return { name: model.name, body };
 }
 

@@ -56,7 +56,25 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="same seed, same images")
     parser.add_argument("--columns", type=int, default=8,
                         help="grid columns (caption models: one row of -n images per caption)")
+    parser.add_argument("--edit", action="append", metavar="ATTRIBUTE=VALUE[:STRENGTH]",
+                        help="move along a stored attribute direction, e.g. colour=red:1.5 "
+                             "(repeatable; strength 1 when left out; models with directions)")
     parser.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
+
+
+def parse_edit_options(options: list[str] | None) -> dict[str, float] | None:
+    """`--edit colour=red:1.5` options as {"colour=red": 1.5}."""
+    from condgan.errors import UserError
+
+    edits = {}
+    for option in options or []:
+        name, _, strength = option.partition(":")
+        try:
+            edits[name] = float(strength) if strength else 1.0
+        except ValueError:
+            raise UserError(f"--edit {option!r}: the strength after ':' must be a number, e.g. "
+                            f"{name}:1.5") from None
+    return edits or None
 
 
 def check_output_file(output, option: str = "-o") -> Path:
@@ -87,18 +105,20 @@ def run_sample(args: argparse.Namespace) -> int:
     if args.label and args.caption:
         raise UserError("pass --label or --caption, not both: a model reads one kind of condition")
     generator = load_generator(args.model_dir)
+    edits = parse_edit_options(args.edit)
     rows = args.label or args.caption
     if rows:
         repeated = [row for row in rows for _ in range(args.n)]
         images = generator.generate(labels=repeated if args.label else None,
-                                    captions=repeated if args.caption else None, seed=args.seed)
+                                    captions=repeated if args.caption else None, seed=args.seed,
+                                    edits=edits)
         columns = args.n if args.caption else args.columns
         for caption in args.caption or []:
             unknown = generator.unknown_words(caption)
             if unknown:
                 print(f"unknown words ignored in {caption!r}: {unknown}")
     else:
-        images = generator.generate(n=args.n, seed=args.seed)
+        images = generator.generate(n=args.n, seed=args.seed, edits=edits)
         columns = args.columns
     path = save_grid(images, Path(args.output), columns=columns)
     print(f"wrote {len(images)} images to {path}")

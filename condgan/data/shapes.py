@@ -75,20 +75,41 @@ class ShapesSet:
 
 def generate_shapes(n: int, size: int = 64, seed: int = 0) -> ShapesSet:
     """`n` images of `size` px (32..256) with ten captions and the ground-truth attributes."""
+    _check_request(n, size)
+    return _draw_images(range(n), size, seed, "generate_shapes")
+
+
+def one_object_shapes(n: int, size: int = 64, seed: int = 0) -> ShapesSet:
+    """The first `n` images of `generate_shapes(..., size, seed)` that hold one object (about
+    half of them): the same pixels as there, each attribute of the image's single object."""
+    _check_request(n, size)
+    chosen, i = [], 0
+    while len(chosen) < n:
+        if len(_draw_attributes(np.random.default_rng([seed, SHAPES_VERSION, i]))["objects"]) == 1:
+            chosen.append(i)
+        i += 1
+    return _draw_images(chosen, size, seed, "one_object_shapes")
+
+
+def _check_request(n: int, size: int) -> None:
     if not 32 <= size <= 256:
         raise UserError(f"--size {size} is out of range: Shapes images are 32 to 256 px")
     if n < 1:
         raise UserError(f"--n {n} must be at least 1")
-    images = np.empty((n, size, size, 3), dtype=np.uint8)
+
+
+def _draw_images(indices, size: int, seed: int, generator: str) -> ShapesSet:
+    indices = list(indices)
+    images = np.empty((len(indices), size, size, 3), dtype=np.uint8)
     captions, attributes = [], []
-    for i in range(n):
+    for row, i in enumerate(indices):
         rng = np.random.default_rng([seed, SHAPES_VERSION, i])
         attrs = _draw_attributes(rng)
-        images[i] = render(attrs, size, rng)
+        images[row] = render(attrs, size, rng)
         attributes.append(attrs)
         captions.append([describe(attrs, rng) for _ in range(10)])
-    meta = {"generator": "condgan.data.shapes.generate_shapes", "version": SHAPES_VERSION,
-            "seed": seed, "size": size, "num_images": n}
+    meta = {"generator": f"condgan.data.shapes.{generator}", "version": SHAPES_VERSION,
+            "seed": seed, "size": size, "num_images": len(indices)}
     return ShapesSet(images, captions, attributes, meta)
 
 
@@ -182,3 +203,14 @@ def write_shapes(folder, n: int, size: int = 64, seed: int = 0, test_fraction: f
     return write_captioned(folder, data.images, data.captions, splits=splits,
                            classes=[class_key(a) for a in data.attributes],
                            attributes=data.attributes, meta=meta)
+
+
+def write_shapes_arrays(path, n: int, size: int = 32, seed: int = 0, command: str | None = None):
+    """`n` one-object Shapes images as an array set (`.npz`, one class "shapes"): the data of
+    an unconditional GAN whose latent space the attribute edits steer (`condgan.control`)."""
+    from condgan.data.arrays import ArraySet, save_array_set
+
+    data = one_object_shapes(n, size, seed)
+    meta = dict(data.meta, objects=1)
+    arrays = ArraySet(data.images, np.zeros(n, np.int64), ["shapes"], meta)
+    return save_array_set(path, arrays, source=meta["generator"], command=command)

@@ -19,7 +19,7 @@ from keras import layers
 
 from condgan.errors import UserError
 from condgan.models.gan_parts import batch_norm, discriminator_heads, num_blocks
-from condgan.models.layers import SpectralNorm
+from condgan.models.layers import MinibatchStdDev, SpectralNorm
 
 CONDITIONINGS = ("none", "concat", "projection")
 CONCAT_EMBED_DIM = 50  # the classic recipe's label embedding width
@@ -71,13 +71,14 @@ def build_generator(image_size: int = 32, latent_dim: int = 128, base_channels: 
 def build_discriminator(image_size: int = 32, base_channels: int = 64, num_classes: int = 0,
                         conditioning: str = "none", spectral_norm: bool = False, channels: int = 3,
                         dropout: float = 0.0, aux_classifier: bool = False,
-                        name: str = "discriminator") -> keras.Model:
+                        minibatch_std: bool = False, name: str = "discriminator") -> keras.Model:
     """Image (and label) -> one unnormalised logit per image (losses take logits).
 
     `aux_classifier` adds a second output, class logits (B, num_classes) from the same features:
     the auxiliary classifier of AC-GAN (Odena et al. 2017), here beside the projection head, so
     the class is in D twice: asked of the image (the classifier) and given with it (the
-    projection).
+    projection).  `minibatch_std` gives the last features a channel of the batch's spread
+    (`MinibatchStdDev`), against a generator that draws one image for every noise.
     """
     _check(conditioning, num_classes)
     if aux_classifier and num_classes < 2:
@@ -106,6 +107,8 @@ def build_discriminator(image_size: int = 32, base_channels: int = 64, num_class
         width = base_channels * 2 ** min(i + 1, 3)
         h = maybe_sn(layers.Conv2D(width, 4, strides=2, padding="same", name=f"down{i + 1}"))(h)
         h = layers.LeakyReLU(0.2)(h)
+    if minibatch_std:
+        h = MinibatchStdDev(name="minibatch_std")(h)
     # Flatten, as DCGAN does, rather than global pooling: with only three downsamplings the
     # features' receptive field is smaller than the image, and a pooled D cannot see where
     # things are, so G learns to tile textures.

@@ -50,6 +50,22 @@ class ConditionalBatchNorm(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="condgan")
+class MinibatchStdDev(keras.layers.Layer):
+    """Features (B,H,W,C) -> (B,H,W,C+1): one more channel holding how much the batch varies,
+    the standard deviation over the batch of every feature, averaged (Karras et al. 2018,
+    ProGAN).  A batch of images that are all alike stands out to D at once, so G cannot
+    collapse to one image unnoticed.  D must see real and generated images in separate calls."""
+
+    def call(self, features):
+        spread = ops.mean(ops.sqrt(ops.var(features, axis=0) + 1e-8))
+        extra = ops.ones_like(features[..., :1]) * ops.cast(spread, features.dtype)
+        return ops.concatenate([features, extra], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 1)
+
+
+@keras.saving.register_keras_serializable(package="condgan")
 class ProjectionLogit(keras.layers.Layer):
     """The class term of the projection discriminator (Miyato & Koyama 2018, eq. 3):
     ``<embed(y), phi(x)>``, added to the unconditional logit.  Called on ``[features (B,C), labels (B,)]``."""

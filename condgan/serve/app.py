@@ -113,8 +113,11 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     def find(name: str, version: str | int | None = None) -> ServedModel:
         return registry.lookup(name, None if version is None else str(version))
 
-    def run(served: ServedModel, conditions: list, seeds: tuple[int, ...]):
+    def run(served: ServedModel, conditions: list, seeds: tuple[int, ...], edits=None):
         try:
+            if edits:  # its own noise offset: an edited request is not batched with others
+                metrics.generator_call(served.name, len(seeds))
+                return served.run(conditions, seeds, edits)
             if micro_batching:
                 return batcher_for(served).submit(conditions, seeds)
             return counted_run(served)(conditions, seeds)
@@ -124,13 +127,14 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     def generate(served: ServedModel, body: dict[str, Any]) -> Response:
         req = parse_generate(body, conditioning=served.conditioning, classes=served.classes,
                              max_n=max_n, random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2),
-                             example_caption=served.example_caption)
+                             example_caption=served.example_caption,
+                             directions=served.directions, model=f"model {served.name!r}")
         if req.caption is not None:
             served.require_known_words(req.caption)
             condition: Any = req.caption
         else:
             condition = req.label_index
-        pictures, unknown = run(served, [condition] * req.n, req.seeds)
+        pictures, unknown = run(served, [condition] * req.n, req.seeds, req.edits)
         unknown_words = unknown[0] if unknown else ([] if req.caption is not None else None)
         if req.format == "png":
             response = Response(imaging.png_for_images(pictures), mimetype="image/png")
@@ -142,7 +146,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
             "model": served.name, "version": served.version, "kind": served.kind, "n": req.n, "seeds": list(req.seeds),
             "format": req.format, "image_size": served.image_size,
             "label": req.label_name, "label_index": req.label_index, "caption": req.caption,
-            "unknown_words": unknown_words,
+            "unknown_words": unknown_words, "edits": req.edits,
             "images": [{"seed": seed, "b64_json": imaging.b64_png(image)}
                        for seed, image in zip(req.seeds, pictures)]})
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from condgan.basics import SEED_MAX
+from condgan.control.directions import STRENGTH_LIMIT
 from condgan.families import card_kinds
 from condgan.serve.validation import FORMATS, MAX_CAPTION_CHARS
 
@@ -52,6 +53,9 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "versions": {"type": "array", "items": {"type": "string"}},
                 "exported_at": _nullable({"type": "string"}),
                 "images_seen": _nullable(integer), "metrics": {"type": "object"},
+                "edits": _nullable({
+                    "type": "object", "description": "models with attribute directions: "
+                    "{attributes: {attribute: [values]}, strength_range, measured}"}),
                 "example_caption": _nullable({
                     "type": "string", "description": "caption models: a caption whose words "
                     "the model knows (null for other kinds)"})}},
@@ -70,7 +74,13 @@ def _schemas(max_n: int) -> dict[str, Any]:
                          "description": "image i uses seed + i; random when absent"},
                 "format": {"type": "string", "enum": list(FORMATS), "default": "b64_json"},
                 "version": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1}],
-                            "description": "a version of the model (default: its newest)"}}},
+                            "description": "a version of the model (default: its newest)"},
+                "edits": {"type": "object", "additionalProperties": {
+                    "type": "number", "minimum": -STRENGTH_LIMIT, "maximum": STRENGTH_LIMIT},
+                    "description": "models whose edits are not null: \"attribute=value\" -> "
+                                   "strength, e.g. {\"colour=red\": 1.5}; strength 1 moves "
+                                   "an image by the gap between images with and without "
+                                   "the value"}}},
         "GenerateResponse": {
             "type": "object",
             "required": ["model", "kind", "n", "seeds", "format", "images", "image_size"],
@@ -81,6 +91,7 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "label": _nullable({"type": "string"}), "label_index": _nullable(integer),
                 "caption": _nullable({"type": "string"}),
                 "unknown_words": _nullable({"type": "array", "items": {"type": "string"}}),
+                "edits": _nullable({"type": "object", "additionalProperties": {"type": "number"}}),
                 "images": {"type": "array", "items": {
                     "type": "object", "required": ["seed", "b64_json"],
                     "properties": {"seed": integer, "b64_json": {"type": "string"}}}}}},

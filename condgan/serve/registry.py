@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from condgan.control.directions import describe_edits
 from condgan.errors import UserError
 from condgan.families import family_of_card
 from condgan.generator import CHUNK
@@ -71,6 +72,11 @@ class ServedModel:
     def image_size(self) -> int:
         return int(self.card.get("image_size", 0))
 
+    @property
+    def directions(self):
+        """The attribute directions `edits` move along (`LatentDirections`), or None."""
+        return getattr(self.model, "directions", None)
+
     def info(self) -> dict[str, Any]:
         metrics = {}
         for key, value in (self.card.get("metrics") or {}).items():
@@ -83,6 +89,7 @@ class ServedModel:
             "versions": list(self.versions) or [self.version],
             "exported_at": self.card.get("exported_at"), "images_seen": self.card.get("images_seen"),
             "metrics": metrics, "example_caption": self.example_caption,
+            "edits": describe_edits(self.directions),
         }
 
     def check_caption(self, caption: str) -> list[str]:
@@ -100,14 +107,16 @@ class ServedModel:
                     if self.example_caption else "")
             raise ApiError(400, "no_known_words", f"{error}{hint}") from None
 
-    def run(self, conditions: Sequence[Any], seeds: Sequence[int]
-            ) -> tuple[np.ndarray, list[list[str]] | None]:
-        """One generator call for many images: conditions[i] is a label index, caption or None."""
+    def run(self, conditions: Sequence[Any], seeds: Sequence[int],
+            edits: dict[str, float] | None = None) -> tuple[np.ndarray, list[list[str]] | None]:
+        """One generator call for many images: conditions[i] is a label index, caption or None;
+        `edits` (checked) move every image along the model's directions."""
+        moved = {"edits": edits} if edits else {}
         if self.conditioning == "caption":
-            images = self.model.generate_for_seeds(list(seeds), list(conditions))
+            images = self.model.generate_for_seeds(list(seeds), list(conditions), **moved)
             return images, [self.check_caption(caption) for caption in conditions]
         labels = list(conditions) if self.conditioning == "class" else None
-        return self.model.generate_for_seeds(list(seeds), labels), None
+        return self.model.generate_for_seeds(list(seeds), labels, **moved), None
 
     def warm_up(self) -> None:
         """One full chunk through the generator so the first request pays no kernel setup."""

@@ -15,7 +15,7 @@ from condgan.errors import UserError
 from condgan.basics import SEED_MAX
 
 FORMATS = ("b64_json", "png")
-GENERATE_FIELDS = {"label", "caption", "n", "seed", "format"}
+GENERATE_FIELDS = {"label", "caption", "n", "seed", "format", "edits"}
 MAX_CAPTION_CHARS = 500
 
 
@@ -71,6 +71,7 @@ class GenerateRequest:
     caption: str | None
     seeds: tuple[int, ...]
     format: str
+    edits: dict[str, float] | None = None   # checked against the model's directions
 
     @property
     def n(self) -> int:
@@ -78,10 +79,11 @@ class GenerateRequest:
 
 
 def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence[str] | None,
-                   max_n: int, random_seed, example_caption: str | None = None
-                   ) -> GenerateRequest:
+                   max_n: int, random_seed, example_caption: str | None = None,
+                   directions=None, model: str = "this model") -> GenerateRequest:
     """Check a generate body against what the model is conditioned on ("none", "class" or
-    "caption"); `random_seed(n)` draws a base seed.
+    "caption"); `random_seed(n)` draws a base seed; `edits` are checked against `directions`
+    (the model's `LatentDirections`, None when it has none).
 
     example_caption: a caption this model knows, suggested when the caption is missing (an
     example from another data set would only name words the model ignores).
@@ -125,7 +127,20 @@ def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence
         elif "label" in body:
             raise ApiError(400, "invalid_field", "this model is unconditional: send n (and seed), "
                            "not label")
-    return GenerateRequest(label_index, label_name, caption, seeds, fmt)
+    return GenerateRequest(label_index, label_name, caption, seeds, fmt,
+                           _parse_edits(body.get("edits"), directions, model))
+
+
+def _parse_edits(edits: Any, directions, model: str) -> dict[str, float] | None:
+    if edits is None or edits == {}:
+        return None
+    if directions is None:
+        raise ApiError(400, "invalid_edit", f"{model} has no attribute directions: send no "
+                       "\"edits\" (GET /v1/models lists the models whose \"edits\" are not null)")
+    try:
+        return directions.check(edits, model)
+    except UserError as error:
+        raise ApiError(400, "invalid_edit", str(error)) from None
 
 
 def parse_label(label: Any, classes: Sequence[str]) -> int:

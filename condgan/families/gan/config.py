@@ -22,6 +22,7 @@ class GanConfig:
     d_channels: int = 64
     spectral_norm: bool = True
     d_dropout: float = 0.0
+    minibatch_std: bool = False           # D sees the batch's spread (ProGAN), against collapse (dcgan)
     # objective and optimisation
     loss: str = "hinge"                   # hinge | bce
     g_lr: float = 2e-4
@@ -33,6 +34,8 @@ class GanConfig:
     d_pretrain_steps: int = 0             # D-only steps before the adversarial loop
     ema_decay: float = 0.999              # 0 disables the EMA generator
     diffaugment: str = ""                 # e.g. "color,translation,cutout"
+    d_input_noise: float = 0.0            # std of Gaussian noise on every image D sees (instance noise)
+    d_input_noise_steps: int = 0          # ... taken linearly down to 0 over these steps (0: constant)
     aux_classifier_weight: float = 0.0    # AC-GAN class loss beside the projection (0: off)
     precision: str = "float32"            # or "mixed_bfloat16": bf16 arithmetic, float32 weights (GPU)
     # schedule and bookkeeping

@@ -39,9 +39,9 @@ class GanFamily(Family):
             if config.conditional and config.conditioning not in RESNET_CONDITIONINGS:
                 raise UserError(f"conditioning {config.conditioning!r} is not available with "
                                 f"architecture='resnet': use one of {RESNET_CONDITIONINGS}")
-            if config.d_dropout:
-                raise UserError("d_dropout is a DCGAN discriminator option: set d_dropout=0 "
-                                "with architecture='resnet'")
+            if config.d_dropout or config.minibatch_std:
+                raise UserError("d_dropout and minibatch_std are DCGAN discriminator options: "
+                                "set d_dropout=0 and minibatch_std=False with architecture='resnet'")
         if config.precision not in PRECISIONS:
             raise UserError(f"precision {config.precision!r} is not known: use one of {PRECISIONS}")
         if config.conditional and config.conditioning not in CONDITIONINGS:
@@ -153,6 +153,8 @@ def build_networks(config: GanConfig, num_classes: int, distributed: bool = Fals
     if generator_only:
         return generator
     options = {"dropout": config.d_dropout} if config.d_dropout else {}
+    if config.minibatch_std:
+        options["minibatch_std"] = True
     discriminator = build_discriminator(config.image_size, config.d_channels, classes, conditioning,
                                         spectral_norm=config.spectral_norm,
                                         aux_classifier=config.aux_classifier_weight > 0, **options)
@@ -169,7 +171,8 @@ def build_gan(config: GanConfig, num_classes: int, distributed: bool = False):
     generator, discriminator = build_networks(config, num_classes, distributed)
     gan = GAN(generator, discriminator, latent_dim=config.latent_dim, conditional=config.conditional,
               seed=config.seed, n_critic=config.n_critic, diffaugment=config.diffaugment,
-              aux_classifier_weight=config.aux_classifier_weight)
+              aux_classifier_weight=config.aux_classifier_weight, d_input_noise=config.d_input_noise,
+              d_input_noise_steps=config.d_input_noise_steps)
     ema = {"use_ema": True, "ema_momentum": config.ema_decay} if config.ema_decay else {}
     gan.compile(
         d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),

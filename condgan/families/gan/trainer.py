@@ -22,6 +22,12 @@ Design notes:
 * **Auxiliary classifier** (AC-GAN, optional): D's second head learns the class of *real*
   images only, and G is asked to make fakes that head assigns to their label.  Training the
   head on fakes too (the original AC-GAN) rewards G for easily classified, less varied images.
+* **Instance noise** (`d_input_noise`, Sønderby et al. 2017; Arjovsky & Bottou 2017): Gaussian
+  noise added to every image D sees, real and fake, after DiffAugment.  On images of exact flat
+  colours (Shapes) D otherwise separates real from generated within a hundred steps (its loss
+  reaches 0) and G collapses to one image for every noise; the noise overlaps the two
+  distributions, so D's gradient keeps telling G something.  `d_input_noise_steps` takes it
+  down linearly to nothing over that many steps, so that G ends up drawing clean images.
 * **EMA generator** (Karras et al. 2018; Yazici et al. 2019) is the G optimizer's built-in
   `use_ema` average, updated inside the optimizer's (stateless) apply on every backend.
 """
@@ -30,6 +36,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from condgan.models.layers import MinibatchStdDev
 from condgan.train.diffaugment import RANDOM_NUMBERS_PER_IMAGE, diff_augment, parse_policy
 from condgan.train.losses import class_loss, get_losses
 from condgan.train.trainer import Phase, TwoPlayerModel
@@ -38,16 +45,20 @@ from condgan.train.trainer import Phase, TwoPlayerModel
 # alternating schedule's G phase; augmentation of real, fake and G-phase fake images.
 _D_STREAM, _G_STREAM = 1, 2
 _AUG_REAL, _AUG_FAKE, _AUG_G_PHASE = 6, 7, 8
+_AUG_OFFSET_NOISE = 3   # instance noise's streams: the augmentation's own + 3 (9, 10, 11)
 # Layers that mix the images of a batch, which would void the shared backward pass's
 # per-image rescaling.
-_BATCH_COUPLED_LAYERS = (keras.layers.BatchNormalization,)
+_BATCH_COUPLED_LAYERS = (keras.layers.BatchNormalization, MinibatchStdDev)
 
 
 class GAN(TwoPlayerModel):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *, latent_dim: int,
                  conditional: bool, seed: int = 0, n_critic: int = 1, diffaugment: str = "",
-                 aux_classifier_weight: float = 0.0, **kwargs):
+                 aux_classifier_weight: float = 0.0, d_input_noise: float = 0.0,
+                 d_input_noise_steps: int = 0, **kwargs):
         super().__init__(generator, discriminator, seed, **kwargs)
+        self.d_input_noise = float(d_input_noise)
+        self.d_input_noise_steps = int(d_input_noise_steps)
         self.aux_classifier_weight = float(aux_classifier_weight)
         self.latent_dim = latent_dim
         self.conditional = conditional
@@ -69,10 +80,20 @@ class GAN(TwoPlayerModel):
         return self.random_numbers("normal", stream, counter, local_batch, self.latent_dim)
 
     def _augment(self, images, counter, local_batch, stream):
-        if not self.policy:
-            return images
-        u = self.random_numbers("uniform", stream, counter, local_batch, RANDOM_NUMBERS_PER_IMAGE)
-        return diff_augment(images, u, self.policy)
+        """DiffAugment, then instance noise: what D sees of `images`."""
+        if self.policy:
+            u = self.random_numbers("uniform", stream, counter, local_batch, RANDOM_NUMBERS_PER_IMAGE)
+            images = diff_augment(images, u, self.policy)
+        if self.d_input_noise:
+            shape = ops.shape(images)
+            noise = self.random_numbers("normal", stream + _AUG_OFFSET_NOISE, counter, local_batch,
+                                        int(shape[1]) * int(shape[2]) * int(shape[3]))
+            scale = ops.convert_to_tensor(self.d_input_noise, images.dtype)
+            if self.d_input_noise_steps:  # linearly down to nothing over these steps
+                done = ops.cast(counter, images.dtype) / float(self.d_input_noise_steps)
+                scale = scale * ops.maximum(1.0 - done, 0.0)
+            images = images + scale * ops.reshape(ops.cast(noise, images.dtype), shape)
+        return images
 
     # --- the step ---------------------------------------------------------------------------
     def _g_inputs(self, noise, labels):
