@@ -5,7 +5,7 @@
     images = model.generate(n=16, seed=7)                        # an unconditional one
     images = model.generate_for_seeds([7, 8, 9], conditions)     # one seed per image
     pixels = model.generate_from_noise(noise, conditions)        # explicit noise rows
-    images = model.generate(n=4, seed=7, edits={"colour=red": 1.0})  # steered (condgan.control)
+    images = model.generate(n=4, seed=7, edits={"position=center": 1.0})  # steered (condgan.control)
 
 `generate` and `generate_for_seeds` return uint8 (N, H, W, 3) images.  Image i depends only on
 its own condition and seed: its noise comes from numpy's PCG64 seeded with that seed

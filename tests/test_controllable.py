@@ -162,6 +162,8 @@ def test_the_shipped_model_moves_its_shapes_to_the_centre_when_asked(reader):
                                   generator.generate(n=4, seed=3))
     with pytest.raises(UserError, match="valid edits are"):
         generator.generate(n=2, seed=0, edits={"hue=red": 1})
+    with pytest.raises(UserError, match="not lay that value out along a line"):
+        generator.generate(n=2, seed=0, edits={"colour=red": 1})
     # Only what the noise lays out along a line is offered; the rest is said, not hidden.
     info = generator.directions.info
     assert "colour=red" in info["not_linear"] and "colour=red" not in generator.directions.names

@@ -57,13 +57,13 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--columns", type=int, default=8,
                         help="grid columns (caption models: one row of -n images per caption)")
     parser.add_argument("--edit", action="append", metavar="ATTRIBUTE=VALUE[:STRENGTH]",
-                        help="move along a stored attribute direction, e.g. colour=red:1.5 "
+                        help="move along a stored attribute direction, e.g. position=center:1.5 "
                              "(repeatable; strength 1 when left out; models with directions)")
     parser.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
 
 
 def parse_edit_options(options: list[str] | None) -> dict[str, float] | None:
-    """`--edit colour=red:1.5` options as {"colour=red": 1.5}."""
+    """`--edit position=center:1.5` options as {"position=center": 1.5}."""
     from condgan.errors import UserError
 
     edits = {}

@@ -1,7 +1,7 @@
 """Latent directions stored beside a model: `directions.npz` (the unit vectors) and
 `directions.json` (their names, scales, how they were found and how well they edit).
 
-An edit names an attribute value and a strength, `{"colour=red": 1.0}`.  Strength is measured
+An edit names an attribute value and a strength, `{"position=center": 1.0}`.  Strength is measured
 in the direction's own `scale`: the gap between the mean noise projection of images that show
 the value and of those that do not, so strength 1 moves a typical image that lacks the value by
 the distance that separates the two groups.  Edits add up: noise + sum(strength * scale * unit).
@@ -57,7 +57,9 @@ class LatentDirections:
         checked = {}
         for name, strength in edits.items():
             if name not in self.names:
-                raise UserError(f"{model} has no edit {name!r}: valid edits are "
+                why = (" (its noise does not lay that value out along a line: find-directions "
+                       "found no direction for it)" if name in self.info.get("not_linear", ()) else "")
+                raise UserError(f"{model} has no edit {name!r}{why}: valid edits are "
                                 f"{', '.join(self.names)}")
             if isinstance(strength, bool) or not isinstance(strength, (int, float, np.floating)) \
                     or not np.isfinite(strength):

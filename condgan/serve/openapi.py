@@ -78,7 +78,7 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "edits": {"type": "object", "additionalProperties": {
                     "type": "number", "minimum": -STRENGTH_LIMIT, "maximum": STRENGTH_LIMIT},
                     "description": "models whose edits are not null: \"attribute=value\" -> "
-                                   "strength, e.g. {\"colour=red\": 1.5}; strength 1 moves "
+                                   "strength, e.g. {\"position=center\": 1.5}; strength 1 moves "
                                    "an image by the gap between images with and without "
                                    "the value"}}},
         "GenerateResponse": {
