@@ -195,6 +195,22 @@ def read_card(model_dir: str | os.PathLike) -> dict[str, Any]:
     return card
 
 
+def model_files(path: str | os.PathLike, card: Mapping[str, Any],
+                defaults: Mapping[str, str]) -> list[Path]:
+    """The files a loader needs, `card["files"][role]` or `defaults[role]` for each role (in
+    order): plain names inside `path` that exist, else a UserError saying to re-export."""
+    path = Path(path)
+    files = card.get("files", {})
+    found = []
+    for role, default in defaults.items():
+        name = files.get(role, default)
+        if Path(name).name != name or not (path / name).is_file():
+            raise UserError(f"{str(path)!r} lacks {name!r}: re-export the model with "
+                            "`python -m condgan export`")
+        found.append(path / name)
+    return found
+
+
 def carried_metrics(out_dir: str | os.PathLike, identity: Mapping[str, Any],
                     say: Callable[[str], None] = print) -> dict[str, Any]:
     """The metrics of the model being replaced at `out_dir` that still hold for the new export:

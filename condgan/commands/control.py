@@ -66,10 +66,8 @@ def run_find_directions(args: argparse.Namespace) -> int:
     measured = measure_edits(generator, reader, directions, strengths, n=args.probe)
     directions.info["measured"] = {
         "strengths": strengths, "probe_images": args.probe, "mean": measured.pop("mean"),
-        "per_edit": {name: {s: {k: round(v, 4) if isinstance(v, float) else v
-                                for k, v in row.items() if k != "kept_each"}
-                            for s, row in rows.items()} for name, rows in measured.items()},
-        "kept_each": {name: rows for name, rows in measured.items()},
+        "per_edit": {name: {s: _rounded(row) for s, row in rows.items()}
+                     for name, rows in measured.items()},
         "command": "python -m condgan find-directions " + " ".join(_argv_tail()),
     }
     directions.save(folder)
@@ -78,6 +76,12 @@ def run_find_directions(args: argparse.Namespace) -> int:
               f"other attributes stay {row['kept']:.1%}, the shape is lost {row['object_lost']:.1%}")
     print(f"wrote {folder / VECTORS_FILE} and directions.json ({json.dumps(directions.names)})")
     return 0
+
+
+def _rounded(row: dict) -> dict:
+    """A measured row with its shares to 4 decimals (kept_each's too)."""
+    return {k: round(v, 4) if isinstance(v, float) else _rounded(v) if isinstance(v, dict) else v
+            for k, v in row.items()}
 
 
 def _argv_tail() -> list[str]:

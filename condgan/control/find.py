@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from condgan.control.directions import LatentDirections
+from condgan.errors import UserError
 
 PROBE_SEED_BASE = 1_000_000   # measuring uses seeds the fit never saw
 MIN_EXAMPLES = 30             # a value needs this many images with and without it
@@ -94,7 +95,6 @@ def find_directions(generator, reader, n: int = 4000, seed: int = 0, conditional
     attributes = list(attributes or reader.edit_attributes)
     unknown = [a for a in attributes if a not in reader.values]
     if unknown:
-        from condgan.errors import UserError
         raise UserError(f"attributes {unknown} are not read by the {reader.name} reader: choose "
                         f"from {', '.join(reader.values)}")
     noise, read = sample_and_read(generator, reader, range(seed, seed + n))
@@ -116,7 +116,6 @@ def find_directions(generator, reader, n: int = 4000, seed: int = 0, conditional
             names.append(f"{attribute}={value}")
             units.append(unit)
     if not units:
-        from condgan.errors import UserError
         raise UserError(f"no attribute value is laid out along a line in this model's noise "
                         f"(held-out balanced boundary accuracy under {MIN_BOUNDARY_ACCURACY} for "
                         f"all of {', '.join(linear)}): nothing to edit along")

@@ -91,9 +91,9 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
 
     def counted_run(served: ServedModel):
         """The generator call, counted (images, and images per call) for /metrics."""
-        def call(conditions, seeds):
+        def call(conditions, seeds, edits=None):
             metrics.generator_call(served.name, len(seeds))
-            return served.run(conditions, seeds)
+            return served.run(conditions, seeds, edits)
         return call
 
     def batcher_for(served: ServedModel) -> MicroBatcher:
@@ -116,8 +116,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     def run(served: ServedModel, conditions: list, seeds: tuple[int, ...], edits=None):
         try:
             if edits:  # its own noise offset: an edited request is not batched with others
-                metrics.generator_call(served.name, len(seeds))
-                return served.run(conditions, seeds, edits)
+                return counted_run(served)(conditions, seeds, edits)
             if micro_batching:
                 return batcher_for(served).submit(conditions, seeds)
             return counted_run(served)(conditions, seeds)

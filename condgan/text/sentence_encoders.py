@@ -82,20 +82,10 @@ class KerasSentenceEncoder:
         return np.asarray(self.model.predict_on_batch(inputs), dtype=np.float32)
 
     def unknown_words(self, caption: str) -> list[str]:
-        from condgan.text.tokenizer import tokenize
-
-        return [w for w in tokenize(caption) if w not in self.vocabulary]
+        return self.vocabulary.unknown_words(caption)
 
     def check_caption(self, caption: str) -> list[str]:
-        from condgan.text.tokenizer import tokenize
-
-        words = tokenize(caption) if isinstance(caption, str) else []
-        unknown = [w for w in words if w not in self.vocabulary]
-        if len(unknown) == len(words):
-            known = ", ".join(self.vocabulary.words[1:13])
-            raise UserError(f"caption {caption!r} has no word this model knows (unknown: "
-                            f"{unknown or 'none given'}): use words from its vocabulary, e.g. {known}")
-        return unknown
+        return self.vocabulary.check_caption(caption)
 
     def save(self, folder: str | os.PathLike) -> dict[str, str]:
         """Write the sentence-encoder folder's two files into `folder` (made if missing);

@@ -54,6 +54,24 @@ class Vocabulary:
         """Token list -> indices; unknown words are dropped (AttnGAN does the same)."""
         return [self._index[t] for t in tokens if t in self._index and t != END]
 
+    def unknown_words(self, caption: str) -> list[str]:
+        """The words of `caption` this vocabulary lacks (a caption model ignores them)."""
+        from condgan.text.tokenizer import tokenize
+
+        return [w for w in tokenize(caption) if w not in self]
+
+    def check_caption(self, caption: str) -> list[str]:
+        """`unknown_words`; UserError when none of the caption's words is known."""
+        from condgan.text.tokenizer import tokenize
+
+        words = tokenize(caption) if isinstance(caption, str) else []
+        unknown = [w for w in words if w not in self]
+        if len(unknown) == len(words):
+            known = ", ".join(self.words[1:13])
+            raise UserError(f"caption {caption!r} has no word this model knows (unknown: "
+                            f"{unknown or 'none given'}): use words from its vocabulary, e.g. {known}")
+        return unknown
+
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Indices -> words, stopping at the first 0 (`<end>`/padding)."""
         out = []

@@ -29,7 +29,7 @@ import numpy as np
 from condgan.basics import seed_noise, to_uint8
 from condgan.errors import UserError
 from condgan.generator import Generator
-from condgan.model_folder import KERAS_FILE, read_card
+from condgan.model_folder import KERAS_FILE, model_files, read_card
 
 TEXT_ENCODER_FILE = "text_encoder.keras"
 VOCABULARY_FILE = "vocabulary.json"
@@ -67,19 +67,11 @@ class AttnGANModel(Generator):
         self.image_output = self.stages - 1
 
     def unknown_words(self, caption: str) -> list[str]:
-        from condgan.text import tokenize
-        return [w for w in tokenize(caption) if w not in self.vocabulary]
+        return self.vocabulary.unknown_words(caption)
 
     def check_caption(self, caption: str) -> list[str]:
         """Unknown words of `caption`; UserError when none of its words is known."""
-        from condgan.text import tokenize
-        words = tokenize(caption) if isinstance(caption, str) else []
-        unknown = [w for w in words if w not in self.vocabulary]
-        if len(unknown) == len(words):
-            known = ", ".join(self.vocabulary.words[1:13])
-            raise UserError(f"caption {caption!r} has no word this model knows (unknown: "
-                            f"{unknown or 'none given'}): use words from its vocabulary, e.g. {known}")
-        return unknown
+        return self.vocabulary.check_caption(caption)
 
     def _prepare(self, conditions: Sequence) -> list:
         for caption in conditions:
@@ -119,17 +111,12 @@ def load_attngan(path: str | os.PathLike, card: Mapping | None = None) -> AttnGA
     if card["kind"] != "attngan":
         raise UserError(f"{str(path)!r} is a {card['kind']!r} model, not a caption model: load it "
                         "with condgan.load_generator")
-    files = card.get("files", {})
-    needed = [files.get("keras", KERAS_FILE), files.get("text_encoder", TEXT_ENCODER_FILE),
-              files.get("vocabulary", VOCABULARY_FILE)]
-    for name in needed:
-        if Path(name).name != name or not (path / name).is_file():
-            raise UserError(f"{str(path)!r} lacks {name!r}: re-export the model with "
-                            "`python -m condgan export`")
-    generator = keras.saving.load_model(path / needed[0], safe_mode=True, compile=False)
+    needed = model_files(path, card, {"keras": KERAS_FILE, "text_encoder": TEXT_ENCODER_FILE,
+                                      "vocabulary": VOCABULARY_FILE})
+    generator = keras.saving.load_model(needed[0], safe_mode=True, compile=False)
     with warnings.catch_warnings():
         # The nested subclassed DAMSM encoder cannot build from its build config; the functional
         # wrapper builds it by calling it, and its weights load after that (round trip tested).
         warnings.filterwarnings("ignore", message=".*cannot be built automatically.*")
-        text_encoder = keras.saving.load_model(path / needed[1], safe_mode=True, compile=False)
-    return AttnGANModel(generator, text_encoder, Vocabulary.load(path / needed[2]), card, path)
+        text_encoder = keras.saving.load_model(needed[1], safe_mode=True, compile=False)
+    return AttnGANModel(generator, text_encoder, Vocabulary.load(needed[2]), card, path)

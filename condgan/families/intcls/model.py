@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 
 from condgan.errors import UserError
 from condgan.generator import Generator
-from condgan.model_folder import KERAS_FILE, read_card
+from condgan.model_folder import KERAS_FILE, model_files, read_card
 
 KIND = "gan_int_cls"
 
@@ -68,16 +68,11 @@ def load_intcls(path: str | os.PathLike, card: Mapping | None = None) -> IntClsM
     if card["kind"] != KIND:
         raise UserError(f"{str(path)!r} is a {card['kind']!r} model, not a {KIND} model: load it "
                         "with condgan.load_generator")
-    files = card.get("files", {})
-    names = [files.get("keras", KERAS_FILE), files.get("sentence_encoder", SENTENCE_ENCODER_FILE),
-             files.get("vocabulary", VOCABULARY_FILE)]
-    for name in names:
-        if Path(name).name != name or not (path / name).is_file():
-            raise UserError(f"{str(path)!r} lacks {name!r}: re-export the model with "
-                            "`python -m condgan export`")
-    if names[2] != VOCABULARY_FILE:
+    files = model_files(path, card, {"keras": KERAS_FILE, "sentence_encoder": SENTENCE_ENCODER_FILE,
+                                     "vocabulary": VOCABULARY_FILE})
+    if files[2].name != VOCABULARY_FILE:
         raise UserError(f"{str(path)!r}: its vocabulary must be named {VOCABULARY_FILE}: re-export "
                         "the model")
-    generator = keras.saving.load_model(path / names[0], safe_mode=True, compile=False)
-    encoder = load_sentence_encoder(path, encoder_file=names[1])
+    generator = keras.saving.load_model(files[0], safe_mode=True, compile=False)
+    encoder = load_sentence_encoder(path, encoder_file=files[1].name)
     return IntClsModel(generator, encoder, card, path)
