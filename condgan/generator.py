@@ -86,6 +86,25 @@ class Generator:
             return np.rint(pixels).astype(np.uint8)
         return self.to_uint8(self._run(seeds, conditions)[self.image_output])
 
+    # Sampling options a model takes beyond conditions, seeds and edits (a StyleGAN's
+    # `truncation`): name -> what it does.  `with_options` applies them.
+    options: Mapping[str, str] = {}
+
+    def with_options(self, **values) -> "Generator":
+        """This model drawing with sampling options, e.g. `model.with_options(truncation=0.7)`:
+        a copy sharing the networks (this one is unchanged); options given as None are left
+        as they are.  An option the model does not take is a UserError naming those it does."""
+        values = {name: value for name, value in values.items() if value is not None}
+        unknown = sorted(set(values) - set(self.options))
+        if unknown:
+            offered = ", ".join(sorted(self.options)) or "none"
+            raise UserError(f"model {self.name!r} takes no sampling option {', '.join(unknown)} "
+                            f"(its options: {offered})")
+        return self._with_options(values) if values else self
+
+    def _with_options(self, values: dict) -> "Generator":
+        raise NotImplementedError
+
     @property
     def directions(self):
         """The attribute directions stored beside the model (`LatentDirections`), or None."""
@@ -260,6 +279,37 @@ class KerasGenerator(Generator):
 
     def _prepare(self, conditions: Sequence) -> list:
         return list(self.label_indices(conditions))
+
+    def generate_blend(self, seeds: Sequence[int], blends: Sequence) -> np.ndarray:
+        """uint8 (N, H, W, 3): image i from seeds[i] and a blend of classes, blends[i] a
+        {class: weight} mapping or a row of class weights (`condgan.control.class_blend`)."""
+        from condgan.control.class_blend import blend_model, blend_weights
+
+        if not self.conditional:
+            raise UserError(f"model {self.name!r} is unconditional: it has no classes to blend")
+        if len(blends) != len(seeds):
+            raise UserError(f"give one blend per seed: {len(blends)} blends for {len(seeds)} seeds")
+        weights = [blend_weights(self.classes, blend) for blend in blends]
+        if not hasattr(self, "_blend_model"):
+            self._blend_model = blend_model(self.model, self.input_roles, len(self.classes),
+                                            self.name)
+
+        def forward(noise, rows):
+            given = {"noise": noise, "label": np.stack(rows)}
+            return [self._blend_model.predict_on_batch([given[r] for r in self.input_roles])]
+
+        noise = self.noise_for_seeds([int(s) for s in seeds])
+        return self.to_uint8(self._chunked(noise, weights, forward)[0])
+
+    def class_interpolation(self, start, end, steps: int, seeds: Sequence[int]) -> np.ndarray:
+        """uint8 (len(seeds) * steps, H, W, 3): for each seed, `steps` images walking from class
+        `start` to class `end` with the noise held fixed (row-major: a row per seed)."""
+        from condgan.control.class_blend import interpolation_weights
+
+        if not self.conditional:
+            raise UserError(f"model {self.name!r} is unconditional: it has no classes to blend")
+        path = list(interpolation_weights(self.classes, start, end, steps))
+        return self.generate_blend([int(s) for s in seeds for _ in path], path * len(seeds))
 
     def _forward_noise(self, noise, conditions):
         inputs = self.model_inputs(noise, conditions)

@@ -90,6 +90,37 @@ def test_the_trainer_scores_real_wrong_and_fake_pairs(tiny_encoder):
     assert "d_wrong" not in plain and float(plain["d_loss"]) != pytest.approx(float(parts["d_loss"]))
 
 
+
+def test_instance_noise_blurs_what_d_sees_and_fades_out(tiny_encoder):
+    """With `d_input_noise` D scores noisy images (its losses change), the noise shrinks
+    linearly over `d_input_noise_steps` and is gone after them (the losses of the plain run)."""
+    import keras
+
+    from condgan.families.intcls.family import build_trainer
+
+    _, encoder = tiny_encoder
+    keras.utils.set_random_seed(0)
+    noisy = build_trainer(_tiny_config("unused", "unused", d_input_noise=0.5,
+                                       d_input_noise_steps=10), encoder.dim)
+    images = keras.ops.convert_to_tensor(np.zeros((4, SIZE, SIZE, 3), "float32"))
+    seen = [np.asarray(noisy._seen_by_d(images, 3, step)) for step in (0, 5, 10)]
+    assert abs(seen[0].std() - 0.5) < 0.02 and abs(seen[1].std() - 0.25) < 0.02
+    assert np.all(seen[2] == 0)
+    right = keras.ops.convert_to_tensor(encoder.encode(["a red circle", "a blue square"] * 2))
+    wrong = right[::-1]
+    real = keras.ops.convert_to_tensor(
+        np.random.default_rng(0).uniform(-1, 1, (4, SIZE, SIZE, 3)).astype("float32"))
+    at_start = noisy.losses(real, right, wrong, 0, training=False)
+    after = noisy.losses(real, right, wrong, 10, training=False)
+    noisy.d_input_noise = 0.0
+    plain = noisy.losses(real, right, wrong, 10, training=False)
+    assert float(at_start["d_real"]) != pytest.approx(float(plain["d_real"]))
+    for key in plain:
+        assert float(after[key]) == pytest.approx(float(plain[key]), rel=1e-6)
+    with pytest.raises(UserError, match="d_input_noise"):
+        from condgan.families.intcls.family import FAMILY
+        FAMILY.check(_tiny_config("unused", "unused", d_input_noise=-1))
+
 # --- data ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory):

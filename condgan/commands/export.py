@@ -59,6 +59,11 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--edit", action="append", metavar="ATTRIBUTE=VALUE[:STRENGTH]",
                         help="move along a stored attribute direction, e.g. position=center:1.5 "
                              "(repeatable; strength 1 when left out; models with directions)")
+    parser.add_argument("--interpolate", nargs=2, metavar=("FROM", "TO"),
+                        help="class-to-class interpolation (projection cGANs): a row of --steps "
+                             "images per seed walking from class FROM to class TO, noise fixed "
+                             "(-n rows)")
+    parser.add_argument("--steps", type=int, default=8, help="images per --interpolate row")
     parser.add_argument("-o", "--output", default="samples.png", help="PNG grid to write")
 
 
@@ -104,10 +109,23 @@ def run_sample(args: argparse.Namespace) -> int:
         raise UserError(f"output {args.output!r} must end in .png")
     if args.label and args.caption:
         raise UserError("pass --label or --caption, not both: a model reads one kind of condition")
+    if args.interpolate and (args.label or args.caption or args.edit):
+        raise UserError("--interpolate draws its own classes: leave out --label, --caption and --edit")
     generator = load_generator(args.model_dir)
     edits = parse_edit_options(args.edit)
     rows = args.label or args.caption
-    if rows:
+    if args.interpolate:
+        if not hasattr(generator, "class_interpolation"):
+            raise UserError(f"model {generator.name!r} ({generator.kind}) has no class blend: "
+                            "--interpolate needs a class-conditional GAN")
+        import numpy as np
+
+        base = int(np.random.default_rng().integers(0, 2**31 - args.n)) if args.seed is None \
+            else args.seed
+        images = generator.class_interpolation(*args.interpolate, args.steps,
+                                               range(base, base + args.n))
+        columns = args.steps
+    elif rows:
         repeated = [row for row in rows for _ in range(args.n)]
         images = generator.generate(labels=repeated if args.label else None,
                                     captions=repeated if args.caption else None, seed=args.seed,

@@ -8,7 +8,9 @@ from keras import ops
 @keras.saving.register_keras_serializable(package="condgan")
 class ConditionalBatchNorm(keras.layers.Layer):
     """Batch norm whose scale and shift are looked up per class (de Vries et al. 2017;
-    Miyato & Koyama 2018).  Called on ``[features (B,H,W,C), labels (B,)]``.
+    Miyato & Koyama 2018).  Called on ``[features (B,H,W,C), labels (B,)]``, or on
+    ``[features, class weights (B, num_classes)]`` for a weighted blend of the classes' scales
+    and shifts.
 
     The per-class gain starts at one and the bias at zero, so at initialisation the layer is a
     plain batch norm and conditioning is learnt, not imposed.
@@ -32,8 +34,15 @@ class ConditionalBatchNorm(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         features, labels = inputs
-        labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
         normed = self.norm(features, training=training)
+        if len(labels.shape) == 2 and labels.shape[-1] == self.num_classes and self.num_classes > 1:
+            # Class weights (B, num_classes) instead of indices: the gain and bias of a blend of
+            # classes, what class-to-class interpolation walks along (one-hot = the class).
+            weights = ops.cast(labels, self.gain.dtype)
+            gain = ops.matmul(weights, self.gain)[:, None, None, :]
+            bias = ops.matmul(weights, self.bias)[:, None, None, :]
+            return normed * ops.cast(gain, normed.dtype) + ops.cast(bias, normed.dtype)
+        labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
         gain = ops.take(self.gain, labels, axis=0)[:, None, None, :]
         bias = ops.take(self.bias, labels, axis=0)[:, None, None, :]
         return normed * gain + bias

@@ -115,7 +115,8 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
 
     def run(served: ServedModel, conditions: list, seeds: tuple[int, ...], edits=None):
         try:
-            if edits:  # its own noise offset: an edited request is not batched with others
+            if edits or isinstance(conditions[0], dict):
+                # its own noise offset or class blend: not batched with other requests
                 return counted_run(served)(conditions, seeds, edits)
             if micro_batching:
                 return batcher_for(served).submit(conditions, seeds)
@@ -132,7 +133,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
             served.require_known_words(req.caption)
             condition: Any = req.caption
         else:
-            condition = req.label_index
+            condition = req.blend or req.label_index
         pictures, unknown = run(served, [condition] * req.n, req.seeds, req.edits)
         unknown_words = unknown[0] if unknown else ([] if req.caption is not None else None)
         if req.format == "png":
@@ -145,7 +146,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
             "model": served.name, "version": served.version, "kind": served.kind, "n": req.n, "seeds": list(req.seeds),
             "format": req.format, "image_size": served.image_size,
             "label": req.label_name, "label_index": req.label_index, "caption": req.caption,
-            "unknown_words": unknown_words, "edits": req.edits,
+            "unknown_words": unknown_words, "edits": req.edits, "blend": req.blend,
             "images": [{"seed": seed, "b64_json": imaging.b64_png(image)}
                        for seed, image in zip(req.seeds, pictures)]})
 

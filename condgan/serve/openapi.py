@@ -66,8 +66,13 @@ def _schemas(max_n: int) -> dict[str, Any]:
                            "example_caption is one it knows), neither for unconditional ones "
                            "(gan).",
             "properties": {
-                "label": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0}],
-                          "description": "class name or index"},
+                "label": {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0},
+                                    {"type": "object", "additionalProperties": {
+                                        "type": "number", "minimum": 0}}],
+                          "description": "class name or index; or a class blend (projection "
+                                         "cGANs), class -> weight, e.g. {\"cat\": 0.5, "
+                                         "\"dog\": 0.5}: the weights are normalised to sum "
+                                         "to 1"},
                 "caption": {"type": "string", "minLength": 1, "maxLength": MAX_CAPTION_CHARS},
                 "n": {"type": "integer", "minimum": 1, "maximum": max_n, "default": 1},
                 "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX,
@@ -92,6 +97,7 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "caption": _nullable({"type": "string"}),
                 "unknown_words": _nullable({"type": "array", "items": {"type": "string"}}),
                 "edits": _nullable({"type": "object", "additionalProperties": {"type": "number"}}),
+                "blend": _nullable({"type": "object", "additionalProperties": {"type": "number"}}),
                 "images": {"type": "array", "items": {
                     "type": "object", "required": ["seed", "b64_json"],
                     "properties": {"seed": integer, "b64_json": {"type": "string"}}}}}},

@@ -109,12 +109,18 @@ class ServedModel:
 
     def run(self, conditions: Sequence[Any], seeds: Sequence[int],
             edits: dict[str, float] | None = None) -> tuple[np.ndarray, list[list[str]] | None]:
-        """One generator call for many images: conditions[i] is a label index, caption or None;
+        """One generator call for many images: conditions[i] is a label index, a class blend
+        ({class: weight}), a caption or None;
         `edits` (checked) move every image along the model's directions."""
         moved = {"edits": edits} if edits else {}
         if self.conditioning == "caption":
             images = self.model.generate_for_seeds(list(seeds), list(conditions), **moved)
             return images, [self.check_caption(caption) for caption in conditions]
+        if self.conditioning == "class" and isinstance(conditions[0], dict):
+            if not hasattr(self.model, "generate_blend"):
+                raise UserError(f"model {self.name!r} ({self.kind}) has no class blend: send one "
+                                "class as \"label\"")
+            return self.model.generate_blend(list(seeds), list(conditions)), None
         labels = list(conditions) if self.conditioning == "class" else None
         return self.model.generate_for_seeds(list(seeds), labels, **moved), None
 

@@ -72,6 +72,7 @@ class GenerateRequest:
     seeds: tuple[int, ...]
     format: str
     edits: dict[str, float] | None = None   # checked against the model's directions
+    blend: dict[str, float] | None = None   # class name -> weight (summing to 1): a class blend
 
     @property
     def n(self) -> int:
@@ -121,6 +122,12 @@ def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence
         if "caption" in body:
             raise ApiError(400, "invalid_field", "this model takes no caption: send "
                            + ("\"label\"" if conditioning == "class" else "n (and seed)"))
+        if conditioning == "class" and isinstance(body.get("label"), dict):
+            blend = parse_blend(body["label"], classes or [])
+            if body.get("edits"):
+                raise ApiError(400, "invalid_field", "a class blend takes no \"edits\": send "
+                               "one or the other")
+            return GenerateRequest(None, None, None, seeds, fmt, blend=blend)
         if conditioning == "class":
             label_index = parse_label(body.get("label"), classes or [])
             label_name = classes[label_index]
@@ -141,6 +148,23 @@ def _parse_edits(edits: Any, directions, model: str) -> dict[str, float] | None:
         return directions.check(edits, model)
     except UserError as error:
         raise ApiError(400, "invalid_edit", str(error)) from None
+
+
+def parse_blend(label: dict, classes: Sequence[str]) -> dict[str, float]:
+    """A label given as {class name or index: weight} -> {class name: weight}, weights summing
+    to 1 (`condgan.control.class_blend`); the error lists the valid classes."""
+    from condgan.control.class_blend import blend_weights
+
+    if any(isinstance(w, bool) or not isinstance(w, (int, float)) for w in label.values()):
+        raise ApiError(400, "invalid_label", "a class blend maps classes to numbers, e.g. "
+                       f"{json.dumps({classes[0]: 0.5, classes[-1]: 0.5})}",
+                       valid_labels=list(classes))
+    keys = {int(key) if key.isdigit() else key: weight for key, weight in label.items()}
+    try:
+        weights = blend_weights(classes, keys, "the label's class blend")
+    except UserError as error:
+        raise ApiError(400, "unknown_label", str(error), valid_labels=list(classes)) from None
+    return {name: float(w) for name, w in zip(classes, weights) if w > 0}
 
 
 def parse_label(label: Any, classes: Sequence[str]) -> int:

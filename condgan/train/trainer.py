@@ -142,6 +142,19 @@ class Trainer(keras.Model):
         this replica's rows of the global batch's numbers keyed by (seed, stream, counter)."""
         return backend_steps().random_numbers(self, kind, stream, counter, local_batch, width)
 
+    def instance_noise(self, images, stream: int, counter, std: float, steps: int = 0):
+        """`images` plus Gaussian instance noise of standard deviation `std` (Sonderby et al.
+        2017), taken linearly down to nothing over `steps` optimizer steps (0: constant), drawn
+        like every other random number of the step (keyed by the counter, global batch)."""
+        shape = ops.shape(images)
+        noise = self.random_numbers("normal", stream, counter, shape[0],
+                                    int(shape[1]) * int(shape[2]) * int(shape[3]))
+        scale = ops.convert_to_tensor(std, images.dtype)
+        if steps:
+            done = ops.cast(counter, images.dtype) / float(steps)
+            scale = scale * ops.maximum(1.0 - done, 0.0)
+        return images + scale * ops.reshape(ops.cast(noise, images.dtype), shape)
+
     def all_gather(self, x):
         """The global batch of `x` (the gradient adds up the replicas' shares)."""
         return backend_steps().all_gather(x)

@@ -85,14 +85,8 @@ class GAN(TwoPlayerModel):
             u = self.random_numbers("uniform", stream, counter, local_batch, RANDOM_NUMBERS_PER_IMAGE)
             images = diff_augment(images, u, self.policy)
         if self.d_input_noise:
-            shape = ops.shape(images)
-            noise = self.random_numbers("normal", stream + _AUG_OFFSET_NOISE, counter, local_batch,
-                                        int(shape[1]) * int(shape[2]) * int(shape[3]))
-            scale = ops.convert_to_tensor(self.d_input_noise, images.dtype)
-            if self.d_input_noise_steps:  # linearly down to nothing over these steps
-                done = ops.cast(counter, images.dtype) / float(self.d_input_noise_steps)
-                scale = scale * ops.maximum(1.0 - done, 0.0)
-            images = images + scale * ops.reshape(ops.cast(noise, images.dtype), shape)
+            images = self.instance_noise(images, stream + _AUG_OFFSET_NOISE, counter,
+                                         self.d_input_noise, self.d_input_noise_steps)
         return images
 
     # --- the step ---------------------------------------------------------------------------

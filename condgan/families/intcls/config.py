@@ -23,6 +23,10 @@ class IntClsConfig:
     interpolation: bool = True
     interpolation_beta: float = 0.5
     interpolation_weight: float = 1.0   # the interpolated term's weight in G's loss
+    # Instance noise: std of Gaussian noise on every image D sees, taken linearly down to 0
+    # over d_input_noise_steps (0: constant); what keeps D from winning at once on flat colours.
+    d_input_noise: float = 0.0
+    d_input_noise_steps: int = 0
     batch_size: int = 64       # the paper's
     epochs: int = 600          # the paper's
     g_lr: float = 2e-4

@@ -33,6 +33,10 @@ class IntClsFamily(Family):
                             "(the paper's 0.5 mixes two captions equally)")
         if config.interpolation_weight < 0:
             raise UserError(f"interpolation_weight={config.interpolation_weight} must be >= 0")
+        if config.d_input_noise < 0 or config.d_input_noise_steps < 0:
+            raise UserError(f"d_input_noise={config.d_input_noise} and d_input_noise_steps="
+                            f"{config.d_input_noise_steps} must be >= 0 (0.3 and a third of the "
+                            "run's steps keep D from winning at once on Shapes)")
         for field in ("latent_dim", "projected_dim", "g_channels", "d_channels"):
             if getattr(config, field) < 1:
                 raise UserError(f"{field}={getattr(config, field)} must be at least 1")
@@ -159,7 +163,9 @@ def build_trainer(config: IntClsConfig, text_dim: int, distributed: bool = False
                             matching_aware=config.cls,
                             interpolation=config.interpolation,
                             interpolation_beta=config.interpolation_beta,
-                            interpolation_weight=config.interpolation_weight, seed=config.seed)
+                            interpolation_weight=config.interpolation_weight,
+                            d_input_noise=config.d_input_noise,
+                            d_input_noise_steps=config.d_input_noise_steps, seed=config.seed)
     trainer.compile(
         d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
         g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2))

@@ -11,6 +11,10 @@ it trains on TensorFlow and on JAX with the same checkpoints.
 * **Randomness**: both noise batches are stateless normals keyed by (seed, stream, D optimizer
   iteration), drawn for the global batch and sliced per replica, so a resumed run draws what the
   uninterrupted one would have.  Losses are per-example sums divided by the global batch.
+* **Instance noise** (`d_input_noise`, as the GAN family has it): Gaussian noise on every image D
+  sees, real and generated, annealed to nothing over `d_input_noise_steps`.  On Shapes' exact
+  flat colours D otherwise tells real from generated at once and G draws one image whatever
+  the noise and the caption.
 * The text encoder is frozen and outside the step: the stream hands over its embeddings.
 """
 from __future__ import annotations
@@ -21,17 +25,26 @@ from condgan.families.intcls import losses as L
 from condgan.train.trainer import Phase, TwoPlayerModel
 
 _Z_STREAM, _INTERPOLATION_STREAM = 1, 2
+_NOISE_REAL, _NOISE_FAKE, _NOISE_MIXED = 3, 4, 5   # instance noise on D's three kinds of input
 
 
 class IntClsTrainer(TwoPlayerModel):
     def __init__(self, generator, discriminator, *, latent_dim: int, matching_aware: bool = True,
                  interpolation: bool = True, interpolation_beta: float = 0.5,
-                 interpolation_weight: float = 1.0, seed: int = 0, **kwargs):
+                 interpolation_weight: float = 1.0, d_input_noise: float = 0.0,
+                 d_input_noise_steps: int = 0, seed: int = 0, **kwargs):
         super().__init__(generator, discriminator, seed, **kwargs)
         self.latent_dim = int(latent_dim)
         self.matching_aware, self.interpolation = bool(matching_aware), bool(interpolation)
         self.interpolation_beta = float(interpolation_beta)
         self.interpolation_weight = float(interpolation_weight)
+        self.d_input_noise, self.d_input_noise_steps = float(d_input_noise), int(d_input_noise_steps)
+
+    def _seen_by_d(self, images, stream, counter):
+        if not self.d_input_noise:
+            return images
+        return self.instance_noise(images, stream, counter, self.d_input_noise,
+                                   self.d_input_noise_steps)
 
     def _logit(self, images, sentence, training):
         return ops.reshape(self.discriminator([images, sentence], training=training), (-1,))
@@ -42,15 +55,17 @@ class IntClsTrainer(TwoPlayerModel):
         scale = 1.0 / ops.cast(self.global_batch(local), "float32")
         z = self.random_numbers("normal", _Z_STREAM, counter, local, self.latent_dim)
         fakes = self.generator([z, right], training=training)
-        real_right = self._logit(images, right, training)
-        fake_right = self._logit(fakes, right, training)
-        real_wrong = self._logit(images, wrong, training) if self.matching_aware else None
+        real = self._seen_by_d(images, _NOISE_REAL, counter)
+        real_right = self._logit(real, right, training)
+        fake_right = self._logit(self._seen_by_d(fakes, _NOISE_FAKE, counter), right, training)
+        real_wrong = self._logit(real, wrong, training) if self.matching_aware else None
         fake_mixed = None
         if self.interpolation:
             mixed = L.interpolate(right, wrong, self.interpolation_beta)
             z_mixed = self.random_numbers("normal", _INTERPOLATION_STREAM, counter, local,
                                           self.latent_dim)
-            fake_mixed = self._logit(self.generator([z_mixed, mixed], training=training), mixed,
+            mixed_fakes = self.generator([z_mixed, mixed], training=training)
+            fake_mixed = self._logit(self._seen_by_d(mixed_fakes, _NOISE_MIXED, counter), mixed,
                                      training)
         parts = {"d_loss": ops.sum(L.discriminator_loss(real_right, fake_right, real_wrong)) * scale,
                  "g_loss": ops.sum(L.generator_loss(fake_right, fake_mixed,
