@@ -22,22 +22,6 @@ import numpy as np
 DEFAULT_PAIRS = ("automobile:truck", "cat:dog", "airplane:ship", "deer:horse", "automobile:horse")
 
 
-def measure_pair(generator, classifier, start: str, end: str, n: int, steps: int) -> dict:
-    """Per step t: the share of the n images labelled `start`, `end` or another class."""
-    classes = list(generator.classes)
-    images = generator.class_interpolation(start, end, steps, range(n))   # a row per seed
-    labels = classifier.predict_labels(images).reshape(n, steps)
-    first, last = classes.index(start), classes.index(end)
-    t = np.linspace(0.0, 1.0, steps)
-    return {"t": t.round(3).tolist(),
-            "start": (labels == first).mean(axis=0).round(4).tolist(),
-            "end": (labels == last).mean(axis=0).round(4).tolist(),
-            "other": ((labels != first) & (labels != last)).mean(axis=0).round(4).tolist(),
-            # the step at which each walk is first read as the end class (steps: never)
-            "median_handover_t": float(np.median(t[np.argmax(
-                np.column_stack([labels == last, np.ones(n, bool)]), axis=1).clip(max=steps - 1)]))}
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model")
@@ -49,6 +33,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from condgan.api import load_generator
+    from condgan.control.class_blend import measure_interpolation
     from condgan.metrics.reference import ReferenceClassifier
     from condgan.viz import save_grid
 
@@ -61,7 +46,7 @@ def main(argv=None) -> int:
     for pair in args.pair or DEFAULT_PAIRS:
         start, _, end = pair.partition(":")
         began = time.perf_counter()
-        row = measure_pair(generator, classifier, start, end, args.n, args.steps)
+        row = measure_interpolation(generator, classifier, start, end, args.n, args.steps)
         row["seconds"] = round(time.perf_counter() - began, 1)
         results["pairs"][pair] = row
         print(f"\n{start} -> {end} ({args.n} walks, {row['seconds']} s; median hand-over at "

@@ -82,3 +82,25 @@ def _weight(value, label, what: str) -> float:
     if not np.isfinite(weight) or weight < 0:
         raise UserError(f"{what}: the weight of {label!r} must be a number >= 0, got {value!r}")
     return weight
+
+
+def measure_interpolation(generator, classifier, start: str, end: str, n: int = 200,
+                          steps: int = 9) -> dict:
+    """How a class-to-class walk reads: `n` walks (seeds 0..n-1) of `steps` images from class
+    `start` to `end`, labelled by `classifier` (anything with `predict_labels(uint8 images)`,
+    e.g. `condgan.metrics.reference.ReferenceClassifier`); per step t the share of images
+    labelled `start`, `end` or another class, and the median t at which a walk is first read
+    as `end`."""
+    from condgan.data.arrays import class_index
+
+    images = generator.class_interpolation(start, end, steps, range(n))   # a row per seed
+    labels = classifier.predict_labels(images).reshape(n, steps)
+    first, last = (class_index(generator.classes, c) for c in (start, end))
+    t = np.linspace(0.0, 1.0, steps)
+    return {"t": t.round(3).tolist(),
+            "start": (labels == first).mean(axis=0).round(4).tolist(),
+            "end": (labels == last).mean(axis=0).round(4).tolist(),
+            "other": ((labels != first) & (labels != last)).mean(axis=0).round(4).tolist(),
+            # where each walk is first read as `end` (one never read so counts as t = 1)
+            "median_handover_t": float(np.median(t[np.argmax(
+                np.column_stack([labels == last, np.ones(n, bool)]), axis=1).clip(max=steps - 1)]))}
