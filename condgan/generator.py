@@ -280,6 +280,13 @@ class KerasGenerator(Generator):
     def _prepare(self, conditions: Sequence) -> list:
         return list(self.label_indices(conditions))
 
+    @property
+    def class_blend(self) -> bool:
+        """Whether the model takes a blend of classes (`generate_blend`)."""
+        from condgan.control.class_blend import blendable
+
+        return self.conditional and blendable(self.model, self.input_roles)
+
     def generate_blend(self, seeds: Sequence[int], blends: Sequence) -> np.ndarray:
         """uint8 (N, H, W, 3): image i from seeds[i] and a blend of classes, blends[i] a
         {class: weight} mapping or a row of class weights (`condgan.control.class_blend`)."""

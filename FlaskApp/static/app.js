@@ -72,6 +72,7 @@ function onModelChange() {
   // for another data set would be all unknown words to this one.
   $("caption").placeholder = model.example_caption || "a caption using words the model knows";
   renderEditControls(model);
+  renderBlendControls(model);
   const metrics = Object.entries(model.metrics || {}).map(([k, v]) => `${k} ${formatMetric(v)}`);
   $("model-info").textContent = `version ${model.version}` + (metrics.length ? ` · ${metrics.join(" · ")}` : "");
 }
@@ -107,6 +108,27 @@ function renderEditControls(model) {
   const mean = edits.measured && edits.measured.mean;
   $("edits-measured").textContent = mean ? "Measured: " + Object.entries(mean).map(([s, m]) =>
     `at strength ${s} the value shows ${Math.round(100 * m.success)} %, the other attributes stay ${Math.round(100 * m.kept)} %`).join("; ") : "";
+}
+
+// A class model that takes blends: a second class and how far towards it (a slider).
+function renderBlendControls(model) {
+  const blend = model.conditioning === "label" && model.class_blend;
+  $("blend-field").hidden = !blend;
+  $("blend-weight").value = 0;
+  $("blend-shown").textContent = "0";
+  const classes = blend ? model.classes : [];
+  $("blend-class").replaceChildren(...classes.map((c, i) => new Option(`${i}: ${c}`, c)));
+  if (classes.length > 1) $("blend-class").value = classes[1];
+}
+
+// The label of a request: the class, or {class: 1 - w, other: w} while the blend slider is up.
+function currentLabel(model) {
+  const label = $("label").value;
+  const weight = Number($("blend-weight").value);
+  const other = $("blend-class").value;
+  if (!model.class_blend || weight === 0 || other === label) return label;
+  if (weight === 1) return other;
+  return { [label]: Number((1 - weight).toFixed(2)), [other]: weight };
 }
 
 function currentEdits() {
@@ -155,7 +177,7 @@ function numberOrRaw(text) {
 function buildRequest() {
   const model = models[$("model").value];
   const body = { n: numberOrRaw($("n").value || "1") };
-  if (model.conditioning === "label") body.label = $("label").value;
+  if (model.conditioning === "label") body.label = currentLabel(model);
   if (model.conditioning === "caption") body.caption = $("caption").value;
   if ($("seed").value.trim() !== "") body.seed = numberOrRaw($("seed").value);
   if (model.edits) {
@@ -200,7 +222,8 @@ async function onGenerate(event) {
 }
 
 function renderGrid(result) {
-  const what = result.label ?? result.caption ?? result.model;
+  const blend = result.blend && Object.entries(result.blend).map(([c, w]) => `${c} ${formatNumber(w)}`).join(" + ");
+  const what = result.label ?? blend ?? result.caption ?? result.model;
   $("grid").replaceChildren(...result.images.map((image) => {
     const figure = document.createElement("figure");
     const img = document.createElement("img");
@@ -232,6 +255,11 @@ async function onDownload() {
 }
 
 $("model").addEventListener("change", onModelChange);
+$("blend-weight").addEventListener("input", () => {
+  $("blend-shown").textContent = $("blend-weight").value;
+  regenerateSoon();
+});
+$("blend-class").addEventListener("change", regenerateSoon);
 $("generate-form").addEventListener("submit", onGenerate);
 $("download").addEventListener("click", onDownload);
 loadModels();

@@ -25,13 +25,8 @@ def blend_model(model, input_roles: Sequence[str], num_classes: int, name: str):
     (B, num_classes)] in that order; its layers and weights are shared, not copied."""
     import keras
 
-    from condgan.models.layers import ConditionalBatchNorm
-
-    label_input = model.inputs[list(input_roles).index("label")]
-    readers = [layer for layer in model.layers
-               if any(label_input is tensor for node in layer._inbound_nodes
-                      for tensor in keras.tree.flatten(node.input_tensors))]
-    if not readers or not all(isinstance(layer, ConditionalBatchNorm) for layer in readers):
+    readers = label_readers(model, input_roles)
+    if not blendable(model, input_roles):
         kinds = sorted({type(layer).__name__ for layer in readers}) or ["nothing"]
         raise UserError(f"model {name!r} reads its label through {', '.join(kinds)}, not through "
                         "conditional batch norm only, so it has no blend of classes: class "
@@ -40,6 +35,26 @@ def blend_model(model, input_roles: Sequence[str], num_classes: int, name: str):
               else keras.Input(tensor.shape[1:], name=role)
               for role, tensor in zip(input_roles, model.inputs)]
     return keras.models.clone_model(model, input_tensors=inputs, clone_function=lambda layer: layer)
+
+
+def label_readers(model, input_roles: Sequence[str]) -> list:
+    """The layers of `model` that take its label input."""
+    import keras
+
+    if "label" not in input_roles or len(model.inputs) != len(input_roles):
+        return []
+    label_input = model.inputs[list(input_roles).index("label")]
+    return [layer for layer in model.layers
+            if any(label_input is tensor for node in layer._inbound_nodes
+                   for tensor in keras.tree.flatten(node.input_tensors))]
+
+
+def blendable(model, input_roles: Sequence[str]) -> bool:
+    """Whether `model` reads its label through conditional batch norm only (a blend exists)."""
+    from condgan.models.layers import ConditionalBatchNorm
+
+    readers = label_readers(model, input_roles)
+    return bool(readers) and all(isinstance(layer, ConditionalBatchNorm) for layer in readers)
 
 
 def blend_weights(classes: Sequence[str], blend: Mapping[str, float] | Sequence[float],

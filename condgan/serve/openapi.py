@@ -56,6 +56,8 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "edits": _nullable({
                     "type": "object", "description": "models with attribute directions: "
                     "{attributes: {attribute: [values]}, strength_range, measured}"}),
+                "class_blend": {"type": "boolean", "description": "class models that take a "
+                                "blend of classes as their label (projection cGANs)"},
                 "example_caption": _nullable({
                     "type": "string", "description": "caption models: a caption whose words "
                     "the model knows (null for other kinds)"})}},

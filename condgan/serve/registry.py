@@ -90,6 +90,7 @@ class ServedModel:
             "exported_at": self.card.get("exported_at"), "images_seen": self.card.get("images_seen"),
             "metrics": metrics, "example_caption": self.example_caption,
             "edits": describe_edits(self.directions),
+            "class_blend": bool(getattr(self.model, "class_blend", False)),
         }
 
     def check_caption(self, caption: str) -> list[str]:
@@ -117,7 +118,7 @@ class ServedModel:
             images = self.model.generate_for_seeds(list(seeds), list(conditions), **moved)
             return images, [self.check_caption(caption) for caption in conditions]
         if self.conditioning == "class" and isinstance(conditions[0], dict):
-            if not hasattr(self.model, "generate_blend"):
+            if not getattr(self.model, "class_blend", False):
                 raise UserError(f"model {self.name!r} ({self.kind}) has no class blend: send one "
                                 "class as \"label\"")
             return self.model.generate_blend(list(seeds), list(conditions)), None
