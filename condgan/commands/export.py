@@ -59,6 +59,9 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--edit", action="append", metavar="ATTRIBUTE=VALUE[:STRENGTH]",
                         help="move along a stored attribute direction, e.g. position=center:1.5 "
                              "(repeatable; strength 1 when left out; models with directions)")
+    parser.add_argument("--truncation", type=float, default=None, metavar="PSI",
+                        help="draw closer to the model's average image (StyleGAN: psi from 0 to "
+                             "1; 1 is no truncation; default: the model card's)")
     parser.add_argument("--interpolate", nargs=2, metavar=("FROM", "TO"),
                         help="class-to-class interpolation (projection cGANs): a row of --steps "
                              "images per seed walking from class FROM to class TO, noise fixed "
@@ -111,7 +114,7 @@ def run_sample(args: argparse.Namespace) -> int:
         raise UserError("pass --label or --caption, not both: a model reads one kind of condition")
     if args.interpolate and (args.label or args.caption or args.edit):
         raise UserError("--interpolate draws its own classes: leave out --label, --caption and --edit")
-    generator = load_generator(args.model_dir)
+    generator = load_generator(args.model_dir).with_options(truncation=args.truncation)
     edits = parse_edit_options(args.edit)
     rows = args.label or args.caption
     if args.interpolate:

@@ -23,6 +23,7 @@ REGISTRY = {
     "damsm": "condgan.families.damsm.family",
     "cvae": "condgan.families.cvae.family",
     "gan_int_cls": "condgan.families.intcls.family",
+    "stylegan": "condgan.families.stylegan.family",
 }
 KINDS = tuple(REGISTRY)
 

@@ -91,9 +91,9 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
 
     def counted_run(served: ServedModel):
         """The generator call, counted (images, and images per call) for /metrics."""
-        def call(conditions, seeds, edits=None):
+        def call(conditions, seeds, edits=None, options=None):
             metrics.generator_call(served.name, len(seeds))
-            return served.run(conditions, seeds, edits)
+            return served.run(conditions, seeds, edits, options)
         return call
 
     def batcher_for(served: ServedModel) -> MicroBatcher:
@@ -113,11 +113,12 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     def find(name: str, version: str | int | None = None) -> ServedModel:
         return registry.lookup(name, None if version is None else str(version))
 
-    def run(served: ServedModel, conditions: list, seeds: tuple[int, ...], edits=None):
+    def run(served: ServedModel, conditions: list, seeds: tuple[int, ...], edits=None,
+            options=None):
         try:
-            if edits or isinstance(conditions[0], dict):
-                # its own noise offset or class blend: not batched with other requests
-                return counted_run(served)(conditions, seeds, edits)
+            if edits or options or isinstance(conditions[0], dict):
+                # its own noise offset, sampling options or class blend: not batched with others
+                return counted_run(served)(conditions, seeds, edits, options)
             if micro_batching:
                 return batcher_for(served).submit(conditions, seeds)
             return counted_run(served)(conditions, seeds)
@@ -128,13 +129,14 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
         req = parse_generate(body, conditioning=served.conditioning, classes=served.classes,
                              max_n=max_n, random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2),
                              example_caption=served.example_caption,
-                             directions=served.directions, model=f"model {served.name!r}")
+                             directions=served.directions, model=f"model {served.name!r}",
+                             with_options=served.with_options)
         if req.caption is not None:
             served.require_known_words(req.caption)
             condition: Any = req.caption
         else:
             condition = req.blend or req.label_index
-        pictures, unknown = run(served, [condition] * req.n, req.seeds, req.edits)
+        pictures, unknown = run(served, [condition] * req.n, req.seeds, req.edits, req.options)
         unknown_words = unknown[0] if unknown else ([] if req.caption is not None else None)
         if req.format == "png":
             response = Response(imaging.png_for_images(pictures), mimetype="image/png")
@@ -147,6 +149,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
             "format": req.format, "image_size": served.image_size,
             "label": req.label_name, "label_index": req.label_index, "caption": req.caption,
             "unknown_words": unknown_words, "edits": req.edits, "blend": req.blend,
+            "options": req.options,
             "images": [{"seed": seed, "b64_json": imaging.b64_png(image)}
                        for seed, image in zip(req.seeds, pictures)]})
 

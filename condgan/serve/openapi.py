@@ -58,6 +58,9 @@ def _schemas(max_n: int) -> dict[str, Any]:
                     "{attributes: {attribute: [values]}, strength_range, measured}"}),
                 "class_blend": {"type": "boolean", "description": "class models that take a "
                                 "blend of classes as their label (projection cGANs)"},
+                "options": {"type": "array", "items": {"type": "string"},
+                            "description": "the sampling options a generate body may set for "
+                                           "this model (StyleGAN: truncation)"},
                 "example_caption": _nullable({
                     "type": "string", "description": "caption models: a caption whose words "
                     "the model knows (null for other kinds)"})}},
@@ -87,7 +90,12 @@ def _schemas(max_n: int) -> dict[str, Any]:
                     "description": "models whose edits are not null: \"attribute=value\" -> "
                                    "strength, e.g. {\"position=center\": 1.5}; strength 1 moves "
                                    "an image by the gap between images with and without "
-                                   "the value"}}},
+                                   "the value"},
+                "truncation": {"type": "number", "minimum": 0, "maximum": 1,
+                               "description": "models whose options include it (StyleGAN): "
+                                              "psi, how far each image's w stays from the "
+                                              "average w (1: none; 0: the average image); "
+                                              "default: the model card's"}}},
         "GenerateResponse": {
             "type": "object",
             "required": ["model", "kind", "n", "seeds", "format", "images", "image_size"],
@@ -100,6 +108,7 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "unknown_words": _nullable({"type": "array", "items": {"type": "string"}}),
                 "edits": _nullable({"type": "object", "additionalProperties": {"type": "number"}}),
                 "blend": _nullable({"type": "object", "additionalProperties": {"type": "number"}}),
+                "options": _nullable({"type": "object", "additionalProperties": {"type": "number"}}),
                 "images": {"type": "array", "items": {
                     "type": "object", "required": ["seed", "b64_json"],
                     "properties": {"seed": integer, "b64_json": {"type": "string"}}}}}},

@@ -91,6 +91,7 @@ class ServedModel:
             "metrics": metrics, "example_caption": self.example_caption,
             "edits": describe_edits(self.directions),
             "class_blend": bool(getattr(self.model, "class_blend", False)),
+            "options": sorted(getattr(self.model, "options", None) or {}),
         }
 
     def check_caption(self, caption: str) -> list[str]:
@@ -108,22 +109,31 @@ class ServedModel:
                     if self.example_caption else "")
             raise ApiError(400, "no_known_words", f"{error}{hint}") from None
 
+    @property
+    def with_options(self):
+        """The model's `with_options` when it names sampling options (a StyleGAN's
+        truncation), else None: what a request's options are checked with."""
+        return self.model.with_options if getattr(self.model, "options", None) else None
+
     def run(self, conditions: Sequence[Any], seeds: Sequence[int],
-            edits: dict[str, float] | None = None) -> tuple[np.ndarray, list[list[str]] | None]:
+            edits: dict[str, float] | None = None, options: dict[str, float] | None = None
+            ) -> tuple[np.ndarray, list[list[str]] | None]:
         """One generator call for many images: conditions[i] is a label index, a class blend
         ({class: weight}), a caption or None;
-        `edits` (checked) move every image along the model's directions."""
+        `edits` (checked) move every image along the model's directions; `options` (checked)
+        are the model's sampling options."""
         moved = {"edits": edits} if edits else {}
+        model = self.model.with_options(**options) if options else self.model
         if self.conditioning == "caption":
-            images = self.model.generate_for_seeds(list(seeds), list(conditions), **moved)
+            images = model.generate_for_seeds(list(seeds), list(conditions), **moved)
             return images, [self.check_caption(caption) for caption in conditions]
         if self.conditioning == "class" and isinstance(conditions[0], dict):
             if not getattr(self.model, "class_blend", False):
                 raise UserError(f"model {self.name!r} ({self.kind}) has no class blend: send one "
                                 "class as \"label\"")
-            return self.model.generate_blend(list(seeds), list(conditions)), None
+            return model.generate_blend(list(seeds), list(conditions)), None
         labels = list(conditions) if self.conditioning == "class" else None
-        return self.model.generate_for_seeds(list(seeds), labels, **moved), None
+        return model.generate_for_seeds(list(seeds), labels, **moved), None
 
     def warm_up(self) -> None:
         """One full chunk through the generator so the first request pays no kernel setup."""

@@ -15,7 +15,10 @@ from condgan.errors import UserError
 from condgan.basics import SEED_MAX
 
 FORMATS = ("b64_json", "png")
-GENERATE_FIELDS = {"label", "caption", "n", "seed", "format", "edits"}
+GENERATE_FIELDS = {"label", "caption", "n", "seed", "format", "edits", "truncation"}
+# Sampling options a generate body may carry: each for the models whose `options` name it
+# (`condgan.generator.Generator.with_options`; a StyleGAN's truncation psi).
+SAMPLING_OPTIONS = ("truncation",)
 MAX_CAPTION_CHARS = 500
 
 
@@ -73,6 +76,7 @@ class GenerateRequest:
     format: str
     edits: dict[str, float] | None = None   # checked against the model's directions
     blend: dict[str, float] | None = None   # class name -> weight (summing to 1): a class blend
+    options: dict[str, float] | None = None   # sampling options the model takes (truncation)
 
     @property
     def n(self) -> int:
@@ -81,10 +85,12 @@ class GenerateRequest:
 
 def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence[str] | None,
                    max_n: int, random_seed, example_caption: str | None = None,
-                   directions=None, model: str = "this model") -> GenerateRequest:
+                   directions=None, model: str = "this model",
+                   with_options=None) -> GenerateRequest:
     """Check a generate body against what the model is conditioned on ("none", "class" or
     "caption"); `random_seed(n)` draws a base seed; `edits` are checked against `directions`
-    (the model's `LatentDirections`, None when it has none).
+    (the model's `LatentDirections`, None when it has none); sampling options (`truncation`)
+    by the model's own `with_options` (None: it takes none).
 
     example_caption: a caption this model knows, suggested when the caption is missing (an
     example from another data set would only name words the model ignores).
@@ -106,6 +112,7 @@ def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence
         raise ApiError(400, "invalid_seed", f"seed must be an integer from 0 to "
                        f"{SEED_MAX - (n - 1)} (image i uses seed + i), got {seed!r}")
     seeds = tuple(range(seed, seed + n))
+    options = _parse_options(body, with_options, model)
     label_index = label_name = caption = None
     if conditioning == "caption":
         if "label" in body:
@@ -127,7 +134,7 @@ def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence
             if body.get("edits"):
                 raise ApiError(400, "invalid_field", "a class blend takes no \"edits\": send "
                                "one or the other")
-            return GenerateRequest(None, None, None, seeds, fmt, blend=blend)
+            return GenerateRequest(None, None, None, seeds, fmt, blend=blend, options=options)
         if conditioning == "class":
             label_index = parse_label(body.get("label"), classes or [])
             label_name = classes[label_index]
@@ -135,7 +142,27 @@ def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence
             raise ApiError(400, "invalid_field", "this model is unconditional: send n (and seed), "
                            "not label")
     return GenerateRequest(label_index, label_name, caption, seeds, fmt,
-                           _parse_edits(body.get("edits"), directions, model))
+                           _parse_edits(body.get("edits"), directions, model), options=options)
+
+
+def _parse_options(body: dict[str, Any], with_options, model: str) -> dict[str, float] | None:
+    """The body's sampling options, each a number the model takes (its `with_options` checks
+    names and ranges), or None when it sends none."""
+    given = {name: body[name] for name in SAMPLING_OPTIONS if body.get(name) is not None}
+    if not given:
+        return None
+    for name, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ApiError(400, "invalid_option", f"\"{name}\" must be a number, got "
+                           f"{json.dumps(value)}")
+    if with_options is None:
+        raise ApiError(400, "invalid_option", f"{model} takes no sampling options: send no "
+                       f"{sorted(given)} (GET /v1/models lists each model's \"options\")")
+    try:
+        with_options(**given)
+    except UserError as error:
+        raise ApiError(400, "invalid_option", str(error)) from None
+    return {name: float(value) for name, value in given.items()}
 
 
 def _parse_edits(edits: Any, directions, model: str) -> dict[str, float] | None:

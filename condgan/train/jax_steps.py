@@ -75,6 +75,14 @@ def all_gather(x):
     return x
 
 
+def input_gradient(fn, x):
+    """(fn(x), the gradient of sum(fn(x)) with respect to x), for a gradient penalty inside a
+    phase: a `jax.vjp` nested in the step's, which differentiates through it.  `fn` reads the
+    phase's variable values from the step's StatelessScope as closed-over constants."""
+    y, pullback = jax.vjp(fn, x)
+    return y, pullback(jax.numpy.ones_like(y))[0]
+
+
 def describe_devices() -> str:
     """What this process trains on, e.g. "1 x NVIDIA H100 80GB HBM3" or "CPU"."""
     devices = jax.devices()

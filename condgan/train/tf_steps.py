@@ -71,6 +71,16 @@ def all_gather(x):
     return ctx.all_gather(x, axis=0)
 
 
+def input_gradient(fn, x):
+    """(fn(x), the gradient of sum(fn(x)) with respect to x), for a gradient penalty inside a
+    phase: an inner tape, whose gradient the step's own (outer) tape differentiates again."""
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+        total = tf.reduce_sum(y)  # on the tape: the target must be recorded too
+    return y, tape.gradient(total, x)
+
+
 def describe_devices() -> str:
     """What this process trains on, e.g. "1 x NVIDIA H100 80GB HBM3" or "CPU"."""
     gpus = tf.config.list_physical_devices("GPU")

@@ -155,6 +155,11 @@ class Trainer(keras.Model):
             scale = scale * ops.maximum(1.0 - done, 0.0)
         return images + scale * ops.reshape(ops.cast(noise, images.dtype), shape)
 
+    def input_gradient(self, fn, x):
+        """(fn(x), d sum(fn(x)) / dx) inside a phase, differentiable again by the step (what a
+        gradient penalty such as R1 needs), on every backend."""
+        return backend_steps().input_gradient(fn, x)
+
     def all_gather(self, x):
         """The global batch of `x` (the gradient adds up the replicas' shares)."""
         return backend_steps().all_gather(x)
