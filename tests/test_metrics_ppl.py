@@ -1,8 +1,10 @@
 """Perceptual path length: slerp, the percentile filtering, the walk through a generator's noise
-(`generate_from_noise`), the two pair distances (the reference classifier's feature maps, LPIPS
-on VGG16) and `evaluate --metrics classifier_ppl,ppl_lpips` writing them with their protocol."""
+(`generate_from_noise`; a caption model's with its caption and condition noise held), the pair
+distances (the reference classifier's feature maps, the Shapes attribute classifier's, LPIPS on
+VGG16) and `evaluate --metrics classifier_ppl,ppl_lpips` writing them with their protocol."""
 import json
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from tests.metrics_fixtures import (CLASSES, SIZE, exported_cgan, quadrant_image
                                     untrained_classifier_dir)
 
 ROOT = Path(__file__).resolve().parents[1]
+SHAPES_CLASSIFIER = ROOT / "models" / "classifiers" / "shapes_attributes"
 
 
 class LinearGenerator(Generator):
@@ -40,6 +43,52 @@ class LinearGenerator(Generator):
         # summed the same way for every row (a BLAS product may round rows differently)
         image = self.base + self.gain * np.sum(noise[:, :, None] * self.weights[None], axis=1)
         return [image.reshape(-1, SIZE, SIZE, 3)]
+
+
+class CaptionStandIn(Generator):
+    """A caption model's contract on numpy: G(z, c; caption) = P(caption) + gain * W z + V c, a
+    SIZE x SIZE image in [-1, 1], where P is a fixed picture per caption and c the trailing
+    `condition_noise_dim` numbers of the noise (AttnGAN's conditioning augmentation).  With
+    gain 0 its images do not depend on the noise a walk moves.  Every `generate_from_noise`
+    call is recorded, to see what the walk held fixed."""
+
+    conditioning = "caption"
+
+    def __init__(self, gain: float, noise_dim: int = 8, condition_noise_dim: int = 3,
+                 size: int = SIZE):
+        super().__init__({"kind": "test", "image_size": size, "name": "caption_stand_in"}, "stand_in")
+        self.gain, self.size = gain, size
+        self.noise_dim, self.condition_noise_dim = noise_dim, condition_noise_dim
+        rng = np.random.default_rng(1)
+        self.weights = rng.standard_normal((noise_dim, size * size * 3)).astype(np.float32) / 4
+        self.weights[:noise_dim - condition_noise_dim] *= gain
+        self.calls = []
+
+    def _prepare(self, conditions):
+        return list(conditions)
+
+    def generate_from_noise(self, noise, conditions=None):
+        self.calls.append((np.array(noise), list(conditions)))
+        return super().generate_from_noise(noise, conditions)
+
+    def _forward_noise(self, noise, captions):
+        pictures = np.stack([np.random.default_rng(zlib.crc32(c.encode())).uniform(
+            -0.5, 0.5, self.size * self.size * 3) for c in captions]).astype(np.float32)
+        image = pictures + np.sum(noise[:, :, None] * self.weights[None], axis=1)
+        return [np.tanh(image).reshape(-1, self.size, self.size, 3)]
+
+
+def exported_gan(folder):
+    """A real (untrained) unconditional generator of SIZE px as a model folder."""
+    import keras
+
+    from condgan.families.gan.family import save_generator
+
+    keras.utils.set_random_seed(0)
+    noise = keras.Input((4,))
+    image = keras.layers.Activation("tanh")(keras.layers.UpSampling2D(4)(
+        keras.layers.Reshape((4, 4, 3))(keras.layers.Dense(48)(noise))))
+    return save_generator(keras.Model(noise, image), folder, latent_dim=4, legacy_h5=False)
 
 
 def pixel_distance(a, b):
@@ -133,14 +182,47 @@ def test_same_seed_same_value_and_the_walk_is_drawn_from_it():
     assert conditions is None and rule is None
 
 
-def test_class_models_draw_one_label_per_pair_and_caption_models_are_refused():
+def test_class_models_draw_one_label_per_pair_and_caption_models_need_captions():
     g = KerasGenerator(tiny_cgan(), {"kind": "cgan", "image_size": SIZE, "latent_dim": 4,
                                      "classes": CLASSES}, "cgan")
     t, labels, rule = ppl.walk_conditions(g, 300, seed=0)
     assert sorted(set(labels)) == [0, 1, 2] and "uniformly" in rule
-    g.conditioning = "caption"
-    with pytest.raises(UserError, match="class and unconditional models"):
-        ppl.walk_conditions(g, 10, seed=0)
+    captions = ["a red circle", "a blue square", "a green triangle at the top"]
+    stand_in = CaptionStandIn(0.3)
+    with pytest.raises(UserError, match="held-out captions: evaluate it with --data a captioned"):
+        ppl.walk_conditions(stand_in, 10, seed=0)
+    t, drawn, rule = ppl.walk_conditions(stand_in, 300, seed=0, captions=captions)
+    np.testing.assert_array_equal(t, np.random.default_rng(0).random(300))
+    assert set(drawn) == set(captions) and "caption drawn uniformly" in rule and "3 captions" in rule
+
+
+def test_a_caption_model_walks_its_noise_with_caption_and_condition_noise_held():
+    captions = ["a red circle", "a blue square", "a green triangle at the top"]
+    g = CaptionStandIn(0.3)
+    found, rule = ppl.pair_distances(g, {"d": pixel_distance}, pairs=20, seed=4, batch_size=8,
+                                     captions=captions, say=lambda line: None)
+    assert np.all(found["d"] > 0) and "held-out images" in rule
+    moving = g.noise_dim - g.condition_noise_dim
+    pair = 0
+    for noise, conditions in g.calls:
+        count = len(noise) // 2
+        z1 = g.noise_for_seeds(range(4 + 2 * pair, 4 + 2 * (pair + count), 2))
+        # both images of a pair: one caption, from the held-out ones, and z1's condition noise
+        assert conditions[:count] == conditions[count:] and set(conditions) <= set(captions)
+        np.testing.assert_array_equal(noise[:count, moving:], z1[:, moving:])
+        np.testing.assert_array_equal(noise[count:, moving:], z1[:, moving:])
+        # ... while the image noise moves, by a step of about eps
+        step = np.linalg.norm(noise[count:, :moving] - noise[:count, :moving], axis=1)
+        assert np.all(step > 0) and np.all(step < 1e-2)
+        pair += count
+    assert pair == 20
+    drawn = [c for _, conditions in g.calls for c in conditions[:len(conditions) // 2]]
+    assert drawn == ppl.walk_conditions(g, 20, seed=4, captions=captions)[1]
+    # A caption model whose images depend only on its caption and condition noise: 0 exactly.
+    deaf = CaptionStandIn(0.0)
+    found, _ = ppl.pair_distances(deaf, {"d": pixel_distance}, pairs=20, seed=4, batch_size=8,
+                                  captions=captions, say=lambda line: None)
+    assert np.all(found["d"] == 0.0) and ppl.path_length(found["d"])["value"] == 0.0
 
 
 def test_noise_rows_give_the_seeds_images_unrounded():
@@ -223,6 +305,35 @@ def test_lpips_without_weights_is_a_clear_error(tmp_path, monkeypatch):
         lpips.lpips_vgg16(tmp_path / "fake.h5")
 
 
+def test_the_attribute_classifier_distance_reads_each_grid_cell_as_the_classifier_does():
+    from condgan.basics import sha256_file
+    from condgan.metrics.attngan_caption_accuracy import (CLASSIFIER_FILE, CROP, cell_crops,
+                                                          feature_maps_model, load_classifier)
+    from condgan.metrics.feature_distance import attribute_classifier_distance
+
+    distance = attribute_classifier_distance(SHAPES_CLASSIFIER)
+    assert distance.layers == ["conv1", "conv2", "conv3"] and distance.size == 3 * CROP
+    assert distance.weights_fingerprint == sha256_file(SHAPES_CLASSIFIER / CLASSIFIER_FILE)
+    assert distance.name.startswith("Shapes attribute classifier models/classifiers/shapes_attributes")
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 255, (3, 3 * CROP, 3 * CROP, 3)).astype(np.float32)
+    b = np.clip(a + rng.normal(0, 8, a.shape), 0, 255).astype(np.float32)
+    # LPIPS' form on each cell crop's own maps (the classifier sees one cell at a time), then
+    # the mean over the nine cells
+    maps = feature_maps_model(load_classifier(SHAPES_CLASSIFIER))
+    per_cell = feature_map_distance(*(maps.predict_on_batch(cell_crops(x).reshape(-1, CROP, CROP, 3))
+                                      for x in (a, b))).reshape(3, 9)
+    np.testing.assert_allclose(distance(a, b), per_cell.mean(axis=1), rtol=1e-6)
+    # a change inside the centre cell of image 0 reaches no other cell and no other image
+    centre = a.copy()
+    centre[0, CROP:2 * CROP, CROP:2 * CROP] = 255 - centre[0, CROP:2 * CROP, CROP:2 * CROP]
+    moved = distance(a, centre)
+    assert moved[0] > 0 and np.all(moved[1:] == 0.0)
+    assert distance.resize == "none"
+    distance(a[:, :32, :32], b[:, :32, :32])   # another size is fitted to the cells' size
+    assert distance.resize == "bilinear to 72x72 (keras.ops.image.resize)"
+
+
 # --- evaluate ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -273,7 +384,92 @@ def test_evaluate_command_line(setup, tmp_path, monkeypatch, capsys):
         main([*args, "--metrics", "ppl_lpips"])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "vgg16_weights" in err and "--lpips-weights" in err
+    # a caption model walks with held-out captions: an array set has none
     with pytest.raises(SystemExit):
         main(["evaluate", str(ROOT / "models" / "attngan_shapes"), "--data", setup["data"],
               "--metrics", "classifier_ppl"])
-    assert "class and unconditional models" in capsys.readouterr().err
+    assert "captioned folder" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    """Tiny Shapes data (a one-object array set; a captioned folder with 10 held-out images)
+    and an exported unconditional GAN."""
+    from condgan.data.shapes import write_shapes, write_shapes_arrays
+
+    root = tmp_path_factory.mktemp("shapes")
+    return {"arrays": str(write_shapes_arrays(root / "shapes_one_tiny.npz", 12, size=32)),
+            "captioned": str(write_shapes(root / "shapes_tiny", 40, size=32, test_fraction=0.25)),
+            "gan": exported_gan(root / "tiny_gan")}
+
+
+def test_shapes_data_is_judged_by_the_attribute_classifiers_maps(shapes, setup):
+    from condgan.basics import sha256_file
+    from condgan.metrics.evaluate import evaluate_model
+
+    said = []
+    options = dict(ppl_pairs=12, batch_size=8, write_card=False, say=said.append)
+    # no reference classifier of Shapes' classes: the attribute classifier is the one it calls for
+    entry = evaluate_model(str(shapes["gan"]), shapes["arrays"], metrics="classifier_ppl",
+                           **options)["classifier_ppl"]
+    protocol = entry["protocol"]
+    assert protocol["feature_network"].startswith(
+        "Shapes attribute classifier models/classifiers/shapes_attributes feature maps conv1, "
+        "conv2, conv3")
+    assert protocol["layers"] == ["conv1", "conv2", "conv3"] and "grid cells" in protocol["distance"]
+    assert protocol["weights_fingerprint"] == sha256_file(SHAPES_CLASSIFIER / "attribute_classifier.keras")
+    assert protocol["resize"] == "bilinear to 72x72 (keras.ops.image.resize)"
+    assert protocol["conditions"] is None and entry["value"] > 0
+    assert any("distance in: Shapes attribute classifier" in line for line in said)
+    # It labels no classes of the data: the classifier metrics need a reference classifier ...
+    with pytest.raises(UserError, match="classifier_fid need a reference classifier of --data's "
+                                        "classes.*serves classifier_ppl only: train one with"):
+        evaluate_model(str(shapes["gan"]), shapes["arrays"], metrics="classifier_fid,classifier_ppl",
+                       **options)
+    # ... and it reads Shapes images only
+    with pytest.raises(UserError, match="is not Shapes data"):
+        evaluate_model(str(shapes["gan"]), setup["data"], classifier_dir=str(SHAPES_CLASSIFIER),
+                       metrics="classifier_ppl", **options)
+
+
+def test_evaluate_walks_a_caption_model_with_held_out_captions(shapes):
+    from condgan.data.caption_sets import load_caption_split
+    from condgan.metrics.attngan_evaluate import evaluate_attngan
+
+    held_out = [caption for captions in load_caption_split(shapes["captioned"], "test", 32).captions
+                for caption in captions]   # 10 images, 10 captions each
+    options = dict(metrics="classifier_ppl", ppl_pairs=10, batch_size=4, write_card=False,
+                   say=lambda line: None)
+    # the stand-in's card names no DAMSM run: path length alone needs none
+    g = CaptionStandIn(0.3, size=32)
+    entry = evaluate_attngan("stand_in", shapes["captioned"], classifier_dir=str(SHAPES_CLASSIFIER),
+                             generator=g, **options)["classifier_ppl"]
+    protocol = entry["protocol"]
+    assert entry["value"] > 0 and protocol["pairs"] == 10 and protocol["data"].endswith("shapes_tiny")
+    assert f"from the {len(held_out)} captions of the held-out images" in protocol["conditions"]
+    assert protocol["feature_network"].startswith("Shapes attribute classifier")
+    assert {caption for _, captions in g.calls for caption in captions} <= set(held_out)
+    deaf = CaptionStandIn(0.0, size=32)
+    assert evaluate_attngan("deaf", shapes["captioned"], classifier_dir=str(SHAPES_CLASSIFIER),
+                            generator=deaf, **options)["classifier_ppl"]["value"] == 0.0
+    with pytest.raises(UserError, match="train-shapes-attributes"):
+        evaluate_attngan("stand_in", shapes["captioned"], classifier_dir=None, generator=g, **options)
+
+
+def test_the_command_line_names_the_network_that_measured(shapes, tmp_path, capsys):
+    assert main(["evaluate", str(shapes["gan"]), "--data", shapes["arrays"], "--metrics",
+                 "classifier_ppl", "--ppl-pairs", "6", "--batch-size", "4", "--no-card"]) == 0
+    out, err = capsys.readouterr()
+    assert "Shapes attribute classifier" in out.splitlines()[1]
+    assert "distance in: Shapes attribute classifier models/classifiers/shapes_attributes" in err
+    # the shipped caption model, walked with the held-out captions of a Shapes folder
+    attngan = str(ROOT / "models" / "attngan_shapes")
+    assert main(["evaluate", attngan, "--data", shapes["captioned"], "--metrics", "classifier_ppl",
+                 "--ppl-pairs", "4", "--no-card"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[1].startswith("classifier_ppl") and "Shapes attribute classifier" in out
+    assert "pairs from attngan_shapes" in err
+    with pytest.raises(SystemExit):
+        main(["evaluate", attngan, "--data", shapes["captioned"], "--metrics", "classifier_ppl",
+              "--classifier", str(tmp_path / "missing"), "--no-card"])
+    assert "train-shapes-attributes" in capsys.readouterr().err

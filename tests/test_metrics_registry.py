@@ -66,6 +66,9 @@ def test_selection_by_conditioning_in_report_order():
     assert names("caption") == list(CAPTION)
     assert names("caption", class_subset=True) == list(CAPTION)
     assert [spec.name for spec in registry.applicable("none", on_request=True)][-2:] == list(PATH_LENGTH)
+    # a caption model's path length (its caption held along the walk), also only when named
+    assert registry.names_for(["caption"]) == list(CAPTION + PATH_LENGTH)
+    assert registry.parse_names("classifier_ppl", ["caption"]) == ["classifier_ppl"]
     assert registry.names_for(["none", "class"]) == list(LABELLED + ENCODER + PATH_LENGTH)
     assert registry.names_for(registry.IMAGES) == list(LABELLED + ENCODER + PATH_LENGTH)
     with pytest.raises(ValueError, match="conditioning 'cgan'"):

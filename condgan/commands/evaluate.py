@@ -77,16 +77,19 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of generated images (default 10000; caption models: 1000 "
                         "held-out captions)")
     parser.add_argument("--classifier", help="reference classifier folder (default: "
-                        "models/classifiers/<data name>, or skip classifier metrics); for caption "
-                        "models the attribute classifier (default models/classifiers/shapes_attributes)")
+                        "models/classifiers/<data name>, or skip classifier metrics; for Shapes "
+                        "data without one, the Shapes attribute classifier, whose feature maps "
+                        "serve classifier_ppl only); for caption models the attribute classifier "
+                        "(default models/classifiers/shapes_attributes)")
     parser.add_argument("--damsm", help="caption models: the DAMSM run for R-precision (default: "
                         "the card's own; another one's numbers are stored as metric@RUN)")
     parser.add_argument("--metrics", default="auto",
                         help=f"comma-separated subset of {labelled} ({class_only}: "
                         "class-conditional models only); 'auto': classifier metrics, plus "
                         "Inception metrics when its weights are available (perceptual path "
-                        "length, ppl_lpips and classifier_ppl, only when named).  Caption models "
-                        f"get every metric their judges allow: {caption}")
+                        "length, ppl_lpips and classifier_ppl, only when named).  Caption models: "
+                        f"{caption} ('auto': every one their judges allow, path length only when "
+                        "named)")
     parser.add_argument("--inception-weights", help="local InceptionV3 .h5 weights file "
                         "(default: ~/.keras/models/inception_v3_weights_tf_dim_ordering_tf_kernels.h5)")
     parser.add_argument("--ppl-pairs", type=_positive_int, default=DEFAULT_PAIRS,

@@ -17,6 +17,9 @@ Two-object captions get their own report (`two_object_accuracy`): each attribute
 objects, both objects right, the background, and how often a named object is missing from its
 cell (dropped) or an object appears in a cell the caption does not name (an extra: typically
 one object drawn twice).
+
+The classifier's convolutional maps (`feature_maps_model`) also serve as the offline distance
+network of perceptual path length on Shapes data (`feature_distance.attribute_classifier_distance`).
 """
 from __future__ import annotations
 
@@ -34,6 +37,9 @@ HEADS = ("present", "shape", "colour", "size", "background")
 _VALUES = {"shape": list(SHAPES), "colour": list(COLOURS), "size": list(SIZES),
            "background": list(BACKGROUNDS)}
 CLASSIFIER_FILE = "attribute_classifier.keras"
+# Its convolutions, each read after the LeakyReLU that follows it (LPIPS reads VGG's after their
+# ReLUs): the maps perceptual path length compares.
+FEATURE_MAP_LAYERS = ("conv1", "conv2", "conv3")
 
 
 def cell_crops(images: np.ndarray) -> np.ndarray:
@@ -124,6 +130,27 @@ def load_classifier(path: str | os.PathLike):
         raise UserError(f"no attribute classifier at {str(path)!r}: train one with "
                         "`python -m condgan train-shapes-attributes`")
     return keras.saving.load_model(file, safe_mode=True, compile=False)
+
+
+def is_attribute_classifier(path: str | os.PathLike) -> bool:
+    """Whether `path` is a folder holding a Shapes attribute classifier."""
+    return (Path(path) / CLASSIFIER_FILE).is_file()
+
+
+def feature_maps_model(classifier):
+    """(cell crops) -> the classifier's FEATURE_MAP_LAYERS maps, each after its LeakyReLU."""
+    import keras
+
+    layers = list(classifier.layers)   # in the order the network runs them
+    outputs = []
+    for name in FEATURE_MAP_LAYERS:
+        activation = layers[layers.index(classifier.get_layer(name)) + 1]
+        if not isinstance(activation, keras.layers.LeakyReLU):
+            raise UserError(f"{classifier.name}: {name} is not followed by a LeakyReLU: not a Shapes "
+                            "attribute classifier as `train-shapes-attributes` builds it; train "
+                            "one again")
+        outputs.append(activation.output)
+    return keras.Model(classifier.inputs, outputs)
 
 
 def predict_cells(classifier, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:

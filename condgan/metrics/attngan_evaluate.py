@@ -14,8 +14,15 @@ disk (never downloaded here); always `damsm_fid`, the Frechet distance between g
 real held-out images in the DAMSM image encoder's global feature space (D-dimensional, trained on
 this data set).  **damsm_fid is not FID**: another network and feature space; it works offline
 and compares runs that use the same DAMSM.
+Perceptual path length (`classifier_ppl`, `ppl_lpips`: only when named, as for other models;
+ppl.py) walks the image noise with the caption fixed: pair i draws one of the held-out images'
+captions (any of its ten) uniformly from PCG64(seed), and the conditioning-augmentation noise
+stays at z1's.  `classifier_ppl` measures in the Shapes attribute classifier's feature maps, so
+it needs Shapes data; `ppl_lpips` (VGG16 weights on disk) measures any.  Asked for alone, they
+need no DAMSM run and draw no held-out images.
 The metrics, their computations and their protocols are the metrics registry's (registry.py):
-a caption model gets each of its metrics whose judge is at hand.
+'auto' gives a caption model each of its metrics whose judge is at hand; a named one that
+cannot be computed is an error that says what it needs.
 Results are merged into the model's card.json with their protocol, which names the DAMSM run.
 With `damsm_dir` other than the card's own, the DAMSM-based numbers (R-precision, damsm_fid)
 are stored as `<metric>@<that run's folder name>`, so they never replace the card's own.
@@ -27,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from condgan.errors import UserError
+from condgan.metrics.ppl import DEFAULT_PAIRS
 from condgan.paths import project_path
 
 
@@ -40,24 +48,100 @@ def _other_damsm_suffix(damsm_dir, own_damsm) -> str:
     return "@" + Path(damsm_dir).resolve().name
 
 
+# What a caption metric's judge needs, for the error when one named cannot be computed.
+_JUDGE_NEEDS = {
+    "inception": "InceptionV3's weights on disk (evaluating a caption model never downloads them)",
+    "attributes": "the Shapes attribute classifier (--classifier) and data that records each "
+                  "image's attributes (Shapes)",
+    "attributes_two_objects": "the Shapes attribute classifier (--classifier), Shapes data and "
+                              "two-object captions among the held-out ones",
+}
+
+
 def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: int = 1000,
-                     seed: int = 0, write_card: bool = True, replace: bool = False,
-                     say=print) -> dict:
+                     seed: int = 0, metrics: str = "auto", ppl_pairs: int = DEFAULT_PAIRS,
+                     batch_size: int = 100, lpips_weights=None, lpips_linear=None,
+                     write_card: bool = True, replace: bool = False, say=print,
+                     generator=None) -> dict:
     """Score `model_dir` on `data`'s held-out captions (see the module docstring): metric name ->
     {value, protocol}; metrics the card lacks are written into it, ones it has are replaced only
-    with `replace=True`."""
+    with `replace=True`.  `metrics`: 'auto' or a comma-separated list of the caption metrics;
+    path length walks `ppl_pairs` pairs.  `generator`: the model,
+    already loaded (else loaded from `model_dir`)."""
     from condgan.data.caption_sets import load_caption_split
     from condgan.families import load_model_folder
+    from condgan.metrics import ppl, registry
+    from condgan.metrics.registry import Judge, MetricContext
+    from condgan.model_folder import card_path, merge_card_metrics
+
+    model = generator if generator is not None else load_model_folder(model_dir)
+    wanted = registry.parse_names(metrics, [model.conditioning])
+    candidates = ([registry.METRICS[m] for m in wanted] if wanted is not None
+                  else registry.applicable(model.conditioning))
+    needs = {spec.needs for spec in candidates}
+    test = load_caption_split(data, "test", model.image_size)
+    # Path length's distances first: a missing network is said before any image is drawn.
+    distances = ppl.distances_for(
+        needs, attribute_classifier=(_shapes_maps_classifier(classifier_dir, test, data)
+                                     if "classifier_maps" in needs else None),
+        lpips_weights=lpips_weights, lpips_linear=lpips_linear)
+
+    judges, fields, suffixes = {}, {"n": n, "protocol": {}}, {}
+    if needs - set(registry.PATH_LENGTH_NEEDS):
+        judges, fields, suffixes = _held_out_judges(model, model_dir, test, data, damsm_dir,
+                                                    classifier_dir, n, seed, say)
+    # Every caption of every held-out image: the walk draws pair i's from them.
+    captions = [caption for image_captions in test.captions for caption in image_captions]
+    found, walk = ppl.walk_distances(model, distances, pairs=ppl_pairs, seed=seed,
+                                     batch_size=batch_size, say=say, captions=captions,
+                                     data=card_path(data))
+    judges.update({need: Judge.of_distance(distances[need], found[need]) for need in found})
+
+    missing = [spec for spec in candidates if spec.needs not in judges]
+    if wanted is not None and missing:
+        raise UserError("; ".join(f"{spec.name} cannot be computed: it needs "
+                                  f"{_JUDGE_NEEDS.get(spec.needs, spec.needs)}" for spec in missing))
+    context = MetricContext(seed=seed, judges=judges, walk=walk, **fields)
+    selected = [spec for spec in candidates if spec.needs in judges]
+    # Another DAMSM's numbers go in beside the card's own, as <metric>@<run>.
+    results = registry.score(selected, context, say=say, suffixes=suffixes)
+    if write_card:
+        results.card = merge_card_metrics(model_dir, results, replace=replace, say=say,
+                                          how_to_replace="rerun with --replace (replace=True from Python)")
+    return results
+
+
+def _shapes_maps_classifier(classifier_dir, test, data):
+    """The Shapes attribute classifier folder whose feature maps measure a caption model's
+    classifier_ppl; a UserError naming the fix when there is none or the data is not Shapes."""
+    from condgan.metrics.datasets import made_by_shapes
+
+    if classifier_dir is None:
+        raise UserError("classifier_ppl of a caption model measures in the Shapes attribute "
+                        "classifier's feature maps, and there is none at "
+                        "models/classifiers/shapes_attributes: train it with `python -m condgan "
+                        "train-shapes-attributes --data data/shapes` or pass --classifier DIR")
+    if not made_by_shapes(test.meta):
+        raise UserError(f"classifier_ppl of a caption model measures in the Shapes attribute "
+                        f"classifier's feature maps, which reads Shapes images; {str(data)!r} is "
+                        "not Shapes data (made by `python -m condgan make-shapes`): measure "
+                        "ppl_lpips instead (VGG16 weights on disk, --lpips-weights)")
+    return classifier_dir
+
+
+def _held_out_judges(model, model_dir, test, data, damsm_dir, classifier_dir, n: int, seed: int,
+                     say):
+    """The judges of the held-out captions' metrics (DAMSM; Inception when its weights are on
+    disk; the attribute classifier for data that records attributes), what their context holds
+    (`MetricContext` fields) and the card-name suffix of the DAMSM's metrics."""
     from condgan.families.attngan.family import RP_SEED
     from condgan.families.damsm.data import class_filter
     from condgan.families.damsm.family import load_damsm
-    from condgan.metrics import registry
-    from condgan.metrics.registry import Judge, MetricContext
+    from condgan.metrics.registry import Judge
     from condgan.metrics.r_precision import encode_pairs, resize_uint8
-    from condgan.model_folder import card_path, merge_card_metrics
+    from condgan.model_folder import card_path
     from condgan.text import encode_texts, tokenize
 
-    model = load_model_folder(model_dir)
     own_damsm = model.card.get("dataset", {}).get("damsm")
     damsm_dir = damsm_dir or (project_path(own_damsm) if own_damsm else None)
     if not damsm_dir:
@@ -65,7 +149,6 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: in
     if not (Path(damsm_dir) / "config.json").is_file():
         raise UserError(f"the DAMSM run {str(damsm_dir)!r} (R-precision's judge) is not here: pass "
                         "--damsm with the folder of the DAMSM run the model was trained against")
-    test = load_caption_split(data, "test", model.image_size)
     n = min(n, len(test.images))
     if n < 100:
         raise UserError(f"{data}: {n} held-out images; R-precision needs at least 100")
@@ -113,21 +196,14 @@ def evaluate_attngan(model_dir, data, damsm_dir=None, classifier_dir=None, n: in
             judges["attributes_two_objects"] = Judge(judge_name, fakes[pairs], real[pairs],
                                                      resize=resize, network=classifier)
 
-    context = MetricContext(
-        n=n, seed=seed, judges=judges,
-        protocol=dict(num_generated=n, num_reference=n, split="test", seed=seed,
-                      data=card_path(data),
-                      captions=f"caption i%10 of held-out image i, seed {RP_SEED}+i", method=None),
+    fields = dict(
+        n=n, protocol=dict(num_generated=n, num_reference=n, split="test", seed=seed,
+                           data=card_path(data),
+                           captions=f"caption i%10 of held-out image i, seed {RP_SEED}+i",
+                           method=None),
         sentences=sentences, class_ids=class_filter(test.class_ids[index]), attributes=chosen,
         max_words=damsm_cfg.max_len, two_object_attributes=two_objects, truncated=truncated)
-    selected = [spec for spec in registry.applicable(model.conditioning) if spec.needs in judges]
-    # Another DAMSM's numbers go in beside the card's own, as <metric>@<run>.
-    results = registry.score(selected, context, say=say,
-                             suffixes={"damsm": _other_damsm_suffix(damsm_dir, own_damsm)})
-    if write_card:
-        results.card = merge_card_metrics(model_dir, results, replace=replace, say=say,
-                                          how_to_replace="rerun with --replace (replace=True from Python)")
-    return results
+    return judges, fields, {"damsm": _other_damsm_suffix(damsm_dir, own_damsm)}
 
 
 def _statistics(features: np.ndarray):

@@ -62,3 +62,15 @@ def data_name(source: str) -> str:
     """A short name for default paths: 'cifar10' for CIFAR-10 sources, else the file/folder stem."""
     path = Path(str(source).rstrip("/"))
     return "cifar10" if "cifar" in path.name.lower() else path.stem
+
+
+def made_by_shapes(meta) -> bool:
+    """Whether a data set's record (an array set's meta, or a captioned split's, which keeps it
+    under "dataset") says condgan's Shapes generator (`make-shapes`) drew it: the images the
+    Shapes attribute classifier reads."""
+    from condgan.data import shapes
+
+    records = (meta, meta.get("dataset"))
+    return any(isinstance(record, dict)
+               and str(record.get("generator") or "").startswith(shapes.__name__ + ".")
+               for record in records)

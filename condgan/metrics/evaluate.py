@@ -5,8 +5,11 @@ Images are generated batch by batch (image i from seed `seed + i`, labels cyclin
 classes for conditional models) and fed to every feature network as they come, so each image
 is drawn once and memory holds only features.  Perceptual path length (`ppl_lpips`,
 `classifier_ppl`: only when --metrics names them) walks the latent space in pairs of its own
-(ppl.py).  Which metrics a model gets, how each is computed and how its protocol (protocol.py)
-is built is the metrics registry's (registry.py); each goes into `card.json` with its protocol.
+(ppl.py); `classifier_ppl` measures in the feature maps of the classifier the data calls for:
+the reference classifier of its classes, else, for Shapes data, the Shapes attribute classifier
+(which serves no other metric).  Which metrics a model gets, how each is computed and how its
+protocol (protocol.py) is built is the metrics registry's (registry.py); each goes into
+`card.json` with its protocol.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from typing import Callable
 
 from condgan.errors import UserError
 from condgan.metrics import ppl, registry
-from condgan.metrics.datasets import data_name, load_reference
+from condgan.metrics.attngan_caption_accuracy import is_attribute_classifier
+from condgan.metrics.datasets import data_name, load_reference, made_by_shapes
 from condgan.metrics.features import balanced_labels, extract_many, generated_batches
 from condgan.metrics.registry import Judge, MetricContext
 from condgan.metrics.registry import covariance_warning  # noqa: F401  (importable from here too)
@@ -72,9 +76,36 @@ def _check_classes(model_classes, data_classes, data, what: str) -> None:
                         "trained on (same class names, same order)")
 
 
-def _default_classifier(data: str) -> Path | None:
+def _default_classifier(data: str, reference) -> Path | None:
+    """The classifier `data` calls for: models/classifiers/<data name>, else for Shapes data the
+    Shapes attribute classifier (which serves classifier_ppl only)."""
     folder = Path("models") / "classifiers" / data_name(data)
-    return folder if (folder / "classifier.keras").is_file() else None
+    if (folder / "classifier.keras").is_file():
+        return folder
+    return _default_attribute_classifier() if made_by_shapes(reference.meta) else None
+
+
+def _maps_only_classifier(folder: Path, data: str, reference, candidates, wanted, say) -> Path:
+    """The Shapes attribute classifier `folder` as classifier_ppl's judge: its feature maps.
+    It names no classes of --data, so the classifier metrics are refused when named, skipped
+    under 'auto'."""
+    from condgan.metrics.attngan_caption_accuracy import CLASSIFIER_FILE
+
+    if not made_by_shapes(reference.meta):
+        raise UserError(f"{str(folder)!r} holds the Shapes attribute classifier ({CLASSIFIER_FILE}), "
+                        f"which reads Shapes images; --data {data!r} is not Shapes data (made by "
+                        "`python -m condgan make-shapes`): pass --classifier a reference classifier "
+                        "of its classes")
+    labelling = [spec.name for spec in candidates if spec.needs == "classifier"]
+    if labelling:
+        why = (f"{', '.join(labelling)} need a reference classifier of --data's classes; "
+               f"{str(folder)!r} is the Shapes attribute classifier, which serves classifier_ppl "
+               f"only: train one with `python -m condgan train-classifier --data {data} "
+               f"-o models/classifiers/{data_name(data)}` or pass --classifier DIR")
+        if wanted is not None:
+            raise UserError(why)
+        say(f"skipping classifier metrics: {why}")
+    return folder
 
 
 def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 10000,
@@ -111,9 +142,11 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
                   else registry.applicable(conditioning, subset is not None))
     needs = {spec.needs for spec in candidates}
 
-    classifier = None
-    folder = Path(classifier_dir) if classifier_dir else _default_classifier(data)
-    if needs & CLASSIFIER_NEEDS and folder is not None:
+    classifier = attribute_classifier = None
+    folder = Path(classifier_dir) if classifier_dir else _default_classifier(data, reference)
+    if needs & CLASSIFIER_NEEDS and folder is not None and is_attribute_classifier(folder):
+        attribute_classifier = _maps_only_classifier(folder, data, reference, candidates, wanted, say)
+    elif needs & CLASSIFIER_NEEDS and folder is not None:
         from condgan.metrics.reference import ReferenceClassifier
 
         classifier = ReferenceClassifier(folder)
@@ -139,7 +172,9 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
             if wanted is not None:
                 raise
             say(f"skipping Inception metrics (fid, kid, is): {error}")
-    distances = _pair_distances(needs, classifier, lpips_weights, lpips_linear)
+    distances = ppl.distances_for(needs, classifier=classifier,
+                                  attribute_classifier=attribute_classifier,
+                                  lpips_weights=lpips_weights, lpips_linear=lpips_linear)
     own = {"encoder": g} if "encoder" in needs and callable(getattr(g, "negative_elbo", None)) else {}
     if wanted is not None and "encoder" in needs and not own:
         raise UserError(f"held_out_neg_elbo needs a model with an encoder (a VAE, kind cvae); "
@@ -163,15 +198,9 @@ def evaluate_model(model_dir: str, data: str, *, split: str = "test", n: int = 1
             refs = {name: restrict_features(out, in_subset) for name, out in refs.items()}
             real_labels, num_reference = reference.y[in_subset], int(in_subset.sum())
         judges = {name: Judge.of(net, gen[name], refs[name]) for name, net in networks.items()}
-    walk = None
-    if distances:
-        found, condition_rule = ppl.pair_distances(g, distances, pairs=ppl_pairs, seed=seed,
-                                                   batch_size=batch_size, say=say)
-        judges.update({need: Judge(distance.name, found[need], None,
-                                   weights_fingerprint=distance.weights_fingerprint,
-                                   resize=distance.resize, network=distance)
-                       for need, distance in distances.items()})
-        walk = ppl.walk_protocol(ppl_pairs, condition_rule)
+    found, walk = ppl.walk_distances(g, distances, pairs=ppl_pairs, seed=seed,
+                                     batch_size=batch_size, say=say)
+    judges.update({need: Judge.of_distance(distances[need], found[need]) for need in found})
     if own:
         judges["encoder"] = _held_out_elbo_judge(g, reference, batch_size, seed, say)
 
@@ -206,20 +235,6 @@ def _held_out_elbo_judge(model, reference, batch_size: int, seed: int, say) -> J
                  dim=int(np.prod(reference.x.shape[1:])))
 
 
-def _pair_distances(needs, classifier, lpips_weights, lpips_linear) -> dict:
-    """need -> the pair distance of each path length asked for (feature_distance.py)."""
-    distances = {}
-    if "classifier_maps" in needs and classifier is not None:
-        from condgan.metrics.feature_distance import classifier_distance
-
-        distances["classifier_maps"] = classifier_distance(classifier)
-    if "lpips" in needs:
-        from condgan.metrics.lpips import lpips_vgg16
-
-        distances["lpips"] = lpips_vgg16(lpips_weights, lpips_linear)
-    return distances
-
-
 def evaluate(model_dir, data, *, n: int | None = None, write_card: bool = True,
              replace: bool = False, say: Callable[[str], None] = print, **options) -> EvaluationResults:
     """Measure a model folder with the metrics of its kind of conditioning: class and
@@ -231,15 +246,15 @@ def evaluate(model_dir, data, *, n: int | None = None, write_card: bool = True,
     if family_of_card(read_card(model_dir)).conditioning == "caption":
         from condgan.metrics.attngan_evaluate import evaluate_attngan
 
-        asked = {m.strip() for m in (options.get("metrics") or "auto").split(",")}
-        if asked & set(PATH_LENGTH_METRICS):
-            raise UserError(f"{', '.join(sorted(asked & set(PATH_LENGTH_METRICS)))}: perceptual "
-                            "path length is measured for class and unconditional models only, "
-                            f"not yet for caption models such as {str(model_dir)!r}")
-
         classifier = options.get("classifier_dir") or _default_attribute_classifier()
         return evaluate_attngan(model_dir, data, damsm_dir=options.get("damsm_dir"),
                                 classifier_dir=classifier, n=n or 1000, seed=options.get("seed", 0),
+                                metrics=options.get("metrics") or "auto",
+                                ppl_pairs=options.get("ppl_pairs", ppl.DEFAULT_PAIRS),
+                                batch_size=options.get("batch_size", 100),
+                                lpips_weights=options.get("lpips_weights"),
+                                lpips_linear=options.get("lpips_linear"),
+                                generator=options.get("generator"),
                                 write_card=write_card, replace=replace, say=say)
     options.pop("damsm_dir", None)
     return evaluate_model(str(model_dir), str(data), n=n or 10000, write_card=write_card,

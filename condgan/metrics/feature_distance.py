@@ -8,12 +8,17 @@ LPIPS' unweighted variant) and averaged over the positions; the layers' values a
 Perceptual path length (`ppl.py`) measures the pairs of images a latent walk draws with one of
 these pair distances:
 * `classifier_distance`: the reference classifier's feature maps (offline, like classifier FID);
+* `attribute_classifier_distance`: the Shapes attribute classifier's (offline; for Shapes data,
+  which has no reference classifier of its classes): the maps of each of the nine grid cells,
+  each cut at the size the classifier reads a cell, their positions pooled;
 * `lpips.lpips_vgg16`: VGG16's, LPIPS proper.
-Both take float pixel values in [0, 255] (the generator's unrounded images) and fit their size to
+All take float pixel values in [0, 255] (the generator's unrounded images) and fit their size to
 the network the way the reference classifier does (bilinear, `keras.ops.image.resize`).
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -95,3 +100,43 @@ def classifier_distance(classifier) -> FeatureMapDistance:
         name=f"{classifier.name} feature maps {', '.join(FEATURE_MAP_LAYERS)}",
         layers=FEATURE_MAP_LAYERS, weights_fingerprint=classifier.weights_fingerprint,
         size=classifier.image_size, form=FORM + ", unweighted")
+
+
+class _GridCellMaps:
+    """The Shapes attribute classifier's maps of an image's nine grid cells: images of 3 x CROP
+    px are cut into their cells (`cell_crops`, which also scales them as the classifier was
+    trained), each cell goes through the classifier's convolutions, and each layer's maps of
+    the nine cells are stacked along the rows, (N, 9 h, w, C): the distance's mean over
+    positions then covers every cell of the image."""
+
+    def __init__(self, classifier):
+        from condgan.metrics.attngan_caption_accuracy import feature_maps_model
+
+        self.model = feature_maps_model(classifier)
+
+    def predict_on_batch(self, images: np.ndarray) -> list[np.ndarray]:
+        from condgan.metrics.attngan_caption_accuracy import CROP, cell_crops
+
+        count = len(images)
+        maps = self.model.predict_on_batch(cell_crops(images).reshape(-1, CROP, CROP, 3))
+        return [np.asarray(m).reshape(count, -1, *np.shape(m)[2:]) for m in maps]
+
+
+def attribute_classifier_distance(folder: str | os.PathLike) -> FeatureMapDistance:
+    """The pair distance in the feature maps of the Shapes attribute classifier in `folder`
+    (`attngan_caption_accuracy.FEATURE_MAP_LAYERS`, of every grid cell), unweighted; images
+    resized to 3 x CROP px so that each cell is the size the classifier reads."""
+    from condgan.basics import sha256_file
+    from condgan.metrics.attngan_caption_accuracy import (CLASSIFIER_FILE, CROP, FEATURE_MAP_LAYERS,
+                                                          load_classifier)
+    from condgan.model_folder import card_path
+
+    classifier = load_classifier(folder)   # a UserError naming the fix when it is not there
+    file = Path(folder) / CLASSIFIER_FILE if Path(folder).is_dir() else Path(folder)
+    return FeatureMapDistance(
+        _GridCellMaps(classifier),
+        name=(f"Shapes attribute classifier {card_path(folder)} feature maps "
+              f"{', '.join(FEATURE_MAP_LAYERS)} (after their LeakyReLUs), per grid cell"),
+        layers=FEATURE_MAP_LAYERS, weights_fingerprint=sha256_file(file), size=3 * CROP,
+        form=(FORM + f", unweighted; the positions are those of the nine grid cells' maps, each "
+              f"cell cut at {CROP}x{CROP} px as the classifier reads it"))

@@ -2,8 +2,9 @@
 images change along small steps of a walk through its latent space.
 
 Pair i: latents z1 and z2, the model's own noise for seeds `seed + 2i` and `seed + 2i + 1`
-(`Generator.noise_for_seeds`); t ~ U[0, 1) and, for a class model, a label drawn uniformly,
-both from numpy's PCG64 seeded with `seed`; the images G(slerp(z1, z2, t)) and
+(`Generator.noise_for_seeds`); t ~ U[0, 1) and, for a class model, a label drawn uniformly (for
+a caption model, one of the held-out captions it is given, drawn uniformly), both from numpy's
+PCG64 seeded with `seed`; the images G(slerp(z1, z2, t)) and
 G(slerp(z1, z2, t + EPSILON)) with that same condition; their distance d (a pair distance of
 `feature_distance.py`).  PPL is the mean of d / EPSILON^2 over the pairs, after discarding those
 below the 1st and above the 99th percentile of d (StyleGAN's filtering, with its "lower" and
@@ -17,11 +18,15 @@ augmentation: `Generator.condition_noise_dim`) keeps that part of z1's noise for
 the walk moves the image, not the condition.  Images are the generator's unrounded pixels
 (`Generator.generate_from_noise`): rounding to uint8 would hide steps this small.
 
+`distances_for` builds the pair distances the path-length metrics need and `walk_distances`
+walks once with all of them: the one way both evaluators (class and unconditional models,
+caption models) measure path length.
+
 Importing this module imports no deep-learning library (the metrics registry lists it cheaply).
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -82,35 +87,49 @@ def path_length(distances: np.ndarray) -> dict:
             "pairs_kept": int(kept.size)}
 
 
-def walk_conditions(generator, pairs: int, seed: int) -> tuple[np.ndarray, list | None, str | None]:
+def walk_conditions(generator, pairs: int, seed: int, captions: Sequence[str] | None = None
+                    ) -> tuple[np.ndarray, list | None, str | None]:
     """t per pair and the condition of each pair (None for an unconditional model), both from
-    PCG64(seed), and how the conditions were chosen (for the protocol)."""
+    PCG64(seed), and how the conditions were chosen (for the protocol).  A caption model walks
+    with `captions` (held-out ones): pair i gets one of them, drawn uniformly."""
     rng = np.random.default_rng(seed)
     t = rng.random(pairs)
     if generator.conditioning == "none":
         return t, None, None
-    if generator.conditioning != "class":
-        raise UserError(f"perceptual path length is measured for class and unconditional models; "
-                        f"{generator.name!r} is conditioned on {generator.conditioning}s")
-    labels = rng.integers(0, len(generator.classes), pairs)
-    return t, [int(label) for label in labels], "a class label drawn uniformly per pair (PCG64(seed))"
+    if generator.conditioning == "class":
+        labels = rng.integers(0, len(generator.classes), pairs)
+        return t, [int(label) for label in labels], "a class label drawn uniformly per pair (PCG64(seed))"
+    if generator.conditioning == "caption":
+        if not captions:
+            raise UserError(f"perceptual path length of caption model {generator.name!r} walks "
+                            "with held-out captions: evaluate it with --data a captioned folder, "
+                            "e.g. data/shapes")
+        chosen = rng.integers(0, len(captions), pairs)
+        return t, [captions[k] for k in chosen], (
+            f"a caption drawn uniformly per pair (PCG64(seed)) from the {len(captions)} captions "
+            "of the held-out images, the same for both images of the pair")
+    raise UserError(f"perceptual path length is measured for class, caption and unconditional "
+                    f"models; {generator.name!r} is conditioned on {generator.conditioning}")
 
 
 def pair_distances(generator, distances: Mapping[str, Callable], *, pairs: int, seed: int,
-                   batch_size: int = 100, say: Callable[[str], None] = print
-                   ) -> tuple[dict[str, np.ndarray], str | None]:
+                   batch_size: int = 100, captions: Sequence[str] | None = None,
+                   say: Callable[[str], None] = print) -> tuple[dict[str, np.ndarray], str | None]:
     """Walk `pairs` pairs (module docstring) and measure each with every pair distance, batch by
-    batch, so every image is drawn once: name -> (pairs,) d, and how the conditions were chosen."""
+    batch, so every image is drawn once: name -> (pairs,) d, and how the conditions were chosen.
+    `captions`: the held-out captions a caption model walks with."""
     if pairs < 2:
         raise UserError(f"perceptual path length needs at least 2 pairs, got {pairs}")
-    t, conditions, condition_rule = walk_conditions(generator, pairs, seed)
+    t, conditions, condition_rule = walk_conditions(generator, pairs, seed, captions)
     if seed + 2 * pairs - 1 > SEED_MAX:
         raise UserError(f"--seed {seed} with {pairs} pairs needs seeds up to {seed + 2 * pairs - 1}, "
                         f"beyond {SEED_MAX}: use a smaller seed")
     moving = generator.noise_dim - generator.condition_noise_dim
     found = {name: np.empty(pairs, np.float64) for name in distances}
+    # the distance networks by name, so the output says which network judged
+    judged_by = "; ".join(getattr(distance, "name", name) for name, distance in distances.items())
     say(f"perceptual path length: {pairs} pairs from {generator.name} (seeds {seed}.."
-        f"{seed + 2 * pairs - 1}), eps {EPSILON}")
+        f"{seed + 2 * pairs - 1}), eps {EPSILON}, distance in: {judged_by}")
     for start in range(0, pairs, batch_size):
         stop = min(pairs, start + batch_size)
         first = generator.noise_for_seeds(range(seed + 2 * start, seed + 2 * stop, 2))
@@ -132,7 +151,43 @@ def _walked(first: np.ndarray, second: np.ndarray, t: np.ndarray, moving: int) -
     return noise.astype(np.float32)
 
 
-def walk_protocol(pairs: int, condition_rule: str | None) -> dict:
-    """What a path length's protocol records about the walk."""
+def walk_protocol(pairs: int, condition_rule: str | None, **record) -> dict:
+    """What a path length's protocol records about the walk (`record`: what else the caller's
+    walk depended on, such as the data its captions came from)."""
     return {"pairs": pairs, "epsilon": EPSILON, "sampling": SAMPLING, "interpolation": INTERPOLATION,
-            "conditions": condition_rule, "filtering": FILTERING}
+            "conditions": condition_rule, "filtering": FILTERING, **record}
+
+
+def distances_for(needs, *, classifier=None, attribute_classifier=None,
+                  lpips_weights: str | None = None, lpips_linear: str | None = None) -> dict:
+    """need -> the pair distance of each path length in `needs` (`feature_distance.py`):
+    "classifier_maps" in the feature maps of the reference classifier `classifier` when there is
+    one, else in those of the Shapes attribute classifier in the folder `attribute_classifier`
+    (left out when neither is given: the caller says why); "lpips" on VGG16 (`lpips.py`)."""
+    distances = {}
+    if "classifier_maps" in needs and classifier is not None:
+        from condgan.metrics.feature_distance import classifier_distance
+
+        distances["classifier_maps"] = classifier_distance(classifier)
+    elif "classifier_maps" in needs and attribute_classifier is not None:
+        from condgan.metrics.feature_distance import attribute_classifier_distance
+
+        distances["classifier_maps"] = attribute_classifier_distance(attribute_classifier)
+    if "lpips" in needs:
+        from condgan.metrics.lpips import lpips_vgg16
+
+        distances["lpips"] = lpips_vgg16(lpips_weights, lpips_linear)
+    return distances
+
+
+def walk_distances(generator, distances: Mapping[str, Callable], *, pairs: int, seed: int,
+                   batch_size: int, say: Callable[[str], None],
+                   captions: Sequence[str] | None = None, **record) -> tuple[dict, dict | None]:
+    """One walk measured with every distance of `distances_for`: need -> the pairs' (pairs,)
+    distances, for the registry's `Judge.of_distance`, and the walk's protocol record
+    (`walk_protocol`, with `record`); ({}, None) without distances."""
+    if not distances:
+        return {}, None
+    found, condition_rule = pair_distances(generator, distances, pairs=pairs, seed=seed,
+                                           batch_size=batch_size, captions=captions, say=say)
+    return found, walk_protocol(pairs, condition_rule, **record)

@@ -2,11 +2,12 @@
 
 A spec says what the metric is called in card.json, which judge scores the images (a feature
 network or another scorer: "inception", "classifier", "damsm", "attributes"; for perceptual path
-length a pair distance: "lpips", "classifier_maps"), which models it applies to (by the
-generator contract's `conditioning`: "none", "class", "caption"), how its entry {"value": ...,
-extras} is computed from a `MetricContext`, and how its protocol record is built (always
-`protocol.make_protocol`, a dict).  A metric `on_request` (perceptual path length: a walk of its
-own through the generator) is computed only when named, never by 'auto'.
+length a pair distance: "lpips", "classifier_maps", the latter in the feature maps of the
+reference classifier, or of the Shapes attribute classifier for Shapes data), which models it
+applies to (by the generator contract's `conditioning`: "none", "class", "caption"), how its
+entry {"value": ..., extras} is computed from a `MetricContext`, and how its protocol record is
+built (always `protocol.make_protocol`, a dict).  A metric `on_request` (perceptual path length:
+a walk of its own through the generator) is computed only when named, never by 'auto'.
 
 `evaluate.evaluate_model` (class and unconditional models, scored against labelled images) and
 `attngan_evaluate.evaluate_attngan` (caption models, scored on held-out captions) load the
@@ -59,6 +60,14 @@ class Judge:
         return cls(name=network.name, generated=generated, real=real, dim=network.dim,
                    weights_fingerprint=network.weights_fingerprint, resize=network.resize,
                    network=network)
+
+    @classmethod
+    def of_distance(cls, distance, distances) -> "Judge":
+        """The judge of a path length: its pair distance (`feature_distance.FeatureMapDistance`)
+        and the (pairs,) distances it measured along the walk (`ppl.walk_distances`)."""
+        return cls(name=distance.name, generated=distances, real=None,
+                   weights_fingerprint=distance.weights_fingerprint, resize=distance.resize,
+                   network=distance)
 
 
 @dataclasses.dataclass
@@ -365,10 +374,6 @@ _TABLE = (
     _spec("diversity", "classifier", IMAGES, _diversity, protocol=_diversity_protocol),
     # Models with an encoder (VAEs) only: evaluate skips it for the others.
     _spec("held_out_neg_elbo", "encoder", IMAGES, _held_out_elbo, protocol=_held_out_elbo_protocol),
-    _spec("ppl_lpips", "lpips", IMAGES, _path_length, protocol=_path_length_protocol,
-          on_request=True),
-    _spec("classifier_ppl", "classifier_maps", IMAGES, _path_length,
-          protocol=_path_length_protocol, on_request=True),
     _spec("caption_accuracy_generated", "attributes", CAPTION, _caption_accuracy("generated"),
           protocol=_caption_accuracy_protocol),
     _spec("caption_accuracy_real", "attributes", CAPTION, _caption_accuracy("real"),
@@ -377,6 +382,11 @@ _TABLE = (
           _two_object_accuracy("generated"), protocol=_two_object_protocol),
     _spec("caption_accuracy_two_objects_real", "attributes_two_objects", CAPTION,
           _two_object_accuracy("real"), protocol=_two_object_protocol),
+    # Every kind of model: a caption model walks with its caption fixed.
+    _spec("ppl_lpips", "lpips", IMAGES + CAPTION, _path_length, protocol=_path_length_protocol,
+          on_request=True),
+    _spec("classifier_ppl", "classifier_maps", IMAGES + CAPTION, _path_length,
+          protocol=_path_length_protocol, on_request=True),
 )
 METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _TABLE}
 
