@@ -13,8 +13,15 @@ FOLDER a DAMSM run or a local sentence-encoder folder: sentence_encoder.keras + 
     python -m condgan evaluate models/gan_int_cls_shapes --data data/shapes
 Ablations: `--set cls=false` (GAN-INT), `--set interpolation=false` (GAN-CLS), both (GAN).
 
-Expected result and runtime: not yet measured.  The paper's settings (z 100, text projection
-128, ngf = ndf = 64, Adam 2e-4 / 0.5, batch 64) except the epochs, cut to a CPU-sized budget.
+The paper's settings (z 100, text projection 128, ngf = ndf = 64, Adam 2e-4 / 0.5, batch 64)
+except the epochs, cut to a CPU-sized budget, plus instance noise on D's inputs.
+
+Measured (BENCHMARKS.md, "Text-to-image baselines"): it does not learn to follow Shapes captions.
+With notebook 05's DAMSM as text encoder, 10 epochs (180k images) take 38 minutes on the 2-core
+CPU; without instance noise G drew one noise texture for every caption after one epoch; with it
+(annealed, or constant 0.2) the backgrounds and cells come out right but the colours do not
+(17.7 %), R-precision stays near chance (0.07) and each caption gets one picture whatever the
+noise.  Kept as the paper's baseline, not shipped.
 """
 from condgan.families.intcls import IntClsConfig
 
