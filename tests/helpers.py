@@ -52,6 +52,15 @@ def final_state(run_dir: Path) -> dict:
         return {k: npz[k] for k in npz.files}
 
 
+def assert_same_training_state(straight: dict, resumed: dict) -> None:
+    """Two checkpoints' arrays (a run straight through and one resumed) hold the same keys and
+    equal values, bit for bit, all but the wall time."""
+    assert sorted(straight) == sorted(resumed)
+    for key in straight:
+        if key != "wall_time_s":
+            np.testing.assert_array_equal(straight[key], resumed[key], err_msg=key)
+
+
 def check_sigkill_resume(root: Path, *args: str) -> None:
     """tests/scripts/train_tiny.py with `args`, straight through and SIGKILLed mid-epoch (step 9
     of 6-step epochs, checkpoints every 2 steps) then resumed: the same final state, bit for bit,
