@@ -123,7 +123,9 @@ def run_sample(args: argparse.Namespace) -> int:
                             "--interpolate needs a class-conditional GAN")
         import numpy as np
 
-        base = int(np.random.default_rng().integers(0, 2**31 - args.n)) if args.seed is None \
+        from condgan.basics import SEED_MAX
+
+        base = int(np.random.default_rng().integers(0, SEED_MAX - args.n)) if args.seed is None \
             else args.seed
         images = generator.class_interpolation(*args.interpolate, args.steps,
                                                range(base, base + args.n))
