@@ -82,9 +82,23 @@ class Generator:
         edits, which move every image's noise by the same offset)."""
         if edits:
             offset = self.edit_offset(edits)
-            pixels = self.generate_from_noise(self.noise_for_seeds(seeds) + offset, conditions)
+            pixels = self.generate_moved(seeds, conditions, offset, self.directions.space)
             return np.rint(pixels).astype(np.uint8)
         return self.to_uint8(self._run(seeds, conditions)[self.image_output])
+
+    # The latent space of this model's noise rows (`noise_for_seeds`, `generate_from_noise`):
+    # where directions found on it live.
+    latent_space = "z"
+
+    def edit_spaces(self) -> dict[str, int]:
+        """{space: size} of the latent spaces edits may move: "z", the noise, for every model."""
+        return {"z": self.noise_dim}
+
+    def generate_moved(self, seeds: Sequence[int], conditions: Sequence | None,
+                       offset: np.ndarray, space: str) -> np.ndarray:
+        """float32 pixels in [0, 255], unrounded: `seeds` (and conditions) drawn with `offset`
+        added to their latents in `space` (one of `edit_spaces()`)."""
+        return self.generate_from_noise(self.noise_for_seeds(seeds) + offset, conditions)
 
     # Sampling options a model takes beyond conditions, seeds and edits (a StyleGAN's
     # `truncation`): name -> what it does.  `with_options` applies them.
@@ -119,10 +133,16 @@ class Generator:
         if self.directions is None:
             raise UserError(f"model {self.name!r} has no attribute directions to edit along: "
                             f"find them with `python -m condgan find-directions {self.path}`")
-        if self.directions.noise_dim != self.noise_dim:
+        spaces, space = self.edit_spaces(), self.directions.space
+        if space not in spaces:
+            raise UserError(f"the directions beside model {self.name!r} live in a {space} space, "
+                            f"which this model does not have (it has {', '.join(spaces)}): find "
+                            f"them again with `python -m condgan find-directions {self.path}`")
+        if self.directions.noise_dim != spaces[space]:
             raise UserError(f"the directions beside model {self.name!r} have "
-                            f"{self.directions.noise_dim} numbers, its noise {self.noise_dim}: "
-                            f"find them again with `python -m condgan find-directions {self.path}`")
+                            f"{self.directions.noise_dim} numbers, its {space} space "
+                            f"{spaces[space]}: find them again with `python -m condgan "
+                            f"find-directions {self.path}`")
         return self.directions.offset(self.directions.check(edits, f"model {self.name!r}"))
 
     def noise_for_seeds(self, seeds: Sequence[int]) -> np.ndarray:

@@ -31,6 +31,11 @@ class PaintedShapes:
     name = "painted"
     noise_dim = 24
     conditioning = "none"
+    latent_space = "z"
+
+    def generate_moved(self, seeds, conditions, offset, space):
+        assert space == "z"
+        return self.generate_from_noise(self.noise_for_seeds(seeds) + offset)
 
     def noise_for_seeds(self, seeds):
         return seed_noise(list(seeds), self.noise_dim)

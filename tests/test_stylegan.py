@@ -4,7 +4,9 @@ differences, the same losses and R1 on TensorFlow and JAX, and a tiny run that t
 exactly, exports, loads in safe mode, samples from the command line and serves."""
 from __future__ import annotations
 
+import base64
 import dataclasses
+import io
 import json
 import math
 import os
@@ -313,6 +315,148 @@ def test_an_unconditional_model_offers_its_w_space(tmp_path):
     # truncated to 0.7 of the way out from the average w
     untruncated = model.with_options(truncation=1.0).w_for_noise(model.noise_for_seeds([3]))
     np.testing.assert_allclose(w[0], model.w_avg + 0.7 * (untruncated[0] - model.w_avg), atol=1e-5)
+
+
+class BrightnessReader:
+    """Reads one attribute off any image, its brightness against a fixed threshold."""
+
+    name = "brightness"
+    values = {"brightness": ["dark", "light"]}
+    edit_attributes = ["brightness"]
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+
+    def __call__(self, images):
+        mean = np.asarray(images, np.float32).mean(axis=(1, 2, 3))
+        return {"object": np.ones(len(mean), bool), "brightness": (mean > self.threshold).astype(int)}
+
+
+def test_directions_found_in_w_edit_each_image_s_w_after_truncation(tmp_path):
+    import condgan
+    from PIL import Image
+
+    from condgan.control.find import find_directions, measure_edits
+    from condgan.control.sweep import edit_sweep
+    from condgan.families.stylegan.family import save_stylegan
+
+    networks, models = _sampling(num_classes=0, seed=7)
+    model_dir = save_stylegan(models, tmp_path / "plain", w_dim=8, num_ws=networks.num_ws,
+                              mapping_layers=2, truncation=0.7)
+    model = condgan.load_generator(model_dir)
+    reader = BrightnessReader(float(np.median(model.generate(n=400, seed=0).mean(axis=(1, 2, 3)))))
+    directions = find_directions(model.w_space(), reader, n=400, seed=0, say=lambda line: None)
+    assert directions.space == "w" and directions.noise_dim == 8
+    assert directions.names == ["brightness=dark", "brightness=light"]
+    directions.save(model_dir)
+    model = condgan.load_generator(model_dir)
+    assert model.directions.space == "w"
+    # an edit moves the truncated w of each seed, not its noise
+    step = directions.offset({"brightness=light": 1.5})
+    w = model.w_for_noise(model.noise_for_seeds([5, 6]))
+    edited = model.generate(n=2, seed=5, edits={"brightness=light": 1.5})
+    np.testing.assert_allclose(edited, model.generate_from_w(w + step), atol=1.0)
+    assert np.abs(edited.astype(float) - model.generate(n=2, seed=5)).max() > 1
+    sweep = edit_sweep(model, "brightness=light", [5, 6], strengths=(0.0, 1.5))
+    np.testing.assert_array_equal(sweep[0::2], model.generate(n=2, seed=5))
+    np.testing.assert_array_equal(sweep[1::2], edited)
+    # measured through the model or through its W view: the same images
+    through_model = measure_edits(model, reader, directions, strengths=(2.0,), n=60)
+    assert through_model == measure_edits(model.w_space(), reader, directions, strengths=(2.0,), n=60)
+    assert through_model["mean"]["2"]["success"] > 0.5
+    # the API's description of the edits says where they live
+    from condgan.serve.app import create_app
+
+    client = create_app(model_dir.parent, background_load=False).test_client()
+    assert client.get("/v1/models/plain").get_json()["edits"]["space"] == "w"
+    reply = client.post("/v1/models/plain:generate",
+                        json={"n": 2, "seed": 5, "edits": {"brightness=light": 1.5}})
+    served = [np.asarray(Image.open(io.BytesIO(base64.b64decode(image["b64_json"]))).convert("RGB"))
+              for image in reply.get_json()["images"]]
+    np.testing.assert_array_equal(np.stack(served), edited)
+
+
+def test_directions_must_fit_the_space_they_name(tmp_path):
+    import condgan
+    from condgan.control.directions import LatentDirections
+    from condgan.families.stylegan.family import save_stylegan
+
+    networks, models = _sampling(num_classes=0, seed=7)
+    model_dir = save_stylegan(models, tmp_path / "plain", w_dim=8, num_ws=networks.num_ws,
+                              mapping_layers=2, truncation=1.0)
+    LatentDirections(["size=large"], np.eye(1, 5, dtype=np.float32), [1.0], {"space": "w"}).save(model_dir)
+    with pytest.raises(UserError, match="5 numbers, its w space 8"):
+        condgan.load_generator(model_dir).generate(n=1, seed=0, edits={"size=large": 1})
+    with pytest.raises(UserError, match="space 'u' is not one of z, w"):
+        LatentDirections(["size=large"], np.eye(1, 8, dtype=np.float32), [1.0], {"space": "u"})
+    plain = condgan.load_generator(ROOT / "models" / "gan_shapes")
+    with pytest.raises(UserError, match="live in a w space, which this model does not have"):
+        plain._directions = LatentDirections(["size=large"], np.eye(1, 64, dtype=np.float32), [1.0],
+                                             {"space": "w"})
+        plain.generate(n=1, seed=0, edits={"size=large": 1})
+
+
+def test_the_page_draws_with_the_truncation_slider_and_w_edits(tmp_path):
+    import base64 as b64
+
+    from PIL import Image
+
+    import condgan
+    from condgan.control.directions import LatentDirections
+    from condgan.families.stylegan.family import save_stylegan
+    from test_serve_browser import ARGS, CHROMIUM
+    from test_serve_registry import LiveServer
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    networks, models = _sampling(num_classes=0, seed=7)
+    model_dir = save_stylegan(models, tmp_path / "models" / "styled", w_dim=8,
+                              num_ws=networks.num_ws, mapping_layers=2, truncation=0.7)
+    unit = np.eye(1, 8, dtype=np.float32)
+    LatentDirections(["brightness=light"], unit, [2.0], {"space": "w"}).save(model_dir)
+    model = condgan.load_generator(model_dir)
+    server = LiveServer(tmp_path / "models", log_dir=tmp_path)
+
+    def shown(page):
+        sources = page.eval_on_selector_all("#grid img", "imgs => imgs.map(i => i.src)")
+        return np.stack([np.asarray(Image.open(io.BytesIO(b64.b64decode(s.split(",", 1)[1])))
+                                    .convert("RGB")) for s in sources])
+
+    def redrawn(page, action):
+        before = page.eval_on_selector("#grid img", "i => i.src")
+        action()
+        page.wait_for_function("src => document.querySelector('#grid img').src !== src", arg=before)
+        page.wait_for_function("document.querySelectorAll('#grid img').length === 3")
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 900, "height": 900})
+            page.set_default_timeout(30000)
+            page.goto(server.url + "/?model=styled")
+            page.wait_for_selector("#model option[value=styled]", state="attached")
+            page.select_option("#model", "styled")
+            assert page.is_visible("#truncation-field") and page.is_visible("#edits-field")
+            assert page.input_value("#truncation") == "0.7"     # the card's psi
+            page.fill("#n", "3")
+            page.fill("#seed", "5")
+            page.click("#generate")
+            page.wait_for_function("document.querySelectorAll('#grid img').length === 3")
+            np.testing.assert_array_equal(shown(page), model.generate(n=3, seed=5))
+            redrawn(page, lambda: page.fill("#truncation", "0"))   # the slider redraws by itself
+            average = shown(page)
+            assert page.inner_text("#truncation-shown") == "0"
+            assert np.array_equal(average[0], average[1]) and np.array_equal(average[0], average[2])
+            np.testing.assert_array_equal(average, model.with_options(truncation=0.0).generate(n=3, seed=5))
+            redrawn(page, lambda: page.fill("#edit-brightness-strength", "1.5"))
+            np.testing.assert_array_equal(shown(page), model.with_options(truncation=0.0).generate(
+                n=3, seed=5, edits={"brightness=light": 1.5}))
+            assert page.is_hidden("#error")
+            page.screenshot(path=str(tmp_path / "stylegan_page.png"), full_page=True)
+            browser.close()
+    finally:
+        server.stop()
 
 
 def test_sample_and_serve_with_truncation_need_no_kind_check(trained, tmp_path):

@@ -73,6 +73,7 @@ function onModelChange() {
   $("caption").placeholder = model.example_caption || "a caption using words the model knows";
   renderEditControls(model);
   renderBlendControls(model);
+  renderTruncationControl(model);
   const metrics = Object.entries(model.metrics || {}).map(([k, v]) => `${k} ${formatMetric(v)}`);
   $("model-info").textContent = `version ${model.version}` + (metrics.length ? ` · ${metrics.join(" · ")}` : "");
 }
@@ -119,6 +120,15 @@ function renderBlendControls(model) {
   const classes = blend ? model.classes : [];
   $("blend-class").replaceChildren(...classes.map((c, i) => new Option(`${i}: ${c}`, c)));
   if (classes.length > 1) $("blend-class").value = classes[1];
+}
+
+// A model that samples with a truncation psi (StyleGAN): a slider starting at the model's own.
+function renderTruncationControl(model) {
+  const offered = (model.options || []).includes("truncation");
+  $("truncation-field").hidden = !offered;
+  const psi = offered ? (model.option_defaults || {}).truncation ?? 1 : 1;
+  $("truncation").value = psi;
+  $("truncation-shown").textContent = String(psi);
 }
 
 // The label of a request: the class, or {class: 1 - w, other: w} while the blend slider is up.
@@ -180,6 +190,7 @@ function buildRequest() {
   if (model.conditioning === "label") body.label = currentLabel(model);
   if (model.conditioning === "caption") body.caption = $("caption").value;
   if ($("seed").value.trim() !== "") body.seed = numberOrRaw($("seed").value);
+  if ((model.options || []).includes("truncation")) body.truncation = Number($("truncation").value);
   if (model.edits) {
     const edits = currentEdits();
     if (Object.keys(edits).length) body.edits = edits;
@@ -260,6 +271,10 @@ $("blend-weight").addEventListener("input", () => {
   regenerateSoon();
 });
 $("blend-class").addEventListener("change", regenerateSoon);
+$("truncation").addEventListener("input", () => {
+  $("truncation-shown").textContent = $("truncation").value;
+  regenerateSoon();
+});
 $("generate-form").addEventListener("submit", onGenerate);
 $("download").addEventListener("click", onDownload);
 loadModels();

@@ -25,6 +25,9 @@ def add_find_directions_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--orthogonal", action="store_true",
                         help="make each direction orthogonal to the other attributes' "
                              "directions (InterFaceGAN's conditional manipulation)")
+    parser.add_argument("--space", choices=("auto", "z", "w"), default="auto",
+                        help="the latent space to find them in: z, the noise; w, a StyleGAN's "
+                             "intermediate latent (default auto: w for StyleGAN models, else z)")
     parser.add_argument("--seed", type=int, default=0, help="first seed of the images fitted on")
     parser.add_argument("--replace", action="store_true",
                         help="replace directions the model folder has already")
@@ -56,12 +59,19 @@ def run_find_directions(args: argparse.Namespace) -> int:
     if generator.conditioning != "none":
         raise UserError(f"model {folder} is {generator.conditioning}-conditional: directions "
                         "are found for unconditional generators (e.g. configs/gan_shapes.py)")
+    spaces = generator.edit_spaces()
+    space = ("w" if "w" in spaces else "z") if args.space == "auto" else args.space
+    if space not in spaces:
+        raise UserError(f"--space {space}: model {folder} has no {space} space (it has "
+                        f"{', '.join(spaces)})")
+    if space == "w":
+        generator = generator.w_space()
     reader = ShapesAttributeReader(args.classifier)
     start = time.time()
     attributes = args.attributes.split(",") if args.attributes else None
     directions = find_directions(generator, reader, n=args.n, seed=args.seed,
                                  conditional=args.orthogonal, attributes=attributes)
-    print(f"found {len(directions.names)} directions in {time.time() - start:.0f} s; measuring "
+    print(f"found {len(directions.names)} directions in {space} in {time.time() - start:.0f} s; measuring "
           f"on {args.probe} fresh images per edit")
     measured = measure_edits(generator, reader, directions, strengths, n=args.probe)
     directions.info["measured"] = {

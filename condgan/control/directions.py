@@ -5,6 +5,10 @@ An edit names an attribute value and a strength, `{"position=center": 1.0}`.  St
 in the direction's own `scale`: the gap between the mean noise projection of images that show
 the value and of those that do not, so strength 1 moves a typical image that lacks the value by
 the distance that separates the two groups.  Edits add up: noise + sum(strength * scale * unit).
+
+`space` says which of the model's latent spaces the vectors live in: "z", the noise a seed
+draws (every generator), or "w", a StyleGAN's intermediate latent, the mapping network's output
+(`condgan.families.stylegan.model`), where attributes are laid out more nearly along lines.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from condgan.errors import UserError
 VECTORS_FILE = "directions.npz"
 INFO_FILE = "directions.json"
 STRENGTH_LIMIT = 3.0   # beyond this the noise leaves the region the generator was trained on
+SPACES = ("z", "w")
 
 
 @dataclass
@@ -37,9 +42,17 @@ class LatentDirections:
             raise UserError(f"directions: {len(self.names)} names, units of shape "
                             f"{self.units.shape} and {len(self.scales)} scales do not match")
 
+        if self.space not in SPACES:
+            raise UserError(f"directions: space {self.space!r} is not one of {', '.join(SPACES)}")
+
     @property
     def noise_dim(self) -> int:
         return int(self.units.shape[1])
+
+    @property
+    def space(self) -> str:
+        """The latent space the directions live in: "z" (noise) or "w" (a StyleGAN's W)."""
+        return self.info.get("space", "z")
 
     def attributes(self) -> dict[str, list[str]]:
         """{attribute: [values]} in the stored order."""
@@ -107,5 +120,5 @@ def describe_edits(directions: LatentDirections | None) -> dict[str, Any] | None
     if directions is None:
         return None
     return {"attributes": directions.attributes(), "strength_range": [-STRENGTH_LIMIT, STRENGTH_LIMIT],
-            "measured": directions.info.get("measured")}
+            "space": directions.space, "measured": directions.info.get("measured")}
 

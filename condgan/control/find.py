@@ -2,7 +2,8 @@
 
 Finding (InterFaceGAN, Shen et al. 2020): draw `n` images from seeds, read their attributes
 (`reader`), and for every attribute value fit a logistic-regression boundary in the noise space
-(value vs the rest, L2-regularised, on 80 % of the images; the other 20 % say how linear the
+(the generator's `latent_space`; a StyleGAN's `w_space()` view fits in W), value vs the rest
+(L2-regularised, on 80 % of the images; the other 20 % say how linear the
 attribute is there: a value whose boundary does not beat MIN_BOUNDARY_ACCURACY is left out).
 The boundary's unit normal is the value's direction.  With
 `conditional=True` each direction is then made orthogonal to the directions of every *other*
@@ -37,14 +38,17 @@ MIN_BOUNDARY_ACCURACY = 0.7
 
 
 def sample_and_read(generator, reader, seeds: Sequence[int], offset: np.ndarray | None = None,
-                    batch: int = 256) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(noise (N, D), the reader's attributes of the images drawn from it)."""
-    noise = generator.noise_for_seeds(list(seeds))
-    if offset is not None:
-        noise = noise + offset
+                    space: str = "z", batch: int = 256) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(noise (N, D), the reader's attributes of the images drawn from it, moved by `offset`
+    in the latent space `space` when given)."""
+    seeds = list(seeds)
+    noise = generator.noise_for_seeds(seeds)
     parts = []
-    for start in range(0, len(noise), batch):
-        pixels = generator.generate_from_noise(noise[start:start + batch])
+    for start in range(0, len(seeds), batch):
+        if offset is None:
+            pixels = generator.generate_from_noise(noise[start:start + batch])
+        else:
+            pixels = generator.generate_moved(seeds[start:start + batch], None, offset, space)
         parts.append(reader(np.rint(pixels).astype(np.uint8)))
     return noise, {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
@@ -128,7 +132,7 @@ def find_directions(generator, reader, n: int = 4000, seed: int = 0, conditional
         positive = read[attribute][keep] == reader.values[attribute].index(value)
         projection = noise @ unit
         scales.append(float(projection[positive].mean() - projection[~positive].mean()))
-    info = {"reader": reader.name, "classifier": getattr(reader, "classifier_dir", None),
+    info = {"space": generator.latent_space, "reader": reader.name, "classifier": getattr(reader, "classifier_dir", None),
             "fitted_on": {"images": n, "with_object": int(keep.sum()), "seeds": [seed, seed + n - 1]},
             "conditional": conditional, "held_out_boundary_accuracy": linear,
             "too_rare": skipped, "not_linear": not_linear}
@@ -169,7 +173,7 @@ def measure_edits(generator, reader, directions: LatentDirections,
         report[name] = {}
         for strength in strengths:
             offset = directions.offset({name: float(strength)})
-            _, after = sample_and_read(generator, reader, picked, offset)
+            _, after = sample_and_read(generator, reader, picked, offset, directions.space)
             seen = after["object"]
             others = [a for a in checked if a != attribute]
             kept_each = {a: float(np.mean(after[a][seen] == before[a][chosen][seen]))

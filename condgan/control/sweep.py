@@ -18,8 +18,7 @@ def edit_sweep(generator, name: str, seeds: Sequence[int],
         from condgan.errors import UserError
         raise UserError(f"model {generator.name!r} has no attribute directions: find them with "
                         "`python -m condgan find-directions`")
-    noise = generator.noise_for_seeds(list(seeds))
-    columns = [generator.generate_from_noise(
-        noise + directions.offset(directions.check({name: float(s)}))) for s in strengths]
+    columns = [generator.generate_moved(list(seeds), None, directions.offset(directions.check(
+        {name: float(s)})), directions.space) for s in strengths]
     pixels = np.stack(columns, axis=1).reshape(-1, *columns[0].shape[1:])
     return np.rint(pixels).astype(np.uint8)

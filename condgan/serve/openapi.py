@@ -55,12 +55,15 @@ def _schemas(max_n: int) -> dict[str, Any]:
                 "images_seen": _nullable(integer), "metrics": {"type": "object"},
                 "edits": _nullable({
                     "type": "object", "description": "models with attribute directions: "
-                    "{attributes: {attribute: [values]}, strength_range, measured}"}),
+                    "{attributes: {attribute: [values]}, strength_range, space (z: the "
+                    "noise, w: a StyleGAN's W), measured}"}),
                 "class_blend": {"type": "boolean", "description": "class models that take a "
                                 "blend of classes as their label (projection cGANs)"},
                 "options": {"type": "array", "items": {"type": "string"},
                             "description": "the sampling options a generate body may set for "
                                            "this model (StyleGAN: truncation)"},
+                "option_defaults": {"type": "object", "description": "each option's value "
+                                    "when a request leaves it out (StyleGAN: the card's psi)"},
                 "example_caption": _nullable({
                     "type": "string", "description": "caption models: a caption whose words "
                     "the model knows (null for other kinds)"})}},

@@ -92,6 +92,9 @@ class ServedModel:
             "edits": describe_edits(self.directions),
             "class_blend": bool(getattr(self.model, "class_blend", False)),
             "options": sorted(getattr(self.model, "options", None) or {}),
+            # What each option is when a request leaves it out (a StyleGAN's card psi).
+            "option_defaults": {name: getattr(self.model, name, None)
+                                for name in sorted(getattr(self.model, "options", None) or {})},
         }
 
     def check_caption(self, caption: str) -> list[str]:

@@ -14,7 +14,9 @@ Per-pixel noise is one fixed draw stored in the files, so an image depends only 
 `StyleGenerator` takes the sampling option `truncation` (`with_options(truncation=0.7)`; the
 CLI's `sample --truncation`) and exposes W: `w_for_noise`, `generate_from_w`, `w_avg`, and
 `w_space()`, a view of an unconditional model whose noise rows are w vectors (for code that
-works in a generator's noise space, such as finding attribute directions).
+works in a generator's noise space, such as finding attribute directions).  Attribute
+directions stored beside the model may live in W (`directions.json`'s `"space": "w"`): edits
+then move each image's w, after truncation, instead of its noise.
 """
 from __future__ import annotations
 
@@ -81,6 +83,14 @@ class StyleGenerator(Generator):
         drawn.truncation = check_truncation(values["truncation"])
         return drawn
 
+    def edit_spaces(self) -> dict[str, int]:
+        return {"z": self.noise_dim, "w": self.w_dim}
+
+    def generate_moved(self, seeds, conditions, offset, space):
+        if space != "w":
+            return super().generate_moved(seeds, conditions, offset, space)
+        return self.generate_from_w(self.w_for_noise(self.noise_for_seeds(seeds), conditions) + offset)
+
     # --- W ---------------------------------------------------------------------------------------
     def network(self, role: str):
         """The folder's `mapping` or `synthesis` model (loaded once, in safe mode)."""
@@ -133,15 +143,22 @@ class WSpaceView(Generator):
     a seed's being the w of that seed's z.  Same pixels as the model for the same seeds."""
 
     conditioning = "none"
+    latent_space = "w"
 
     def __init__(self, model: StyleGenerator):
         super().__init__(model.card, model.path)
         self.source = model
         self.noise_dim = model.w_dim
-        self._directions = None   # directions beside the model live in its z space
+        self._directions = None   # this view is where directions are found, not stored
 
     def noise_for_seeds(self, seeds: Sequence[int]) -> np.ndarray:
         return self.source.w_for_noise(self.source.noise_for_seeds(seeds))
+
+    def edit_spaces(self) -> dict[str, int]:
+        return self.source.edit_spaces()
+
+    def generate_moved(self, seeds, conditions, offset, space):
+        return self.source.generate_moved(seeds, conditions, offset, space)
 
     def _forward_noise(self, noise, conditions):
         ws = np.repeat(np.asarray(noise, np.float32)[:, None, :], self.source.num_ws, axis=1)
