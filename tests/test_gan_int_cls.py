@@ -56,6 +56,60 @@ def test_generator_loss_adds_the_interpolated_term():
                                [3.5])
 
 
+def test_hinge_losses_keep_the_gan_cls_terms():
+    from condgan.families.intcls.losses import (discriminator_hinge_loss, generator_hinge_loss,
+                                                get_losses)
+
+    real, fake, wrong = np.float32([2.0, -1.0, 0.5]), np.float32([-0.5, 3.0, -2.0]), \
+        np.float32([1.5, -2.0, 0.0])
+    # relu(1 - s_r) = [0, 2, 0.5], relu(1 + s_w) = [2.5, 0, 1], relu(1 + s_f) = [0.5, 4, 0]
+    np.testing.assert_allclose(np.asarray(discriminator_hinge_loss(real, fake, wrong)),
+                               [1.5, 4.0, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(discriminator_hinge_loss(real, fake)), [0.5, 6.0, 0.5],
+                               rtol=1e-6)
+    mixed = np.float32([1.0, -0.5, 2.0])
+    np.testing.assert_allclose(np.asarray(generator_hinge_loss(fake)), [0.5, -3.0, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(generator_hinge_loss(fake, mixed, 0.5)),
+                               [0.0, -2.75, 1.0], rtol=1e-6)
+    assert get_losses("hinge") == (discriminator_hinge_loss, generator_hinge_loss)
+    with pytest.raises(UserError, match="loss 'wasserstein' is not known.*bce.*hinge"):
+        get_losses("wasserstein")
+
+
+def test_the_trainer_takes_the_configured_loss(tiny_encoder):
+    """loss="hinge": the trainer's D and G losses are the hinge terms of D's logits."""
+    import keras
+
+    from condgan.families.intcls.family import build_trainer
+    from condgan.families.intcls.losses import discriminator_hinge_loss, generator_hinge_loss
+    from condgan.train.trainer import backend_steps
+
+    _, encoder = tiny_encoder
+    config = _tiny_config("unused", "unused", loss="hinge")
+    keras.utils.set_random_seed(0)
+    trainer = build_trainer(config, encoder.dim)
+    tensor = keras.ops.convert_to_tensor
+    images = tensor(np.random.default_rng(0).uniform(-1, 1, (4, SIZE, SIZE, 3)).astype("float32"))
+    right = encoder.encode(["a red circle", "a blue square", "a green rhombus", "a white circle"])
+    right, wrong = tensor(right), tensor(right[::-1].copy())
+    parts = trainer.losses(images, right, wrong, 0, training=False)
+    steps = backend_steps()
+    fakes = trainer.generator([steps.random_numbers(trainer, "normal", 1, 0, 4, config.latent_dim),
+                               right], training=False)
+    mixed = 0.5 * right + 0.5 * wrong
+    mixed_fakes = trainer.generator(
+        [steps.random_numbers(trainer, "normal", 2, 0, 4, config.latent_dim), mixed], training=False)
+
+    def d(x, t):
+        return np.asarray(trainer.discriminator([x, t], training=False)).reshape(-1)
+
+    expected_d = np.mean(np.asarray(discriminator_hinge_loss(d(images, right), d(fakes, right),
+                                                             d(images, wrong))))
+    expected_g = np.mean(np.asarray(generator_hinge_loss(d(fakes, right), d(mixed_fakes, mixed))))
+    np.testing.assert_allclose(float(parts["d_loss"]), expected_d, rtol=1e-5)
+    np.testing.assert_allclose(float(parts["g_loss"]), expected_g, rtol=1e-5, atol=1e-6)
+
+
 def test_the_trainer_scores_real_wrong_and_fake_pairs(tiny_encoder):
     """The trainer's D loss is the three-term loss of D's logits on (real, right), (fake,
     right) and (real, wrong): recomputed here from the networks themselves."""
@@ -120,6 +174,67 @@ def test_instance_noise_blurs_what_d_sees_and_fades_out(tiny_encoder):
     with pytest.raises(UserError, match="d_input_noise"):
         from condgan.families.intcls.family import FAMILY
         FAMILY.check(_tiny_config("unused", "unused", d_input_noise=-1))
+
+
+# --- networks ------------------------------------------------------------------------------------
+# The tiny config's networks (text_dim 16) as they were before D had options: a run without them
+# must keep these variables, in this order (checkpoints and model folders index by position).
+DEFAULT_G_VARIABLES = [
+    ("text_projection_dense/kernel", (16, 8)), ("text_projection_dense/bias", (8,)),
+    ("project/kernel", (16, 256)), ("bn0/gamma", (16,)), ("bn0/beta", (16,)),
+    ("bn0/moving_mean", (16,)), ("bn0/moving_variance", (16,)), ("up1/kernel", (4, 4, 8, 16)),
+    ("bn1/gamma", (8,)), ("bn1/beta", (8,)), ("bn1/moving_mean", (8,)),
+    ("bn1/moving_variance", (8,)), ("to_rgb/kernel", (4, 4, 3, 8)), ("to_rgb/bias", (3,))]
+DEFAULT_D_VARIABLES = [
+    ("down1/kernel", (4, 4, 3, 8)), ("down1/bias", (8,)),
+    ("text_projection_dense/kernel", (16, 8)), ("text_projection_dense/bias", (8,)),
+    ("down2/kernel", (4, 4, 8, 16)), ("down2_bn/gamma", (16,)), ("down2_bn/beta", (16,)),
+    ("down2_bn/moving_mean", (16,)), ("down2_bn/moving_variance", (16,)),
+    ("joint/kernel", (1, 1, 24, 16)), ("joint_bn/gamma", (16,)), ("joint_bn/beta", (16,)),
+    ("joint_bn/moving_mean", (16,)), ("joint_bn/moving_variance", (16,)),
+    ("logit/kernel", (4, 4, 16, 1)), ("logit/bias", (1,))]
+
+
+def _variables(model):
+    return [(v.path, tuple(v.shape)) for v in model.variables]
+
+
+def _layers(model, kind):
+    return [layer for layer in model._flatten_layers() if isinstance(layer, kind)]
+
+
+def test_discriminator_options_change_d_only_when_asked():
+    import keras
+
+    from condgan.families.intcls.family import build_trainer
+    from condgan.models.layers import MinibatchStdDev, SpectralNorm
+
+    default = build_trainer(_tiny_config("unused", "unused"), 16)
+    assert _variables(default.generator) == DEFAULT_G_VARIABLES
+    assert _variables(default.discriminator) == DEFAULT_D_VARIABLES
+    assert not _layers(default.discriminator, SpectralNorm)
+    assert not _layers(default.discriminator, MinibatchStdDev)
+    assert type(default.g_optimizer) is keras.optimizers.Adam and not default.g_optimizer.use_ema
+
+    sn = build_trainer(_tiny_config("unused", "unused", spectral_norm=True), 16).discriminator
+    wrapped = {layer.layer.name for layer in _layers(sn, SpectralNorm)}
+    assert wrapped == {"down1", "down2", "text_projection_dense", "joint", "logit"}
+    # every convolution and dense layer is inside a wrapper; no batch norm is left
+    assert {layer.name for layer in _layers(sn, (keras.layers.Conv2D, keras.layers.Dense))} == wrapped
+    assert not _layers(sn, keras.layers.BatchNormalization)
+    assert not _layers(sn, MinibatchStdDev)
+
+    mbstd = build_trainer(_tiny_config("unused", "unused", minibatch_std=True), 16).discriminator
+    assert [layer.name for layer in _layers(mbstd, MinibatchStdDev)] == ["minibatch_std"]
+    assert mbstd.get_layer("joint").kernel.shape == (1, 1, 16 + 1 + 8, 16)  # features, spread, text
+    assert len(_layers(mbstd, keras.layers.BatchNormalization)) == 2
+    both = build_trainer(_tiny_config("unused", "unused", spectral_norm=True, minibatch_std=True),
+                         16).discriminator
+    assert _layers(both, MinibatchStdDev) and len(_layers(both, SpectralNorm)) == 5
+    scores = both([np.zeros((3, SIZE, SIZE, 3), "float32"), np.zeros((3, 16), "float32")],
+                  training=True)
+    assert tuple(scores.shape) == (3, 1)
+
 
 # --- data ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
@@ -363,6 +478,109 @@ def test_sample_and_serve_need_no_change(trained, tmp_path):
     assert Image.open(out).size[0] >= 3 * SIZE
 
 
+def _generator_weights(model_dir) -> list:
+    import condgan
+
+    return condgan.load_generator(model_dir).model.get_weights()
+
+
+def test_without_ema_both_export_weights_are_g_own(trained):
+    import condgan
+
+    root, model_dir = trained
+    live = condgan.export_model(root / "straight", "tiny_int_cls", root / "models_live",
+                                weights="live", say=lambda line: None)
+    state = _final_checkpoint(root / "straight")
+    for exported in (model_dir, live):
+        card = json.loads((exported / "card.json").read_text())
+        assert card["weights"] == "live" and card["training"]["ema_decay"] == 0.0
+        for i, value in enumerate(_generator_weights(exported)):
+            np.testing.assert_array_equal(value, state[f"g/{i:04d}"])
+    assert (json.loads((live / "card.json").read_text())["generator_fingerprint"]
+            == json.loads((model_dir / "card.json").read_text())["generator_fingerprint"])
+    assert not any(key.startswith("standing_sentences/") for key in state)
+
+
+@pytest.fixture(scope="module")
+def trained_ema(shapes, tiny_encoder, tmp_path_factory):
+    """A tiny run with every new option (SNGAN's D with the minibatch channel, hinge, EMA of G)
+    straight through and resumed after one epoch; the straight run exported both ways."""
+    import condgan
+
+    root = tmp_path_factory.mktemp("intcls_ema_run")
+    folder, _ = tiny_encoder
+    config = _tiny_config(shapes, folder, spectral_norm=True, minibatch_std=True, loss="hinge",
+                          ema_decay=0.9, g_lr=1e-3, d_lr=4e-3, beta1=0.0, beta2=0.9)
+    condgan.train_model(config, root / "straight", say=lambda line: None)
+    condgan.train_model(dataclasses.replace(config, epochs=1), root / "resumed", say=lambda line: None)
+    condgan.train_model(config, root / "resumed", say=lambda line: None)
+    models = {weights: condgan.export_model(root / "straight", f"tiny_{weights}", root / "models",
+                                            weights=weights, say=lambda line: None)
+              for weights in ("ema", "live")}
+    return root, models
+
+
+def test_an_ema_run_resumes_exactly_and_keeps_the_average(trained_ema):
+    from condgan.families.intcls.data import STANDING_CAPTIONS
+
+    root, _ = trained_ema
+    straight, resumed = _final_checkpoint(root / "straight"), _final_checkpoint(root / "resumed")
+    assert int(straight["progress"][0]) == 8
+    assert_same_training_state(straight, resumed)   # EMA slots and standing captions included
+    assert straight["standing_sentences/0000"].shape == (STANDING_CAPTIONS, 16)
+    g_keys = sorted(k for k in straight if k.startswith("g/"))
+    assert any(not np.array_equal(straight[k], straight["ema" + k[1:]]) for k in g_keys)
+    history = [json.loads(line) for line in (root / "straight" / "history.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(h[k]) for h in history for k in ("d_loss", "g_loss", "d_wrong"))
+
+
+def test_an_ema_run_exports_the_average_or_g_own_weights(trained_ema):
+    import condgan
+
+    root, models = trained_ema
+    state = _final_checkpoint(root / "straight")
+    cards = {w: json.loads((d / "card.json").read_text()) for w, d in models.items()}
+    assert cards["ema"]["weights"] == "ema" and cards["live"]["weights"] == "live"
+    assert cards["ema"]["generator_fingerprint"] != cards["live"]["generator_fingerprint"]
+    ema, live = _generator_weights(models["ema"]), _generator_weights(models["live"])
+    for i, value in enumerate(live):
+        np.testing.assert_array_equal(value, state[f"g/{i:04d}"])
+    # the EMA's trainable weights are the checkpoint's averages; its batch-norm statistics are
+    # re-estimated for them, so they are not G's
+    model = condgan.load_generator(models["ema"]).model
+    trainable = {id(v) for v in model.trainable_variables}
+    for i, (variable, value) in enumerate(zip(model.variables, ema)):
+        if id(variable) in trainable:
+            np.testing.assert_array_equal(value, state[f"ema/{i:04d}"])
+        else:
+            assert "moving" in variable.path and not np.allclose(value, state[f"g/{i:04d}"])
+    assert any(not np.array_equal(a, b) for a, b in zip(ema, live))
+
+
+def test_an_ema_run_draws_its_grid_with_the_average(trained_ema):
+    """The epoch's grid is the EMA export's pictures for the grid's captions and seeds, not G's."""
+    import condgan
+    from PIL import Image
+
+    from condgan.basics import make_grid
+    from condgan.viz import SAMPLE_GRID_SCALE
+
+    root, models = trained_ema
+    lines = (root / "straight" / "samples" / "captions.txt").read_text().splitlines()
+    captions = [line.split(": ", 1)[1] for line in lines]
+    columns = 2   # the tiny config's samples_per_caption
+    seeds = np.tile(np.arange(columns), len(captions))
+    grid = np.asarray(Image.open(root / "straight" / "samples" / "epoch_0002.png").convert("RGB"),
+                      dtype=np.float32)
+
+    def distance(weights):
+        images = condgan.load_generator(models[weights]).generate_for_seeds(
+            seeds, np.repeat(captions, columns).tolist())
+        return np.abs(make_grid(images, columns, scale=SAMPLE_GRID_SCALE) - grid).max()
+
+    assert distance("ema") <= 1 < distance("live")
+
+
 def test_a_run_against_a_damsm_run_names_it_as_the_judge(tmp_path):
     import condgan
     from tests.attngan_fixtures import shapes_and_damsm
@@ -387,6 +605,19 @@ def test_bad_configs_are_refused_before_the_data_is_read(tmp_path):
         FAMILY.check(_tiny_config(tmp_path, tmp_path, interpolation_beta=1.5))
     with pytest.raises(UserError, match="sentence encoder"):
         FAMILY.check(_tiny_config(tmp_path, ""))
+    with pytest.raises(UserError, match="loss 'wasserstein' is not known.*'bce', 'hinge'"):
+        FAMILY.check(_tiny_config(tmp_path, tmp_path, loss="wasserstein"))
+    for decay in (1.0, -0.1):
+        with pytest.raises(UserError, match=f"ema_decay={decay} must lie in \\[0, 1\\)"):
+            FAMILY.check(_tiny_config(tmp_path, tmp_path, ema_decay=decay))
+    # training refuses them before it looks for the data or the encoder, and writes nothing
+    import condgan
+
+    for bad, message in (({"loss": "wasserstein"}, "wasserstein"), ({"ema_decay": 1.0}, "ema_decay")):
+        with pytest.raises(UserError, match=message):
+            condgan.train_model(_tiny_config(tmp_path / "no_data", tmp_path / "no_encoder", **bad),
+                                tmp_path / "run", say=lambda line: None)
+        assert not (tmp_path / "run").exists()
 
 
 def test_a_config_file_trains_on_jax(shapes, tiny_encoder, tmp_path):
@@ -402,3 +633,23 @@ def test_a_config_file_trains_on_jax(shapes, tiny_encoder, tmp_path):
     assert last["images_seen"] == 32 and math.isfinite(last["d_loss"]) and math.isfinite(last["g_loss"])
     sessions = (tmp_path / "jax" / "sessions.jsonl").read_text()
     assert '"jax"' in sessions
+
+
+def test_the_sn_config_loads_and_differs_from_the_baseline_in_its_recipe_only():
+    from condgan.config import load_config
+    from condgan.families import family_of_config
+    from tests.helpers import ROOT
+
+    config = load_config(ROOT / "configs" / "gan_int_cls_shapes_sn.py")
+    assert isinstance(config, IntClsConfig)
+    family = family_of_config(config)
+    assert family.kind == "gan_int_cls"
+    family.check(config)
+    baseline = load_config(ROOT / "configs" / "gan_int_cls_shapes.py")
+    changed = {k: v for k, v in config.to_json().items() if baseline.to_json()[k] != v}
+    assert changed == {"name": "gan_int_cls_shapes_sn", "spectral_norm": True,
+                       "minibatch_std": True, "loss": "hinge", "ema_decay": 0.999, "g_lr": 1e-4,
+                       "d_lr": 4e-4, "beta1": 0.0, "beta2": 0.9}
+    assert config.d_input_noise == 0.3 and config.d_input_noise_steps == 10 * 281
+    assert config.epochs == 10 and config.image_size == 64
+    assert config.text_encoder == "runs/damsm_shapes"

@@ -23,6 +23,15 @@ class IntClsConfig:
     interpolation: bool = True
     interpolation_beta: float = 0.5
     interpolation_weight: float = 1.0   # the interpolated term's weight in G's loss
+    # The discriminator and objective of the project's working Shapes GANs (all off: the paper's):
+    # SNGAN's D (spectrally normalised convolutions and dense layers, no batch norm) ...
+    spectral_norm: bool = False
+    # ... a minibatch-standard-deviation channel in D at 4x4, before the text joins (ProGAN) ...
+    minibatch_std: bool = False
+    loss: str = "bce"          # "bce" (the paper's cross-entropy) or "hinge" (SNGAN's)
+    # An EMA of G's weights (the G optimizer's, with warm-up), exported and drawn in the epoch's
+    # grid; 0 keeps none (the paper keeps none).
+    ema_decay: float = 0.0
     # Instance noise: std of Gaussian noise on every image D sees, taken linearly down to 0
     # over d_input_noise_steps (0: constant); what keeps D from winning at once on flat colours.
     d_input_noise: float = 0.0

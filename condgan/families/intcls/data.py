@@ -6,6 +6,12 @@ Data order: epoch e permutes the training images with `default_rng([seed, e])`, 
 caption per image from `default_rng([seed, e, 1])` and the mismatched captions from
 `default_rng([seed, e, 2])`, so a resumed run rebuilds the same batches and skips the ones done.
 
+An EMA run's grid (and export) draws with the EMA of G's weights, whose batch-norm statistics
+are re-estimated first (BigGAN's standing statistics, as the GAN family does): G's own running
+statistics belong to its live weights.  G then runs on `STANDING_CAPTIONS` training captions,
+fixed for the run's seed (`default_rng([seed, 2024, 1])`), whose embeddings the trainer keeps in
+its checkpoints.
+
 A **mismatched** caption is one of another image whose class (the data's `class` key: Shapes
 gives every set of attributes its own) differs from the image's own: an image of the same
 attributes has interchangeable captions, and calling them "wrong" would teach D a false negative
@@ -24,6 +30,7 @@ from condgan.errors import UserError
 from condgan.train.epochs import epoch_order, steps_per_epoch
 
 ENCODE_BATCH = 256
+STANDING_CAPTIONS = 256   # one batch of the standing statistics' passes through G
 
 
 @dataclasses.dataclass
@@ -120,9 +127,41 @@ class IntClsStream:
         return ds.map(lambda x, *rest: (tf.cast(x, tf.float32) / 127.5 - 1.0, *rest)).prefetch(2)
 
 
+def standing_sentences(embeddings: np.ndarray, seed: int) -> np.ndarray:
+    """The embeddings of `STANDING_CAPTIONS` training captions (each caption at most once when
+    there are that many) that an EMA generator's batch-norm statistics are estimated on."""
+    rng = np.random.default_rng([seed, 2024, 1])   # a stream of its own: the data order stays
+    count = len(embeddings)
+    rows = rng.choice(count, STANDING_CAPTIONS, replace=count < STANDING_CAPTIONS)
+    return np.asarray(embeddings[np.sort(rows)], dtype=np.float32)
+
+
+def standing_statistics(generator, sentences: np.ndarray, latent_dim: int, seed: int) -> None:
+    """Set G's batch-norm statistics to those of the weights it holds (an EMA's): G in training
+    mode on `sentences` with fresh noise (`condgan.models.standing_stats`)."""
+    from condgan.models.standing_stats import recompute_bn_statistics
+    from condgan.models.text_dcgan import FixedSentences
+
+    recompute_bn_statistics(FixedSentences(generator, sentences), latent_dim, seed=seed,
+                            batch_size=len(sentences))
+
+
+def load_ema_generator(trainer):
+    """The trainer's EMA generator holding the current average of G's weights, with standing
+    batch-norm statistics."""
+    from condgan.train.state import ema_weights
+
+    ema = trainer.ema_generator
+    for variable, value in zip(ema.variables, ema_weights(trainer.generator, trainer.g_optimizer)):
+        variable.assign(value)
+    standing_statistics(ema, trainer.standing_sentences, trainer.latent_dim, trainer.seed)
+    return ema
+
+
 class CaptionGridSampler:
     """G on fixed held-out captions (rows) x fixed seeds (columns), with the noise a model
-    folder draws for those seeds; the captions go into samples/captions.txt."""
+    folder draws for those seeds; the captions go into samples/captions.txt.  An EMA run draws
+    with its EMA generator (what the export gives by default)."""
 
     def __init__(self, trainer, split, encoder, rows: int, columns: int, run_dir: Path):
         self.trainer, self.columns = trainer, columns
@@ -136,5 +175,7 @@ class CaptionGridSampler:
             "".join(f"row {i + 1}: {c}\n" for i, c in enumerate(captions)))
 
     def __call__(self) -> np.ndarray:
-        images = self.trainer.generator([self.noise, self.sentences], training=False)
+        ema = self.trainer.ema_generator is not None
+        generator = load_ema_generator(self.trainer) if ema else self.trainer.generator
+        images = generator([self.noise, self.sentences], training=False)
         return to_uint8(np.asarray(images))

@@ -12,7 +12,8 @@ from condgan.families.base import SCHEDULE_FIELDS, Family, Prepared
 from condgan.families.intcls.config import IntClsConfig
 from condgan.families.intcls.model import KIND
 
-# The run keeps no EMA of G (Reed et al. train none): both export weights give G's own.
+# "ema": the EMA of G's weights when the run keeps one (`ema_decay` > 0); a run without one
+# (Reed et al. train none, the default) gives G's own weights for both.
 WEIGHTS = ("ema", "live")
 
 
@@ -25,9 +26,14 @@ class IntClsFamily(Family):
 
     # --- training ----------------------------------------------------------------------------
     def check(self, config: IntClsConfig) -> None:
+        from condgan.families.intcls.losses import get_losses
         from condgan.models.gan_parts import num_blocks
 
         num_blocks(config.image_size)
+        get_losses(config.loss)
+        if not 0.0 <= config.ema_decay < 1.0:
+            raise UserError(f"ema_decay={config.ema_decay} must lie in [0, 1): 0 keeps no EMA of "
+                            "G, 0.999 is the GAN family's")
         if not 0.0 <= config.interpolation_beta <= 1.0:
             raise UserError(f"interpolation_beta={config.interpolation_beta} must lie in [0, 1] "
                             "(the paper's 0.5 mixes two captions equally)")
@@ -71,7 +77,15 @@ class IntClsFamily(Family):
         return Prepared(stream, record, {"encoder": encoder, "encoder_kept": kept, "test": test})
 
     def build(self, config: IntClsConfig, prepared: Prepared, distributed: bool):
-        return build_trainer(config, prepared.extras["encoder"].dim, distributed)
+        from condgan.families.intcls.data import standing_sentences
+
+        text_dim = prepared.extras["encoder"].dim
+        trainer = build_trainer(config, text_dim, distributed)
+        if config.ema_decay:   # built after G and D, which start as a run without EMA does
+            trainer.ema_generator = build_generator(config, text_dim)
+            trainer.standing_sentences = standing_sentences(prepared.stream.data.embeddings,
+                                                            config.seed)
+        return trainer
 
     def sampler(self, trainer, prepared: Prepared, config: IntClsConfig, run_dir: Path):
         from condgan.families.intcls.data import CaptionGridSampler
@@ -87,13 +101,15 @@ class IntClsFamily(Family):
     def export(self, run_dir: Path, config: IntClsConfig, out_dir: Path, *, checkpoint=None,
                weights: str = "ema", replace: bool = False, legacy_h5: bool = True, say=print) -> Path:
         """G at the run's newest checkpoint (or `checkpoint`), with the sentence encoder it was
-        trained with, as a model folder."""
+        trained with, as a model folder: the EMA of its weights (with standing batch-norm
+        statistics) when the run keeps one and `weights="ema"`, else G's own."""
         import json
 
         from condgan.data.captioned import captions_fingerprint, first_known_caption
+        from condgan.families.intcls.data import standing_statistics
         from condgan.families.intcls.text_source import is_damsm_run, run_sentence_encoder
+        from condgan.families.intcls.trainer import STANDING
         from condgan.model_folder import card_path, carried_metrics, weights_fingerprint
-        from condgan.models.text_dcgan import build_text_generator
         from condgan.train.checkpoint import assign_state, load_run_checkpoint
         from condgan.train.history import trained_on
 
@@ -101,12 +117,18 @@ class IntClsFamily(Family):
             raise UserError(f"weights {weights!r} is not known: use one of {WEIGHTS}")
         _, state = load_run_checkpoint(run_dir, checkpoint)
         encoder, _ = run_sentence_encoder(run_dir, config.text_encoder)
-        generator = build_text_generator(config.image_size, config.latent_dim, encoder.dim,
-                                         config.projected_dim, config.g_channels)
-        assign_state("g", generator.variables, state)
+        generator = build_generator(config, encoder.dim)
+        # Without an EMA the checkpoint's "ema" arrays are G's own weights: the card says "live"
+        # and fingerprints the "g" arrays whichever was asked, the same weights either way.
+        prefix = "ema" if weights == "ema" and config.ema_decay else "g"
+        assign_state(prefix, generator.variables, state)
+        if prefix == "ema":
+            standing_statistics(generator, state[f"{STANDING}/0000"], config.latent_dim,
+                                config.seed)
         step, images_seen = (int(v) for v in state["progress"])
-        identity = {"run_dir": card_path(run_dir), "step": step, "weights": "live",
-                    "generator_fingerprint": weights_fingerprint(state, "g")}
+        identity = {"run_dir": card_path(run_dir), "step": step,
+                    "weights": "ema" if prefix == "ema" else "live",
+                    "generator_fingerprint": weights_fingerprint(state, prefix)}
         metrics = carried_metrics(out_dir, identity, say) if replace else {}
         dataset_file = run_dir / "dataset.json"
         record = json.loads(dataset_file.read_text()) if dataset_file.is_file() else {}
@@ -146,29 +168,44 @@ def save_intcls(generator, encoder, out_dir: Path, **card_fields) -> Path:
     return write_model_folder(out_dir, card, write_files)
 
 
+def build_generator(config: IntClsConfig, text_dim: int, distributed: bool = False):
+    """The config's G (`distributed`: synchronized batch norms, global-batch statistics)."""
+    from condgan.models.text_dcgan import build_text_generator
+
+    return build_text_generator(config.image_size, config.latent_dim, text_dim,
+                                config.projected_dim, config.g_channels,
+                                synchronized_bn=distributed)
+
+
 def build_trainer(config: IntClsConfig, text_dim: int, distributed: bool = False):
     """G, D and the compiled trainer (call inside the strategy scope); `distributed` gives
     synchronized batch norms (global-batch statistics)."""
     import keras
 
     from condgan.families.intcls.trainer import IntClsTrainer
-    from condgan.models.text_dcgan import build_text_discriminator, build_text_generator
+    from condgan.models.text_dcgan import build_text_discriminator
+    from condgan.train.ema import WarmupEmaAdam
 
-    generator = build_text_generator(config.image_size, config.latent_dim, text_dim,
-                                     config.projected_dim, config.g_channels,
-                                     synchronized_bn=distributed)
+    generator = build_generator(config, text_dim, distributed)
     discriminator = build_text_discriminator(config.image_size, text_dim, config.projected_dim,
-                                             config.d_channels, synchronized_bn=distributed)
+                                             config.d_channels, synchronized_bn=distributed,
+                                             spectral_norm=config.spectral_norm,
+                                             minibatch_std=config.minibatch_std)
     trainer = IntClsTrainer(generator, discriminator, latent_dim=config.latent_dim,
                             matching_aware=config.cls,
                             interpolation=config.interpolation,
                             interpolation_beta=config.interpolation_beta,
                             interpolation_weight=config.interpolation_weight,
                             d_input_noise=config.d_input_noise,
-                            d_input_noise_steps=config.d_input_noise_steps, seed=config.seed)
-    trainer.compile(
-        d_optimizer=keras.optimizers.Adam(config.d_lr, beta_1=config.beta1, beta_2=config.beta2),
-        g_optimizer=keras.optimizers.Adam(config.g_lr, beta_1=config.beta1, beta_2=config.beta2))
+                            d_input_noise_steps=config.d_input_noise_steps, loss=config.loss,
+                            seed=config.seed)
+    adam = {"beta_1": config.beta1, "beta_2": config.beta2}
+    d_optimizer = keras.optimizers.Adam(config.d_lr, **adam)
+    # With an EMA, G's optimizer keeps the average (the GAN family's); without one, plain Adam,
+    # so a run without EMA has the optimizer and checkpoint it always had.
+    g_optimizer = (WarmupEmaAdam(config.g_lr, use_ema=True, ema_momentum=config.ema_decay, **adam)
+                   if config.ema_decay else keras.optimizers.Adam(config.g_lr, **adam))
+    trainer.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
     return trainer
 
 

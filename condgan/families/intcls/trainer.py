@@ -15,6 +15,13 @@ it trains on TensorFlow and on JAX with the same checkpoints.
   sees, real and generated, annealed to nothing over `d_input_noise_steps`.  On Shapes' exact
   flat colours D otherwise tells real from generated at once and G draws one image whatever
   the noise and the caption.
+* **Loss** (`loss`): the paper's sigmoid cross-entropy ("bce") or its hinge form ("hinge"),
+  the same three D terms and two G terms either way (`losses.py`).
+* **EMA generator** (`ema_decay` > 0): the G optimizer's built-in `use_ema` average
+  (`WarmupEmaAdam`, as the GAN family has it), saved in every checkpoint as the "ema" arrays.
+  Its batch-norm statistics are re-estimated before it draws (`data.standing_statistics`) on
+  fixed training captions, whose embeddings the checkpoint keeps too ("standing_sentences"), so
+  the export needs neither the data set nor a pass over it.
 * The text encoder is frozen and outside the step: the stream hands over its embeddings.
 """
 from __future__ import annotations
@@ -26,14 +33,19 @@ from condgan.train.trainer import Phase, TwoPlayerModel
 
 _Z_STREAM, _INTERPOLATION_STREAM = 1, 2
 _NOISE_REAL, _NOISE_FAKE, _NOISE_MIXED = 3, 4, 5   # instance noise on D's three kinds of input
+STANDING = "standing_sentences"   # the checkpoint prefix of an EMA run's standing captions
 
 
 class IntClsTrainer(TwoPlayerModel):
     def __init__(self, generator, discriminator, *, latent_dim: int, matching_aware: bool = True,
                  interpolation: bool = True, interpolation_beta: float = 0.5,
                  interpolation_weight: float = 1.0, d_input_noise: float = 0.0,
-                 d_input_noise_steps: int = 0, seed: int = 0, **kwargs):
+                 d_input_noise_steps: int = 0, loss: str = "bce", seed: int = 0, **kwargs):
         super().__init__(generator, discriminator, seed, **kwargs)
+        self.d_loss_fn, self.g_loss_fn = L.get_losses(loss)
+        # An EMA run's (the family sets them): the grid's EMA generator, and the embeddings of
+        # the training captions its batch-norm statistics are re-estimated on.
+        self.ema_generator, self.standing_sentences = None, None
         self.latent_dim = int(latent_dim)
         self.matching_aware, self.interpolation = bool(matching_aware), bool(interpolation)
         self.interpolation_beta = float(interpolation_beta)
@@ -67,13 +79,19 @@ class IntClsTrainer(TwoPlayerModel):
             mixed_fakes = self.generator([z_mixed, mixed], training=training)
             fake_mixed = self._logit(self._seen_by_d(mixed_fakes, _NOISE_MIXED, counter), mixed,
                                      training)
-        parts = {"d_loss": ops.sum(L.discriminator_loss(real_right, fake_right, real_wrong)) * scale,
-                 "g_loss": ops.sum(L.generator_loss(fake_right, fake_mixed,
-                                                    self.interpolation_weight)) * scale,
+        parts = {"d_loss": ops.sum(self.d_loss_fn(real_right, fake_right, real_wrong)) * scale,
+                 "g_loss": ops.sum(self.g_loss_fn(fake_right, fake_mixed,
+                                                  self.interpolation_weight)) * scale,
                  "d_real": ops.sum(ops.sigmoid(real_right)) * scale,
                  "d_fake": ops.sum(ops.sigmoid(fake_right)) * scale}
         if real_wrong is not None:
             parts["d_wrong"] = ops.sum(ops.sigmoid(real_wrong)) * scale
+        return parts
+
+    def checkpoint_parts(self) -> dict:
+        parts = super().checkpoint_parts()
+        if self.standing_sentences is not None:
+            parts[STANDING] = [self.standing_sentences]
         return parts
 
     def phases(self, data):

@@ -1,0 +1,58 @@
+"""GAN-INT-CLS (Reed et al. 2016) on Shapes at 64 px with the recipe of the project's working
+unconditional Shapes GAN (configs/gan_shapes.py) instead of the paper's DCGAN training: SNGAN's
+discriminator (spectral norm on every convolution and dense layer, no batch norm), a
+minibatch-standard-deviation channel in D, the hinge form of the GAN-CLS losses, an EMA
+generator (0.999, exported and drawn in the epoch's grid), TTUR (G 1e-4, D 4e-4, Adam betas
+0 / 0.9) and instance noise (0.3, faded out over the run).  Captions, CLS, INT and the network
+sizes are configs/gan_int_cls_shapes.py's, so the two differ in the training recipe alone.
+
+Command (after `python -m condgan make-shapes -o data/shapes` and the DAMSM pretraining
+`python -m condgan train --config configs/damsm_shapes.py`; `--data` and
+`--set text_encoder=FOLDER` override, FOLDER a DAMSM run or a local sentence-encoder folder):
+    python -m condgan train --config configs/gan_int_cls_shapes_sn.py
+    python -m condgan export runs/gan_int_cls_shapes_sn --name gan_int_cls_shapes_sn
+    python -m condgan sample models/gan_int_cls_shapes_sn \\
+        --caption "a large blue circle at the top on a black background" -n 8 -o out.png
+    python -m condgan evaluate models/gan_int_cls_shapes_sn --data data/shapes
+`export --weights live` gives G's own weights instead of their EMA.
+
+Not measured yet: no run of this config has been trained to the end, so whether it follows
+Shapes captions better than configs/gan_int_cls_shapes.py (which does not: BENCHMARKS.md,
+"Text-to-image baselines") is unknown, and so is its training time.
+"""
+from condgan.families.intcls import IntClsConfig
+
+
+def get_config() -> IntClsConfig:
+    return IntClsConfig(
+        name="gan_int_cls_shapes_sn",
+        data="data/shapes",               # python -m condgan make-shapes -o data/shapes
+        text_encoder="runs/damsm_shapes",  # a DAMSM run, or a sentence-encoder folder
+        image_size=64,
+        latent_dim=100,
+        projected_dim=128,
+        g_channels=64,
+        d_channels=64,
+        cls=True,
+        interpolation=True,
+        interpolation_beta=0.5,
+        # configs/gan_shapes.py's recipe: SNGAN's D with the batch's spread, hinge, EMA, TTUR.
+        spectral_norm=True,
+        minibatch_std=True,
+        loss="hinge",
+        ema_decay=0.999,
+        g_lr=1e-4,
+        d_lr=4e-4,
+        beta1=0.0,
+        beta2=0.9,
+        # Without instance noise D tells Shapes' flat colours from G's images at once; 0.3,
+        # faded out over the run.
+        d_input_noise=0.3,
+        d_input_noise_steps=2810,         # 10 epochs of 281 steps (batch 64)
+        batch_size=64,
+        epochs=10,
+        checkpoint_every_steps=500,
+        sample_captions=8,
+        samples_per_caption=6,
+        max_minutes=0.0,                  # the 10 epochs whatever the time
+    )
