@@ -6,7 +6,7 @@ real ones (`--data`), as the reader sees them (total variation distance: 0 for t
 distribution, 1 for disjoint ones; a collapsed model draws few values).
 
     python bench/edit_directions.py models/gan_shapes [--data data/shapes_one.npz] [--n 4000] \\
-        [--probe 200] [--strengths 0.5,1,2] [--out runs/edit_directions] [--card]
+        [--probe 200] [--strengths 0.5,1,2] [--space auto|z|w] [--out runs/edit_directions] [--card]
 
 Prints one table per mode (success: the edited attribute shows the value; kept: every other
 edited attribute as before; object lost: the reader no longer sees a shape) and writes
@@ -57,7 +57,7 @@ def write_card_metrics(model_dir: str, results: dict, data: str) -> None:
     for strength, row in results["plain"]["mean"].items():
         metrics[f"edit_success_at_{strength}"] = {
             "value": row["success"], "kept": row["kept"], "n": results["probe"],
-            "protocol": f"plain directions from {results['n']} images; per edit, fresh images "
+            "protocol": f"plain directions in {results['space']} from {results['n']} images; per edit, fresh images "
                         f"without the value edited toward it at strength {strength}: share "
                         "showing it (value) and keeping colour, size, position and background otherwise (kept)"}
     merge_card_metrics(model_dir, metrics)
@@ -72,6 +72,8 @@ def main() -> int:
     parser.add_argument("--probe", type=int, default=200)
     parser.add_argument("--strengths", default="0.5,1,2")
     parser.add_argument("--out", default="runs/edit_directions")
+    parser.add_argument("--space", choices=("auto", "z", "w"), default="auto",
+                        help="where to find the directions (auto: w for a StyleGAN, else z)")
     parser.add_argument("--card", action="store_true",
                         help="write the coverage and edit numbers into the model's card")
     args = parser.parse_args()
@@ -88,8 +90,10 @@ def main() -> int:
     generator = load_generator(args.model_dir)
     reader = ShapesAttributeReader(args.classifier)
     strengths = [float(s) for s in args.strengths.split(",")]
-    results = {"model": args.model_dir, "n": args.n, "probe": args.probe,
+    space = ("w" if "w" in generator.edit_spaces() else "z") if args.space == "auto" else args.space
+    results = {"model": args.model_dir, "n": args.n, "probe": args.probe, "space": space,
                "coverage": coverage(generator, reader, args.data)}
+    fitted_on = generator.w_space() if space == "w" else generator
     print("attribute distributions, generated vs real (total variation distance):")
     for attribute, row in results["coverage"].items():
         if attribute == "object_seen":
@@ -100,12 +104,12 @@ def main() -> int:
     sweeps = []
     for mode, conditional in (("plain", False), ("orthogonal", True)):
         start = time.time()
-        directions = find_directions(generator, reader, n=args.n, conditional=conditional)
+        directions = find_directions(fitted_on, reader, n=args.n, conditional=conditional)
         report = measure_edits(generator, reader, directions, strengths, n=args.probe)
         results[mode] = {"seconds": round(time.time() - start, 1), "mean": report.pop("mean"),
                          "per_edit": report,
                          "boundary_accuracy": directions.info["held_out_boundary_accuracy"]}
-        print(f"\n{mode} directions ({results[mode]['seconds']} s)")
+        print(f"\n{mode} directions in {space} ({results[mode]['seconds']} s)")
         print(f"{'strength':>8} {'success':>8} {'kept':>6} {'object lost':>12}")
         for s, row in results[mode]["mean"].items():
             print(f"{s:>8} {row['success']:>8.1%} {row['kept']:>6.1%} {row['object_lost']:>12.1%}")
