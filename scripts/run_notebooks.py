@@ -24,7 +24,7 @@ from condgan.paths import project_root
 
 NOTEBOOKS = ("01_build_dataset", "02_gan_one_class", "03_cgan_cifar10", "04_cgan_own_dataset",
              "05_attngan_damsm", "06_attngan_train", "07_evaluate", "08_bring_your_own_generator",
-             "09_digits", "10_controllable")
+             "09_digits", "10_controllable", "11_stylegan")
 
 
 def portable(notebook_file: Path, root: Path) -> None:

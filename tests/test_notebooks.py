@@ -31,7 +31,7 @@ CIFAR_ARCHIVE = SHARED_DATA / "cifar10-jpeg.tar.gz"
 MIN_FIGURES = {"01_build_dataset": 2, "02_gan_one_class": 5, "03_cgan_cifar10": 4,
                "04_cgan_own_dataset": 5, "05_attngan_damsm": 3, "06_attngan_train": 5,
                "07_evaluate": 2, "08_bring_your_own_generator": 5, "09_digits": 9,
-               "10_controllable": 11}
+               "10_controllable": 11, "11_stylegan": 7}
 # Started in the repository root: notebooks that need no earlier one's output and between them
 # resolve every kind of path the series uses (data they write, data/ arrays, shipped models and
 # classifiers, an imported file, a server they start); the others resolve theirs through the
@@ -41,7 +41,8 @@ ROOT_SERIES = ("01", "05", "08", "10")
 EXPORTED = {"gan_horse_nb": ("gan", None), "cgan_cifar10_nb": ("cgan", 10),
             "cgan_mine_nb": ("cgan", 3), "attngan_shapes_nb": ("attngan", None),
             "legacy_cgan_nb": ("cgan", 10), "cgan_digits_nb": ("cgan", 10),
-            "cvae_digits_nb": ("cvae", 10), "gan_shapes_nb": ("gan", None)}
+            "cvae_digits_nb": ("cvae", 10), "gan_shapes_nb": ("gan", None),
+            "stylegan_shapes_nb": ("stylegan", None)}
 
 pytestmark = pytest.mark.skipif(not CIFAR_ARCHIVE.exists() and not (ROOT / "data/cifar10/train.npz").exists(),
                                 reason="no CIFAR-10: neither data/cifar10 nor the shared archive")

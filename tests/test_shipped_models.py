@@ -21,7 +21,9 @@ CONDITIONS = {
                                     "a small red square at the bottom on white",
                                     "a large green triangle in the center on a gray background",
                                     "a big yellow diamond on the left on a white background"]},
+    "stylegan_shapes": {},
 }
+CONDITIONS["stackgan_shapes"] = CONDITIONS["attngan_shapes"]
 
 
 @pytest.mark.parametrize("name", sorted(CONDITIONS))
