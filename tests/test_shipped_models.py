@@ -16,6 +16,7 @@ CONDITIONS = {
     "gan_horses": {},
     "gan_shapes": {},
     "cvae_digits": {"labels": ["0", "3", "7", "9"]},
+    "cvae_cifar10": {"labels": ["airplane", "cat", "frog", "truck"]},
     "cgan_digits": {"labels": ["2", "4", "6", "8"]},
     "attngan_shapes": {"captions": ["a large blue circle at the top on a black background",
                                     "a small red square at the bottom on white",
