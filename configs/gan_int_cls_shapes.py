@@ -21,7 +21,9 @@ With notebook 05's DAMSM as text encoder, 10 epochs (180k images) take 38 minute
 CPU; without instance noise G drew one noise texture for every caption after one epoch; with it
 (annealed, or constant 0.2) the backgrounds and cells come out right but the colours do not
 (17.7 %), R-precision stays near chance (0.07) and each caption gets one picture whatever the
-noise.  Kept as the paper's baseline, not shipped.
+noise.  Kept as the paper's baseline, not shipped: configs/gan_int_cls_shapes_sn.py, the same
+networks trained with the Shapes GAN's recipe, is the one that follows captions (shipped as
+models/gan_int_cls_shapes).
 """
 from condgan.families.intcls import IntClsConfig
 

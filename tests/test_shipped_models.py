@@ -24,7 +24,7 @@ CONDITIONS = {
                                     "a big yellow diamond on the left on a white background"]},
     "stylegan_shapes": {},
 }
-CONDITIONS["stackgan_shapes"] = CONDITIONS["attngan_shapes"]
+CONDITIONS["stackgan_shapes"] = CONDITIONS["gan_int_cls_shapes"] = CONDITIONS["attngan_shapes"]
 
 
 @pytest.mark.parametrize("name", sorted(CONDITIONS))
