@@ -31,11 +31,15 @@ def tiny_cgan(latent_dim: int = 4):
     return keras.Model([noise, label], out)
 
 
-def untrained_classifier_dir(folder, width: int = 2):
-    """A real, untrained reference classifier folder (mechanics of `evaluate`, not quality)."""
+def untrained_classifier_dir(folder, width: int = 2, seed: int = 0):
+    """A real, untrained reference classifier folder (mechanics of `evaluate`, not quality),
+    its weights drawn from `seed`: the same network whichever tests ran before."""
+    import keras
+
     from condgan.metrics.classifier import build_classifier
     from condgan.metrics.classifier_train import save_classifier
 
+    keras.utils.set_random_seed(seed)
     model = build_classifier(len(CLASSES), SIZE, width)
     save_classifier(model, folder, {"kind": "classifier", "classes": CLASSES, "image_size": SIZE,
                                     "architecture": "untrained test net", "test_accuracy": None})
