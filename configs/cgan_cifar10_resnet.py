@@ -8,7 +8,8 @@ class head of configs/cgan_cifar10.py beside the projection.  The optimiser is t
 (TTUR learning rates, Adam(0, 0.9), one D step per G step); BigGAN-DiffAug's CIFAR recipe takes
 four D steps per G step at one learning rate (`--set n_critic=4 --set g_lr=2e-4 --set
 d_lr=2e-4 --set beta2=0.999`).  Not yet trained to the end: BENCHMARKS.md ("ResNet cGAN")
-records what has been measured.
+records a 30-minute CPU probe at the CPU widths below (167k images, 69.3 % read as their class,
+classifier FID 25.5 on 2,000 samples).
 
 These widths (SNGAN's) are sized for a GPU; for a 2-core CPU, `--set g_channels=32 --set
 d_channels=32` (1.1M / 0.3M parameters).
