@@ -178,53 +178,29 @@ def test_the_models_list_says_which_take_a_blend(models_dir):
 
 
 def test_the_page_blends_towards_another_class_with_a_slider(models_dir, blendable, tmp_path):
-    import base64
-    import io
-    import os
+    from test_serve_browser import browser_tab, grid_pixels
 
-    from PIL import Image
-
-    from test_serve_browser import ARGS, CHROMIUM
-    from test_serve_registry import LiveServer
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    server = LiveServer(models_dir, log_dir=tmp_path)
-
-    def shown(page):
-        sources = page.eval_on_selector_all("#grid img", "imgs => imgs.map(i => i.src)")
-        return np.stack([np.asarray(Image.open(io.BytesIO(base64.b64decode(s.split(",", 1)[1])))
-                                    .convert("RGB")) for s in sources])
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 900, "height": 900})
-            page.set_default_timeout(30000)
-            page.goto(server.url + "/?model=embedding_cgan")
-            page.wait_for_selector("#model option[value=blendable]", state="attached")
-            assert page.is_hidden("#blend-field")   # reads its label through an embedding
-            page.select_option("#model", "blendable")
-            assert page.is_visible("#blend-field")
-            page.select_option("#label", "cat")
-            page.select_option("#blend-class", "horse")
-            page.fill("#n", "4")
-            page.fill("#seed", "11")
-            page.click("#generate")
-            page.wait_for_function("document.querySelectorAll('#grid img').length === 4")
-            np.testing.assert_array_equal(shown(page),
-                                          blendable.generate_for_seeds(range(11, 15), ["cat"] * 4))
-            before = page.eval_on_selector("#grid img", "i => i.src")
-            page.fill("#blend-weight", "0.5")     # moving the slider redraws by itself
-            page.wait_for_function("src => document.querySelector('#grid img').src !== src",
-                                   arg=before)
-            page.wait_for_function("document.querySelectorAll('#grid img').length === 4")
-            np.testing.assert_array_equal(
-                shown(page), blendable.generate_blend(range(11, 15), [{"cat": .5, "horse": .5}] * 4))
-            assert page.inner_text("#blend-shown") == "0.5"
-            assert "cat 0.5 + horse 0.5" in page.get_attribute("#grid img", "alt")
-            assert page.is_hidden("#error")
-            page.screenshot(path=str(tmp_path / "blend_page.png"), full_page=True)
-            browser.close()
-    finally:
-        server.stop()
+    with browser_tab(models_dir, tmp_path, "/?model=embedding_cgan") as page:
+        page.wait_for_selector("#model option[value=blendable]", state="attached")
+        assert page.is_hidden("#blend-field")   # reads its label through an embedding
+        page.select_option("#model", "blendable")
+        assert page.is_visible("#blend-field")
+        page.select_option("#label", "cat")
+        page.select_option("#blend-class", "horse")
+        page.fill("#n", "4")
+        page.fill("#seed", "11")
+        page.click("#generate")
+        page.wait_for_function("document.querySelectorAll('#grid img').length === 4")
+        np.testing.assert_array_equal(grid_pixels(page),
+                                      blendable.generate_for_seeds(range(11, 15), ["cat"] * 4))
+        before = page.eval_on_selector("#grid img", "i => i.src")
+        page.fill("#blend-weight", "0.5")     # moving the slider redraws by itself
+        page.wait_for_function("src => document.querySelector('#grid img').src !== src",
+                               arg=before)
+        page.wait_for_function("document.querySelectorAll('#grid img').length === 4")
+        np.testing.assert_array_equal(
+            grid_pixels(page), blendable.generate_blend(range(11, 15), [{"cat": .5, "horse": .5}] * 4))
+        assert page.inner_text("#blend-shown") == "0.5"
+        assert "cat 0.5 + horse 0.5" in page.get_attribute("#grid img", "alt")
+        assert page.is_hidden("#error")
+        page.screenshot(path=str(tmp_path / "blend_page.png"), full_page=True)

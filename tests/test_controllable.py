@@ -229,21 +229,13 @@ def client(served_models):
     return app.test_client()
 
 
-def _decode(b64: str) -> np.ndarray:
-    import base64
-    import io
-
-    from PIL import Image
-
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGB"))
-
-
 def _generate(client, name, body):
     return client.post(f"/v1/models/{name}:generate", json=body)
 
 
 def test_the_api_lists_the_edits_and_draws_them(client, reader):
     from condgan.api import load_generator
+    from test_serve_browser import png_pixels
 
     models = {m["name"]: m for m in client.get("/v1/models").get_json()["models"]}
     edits = models["gan_shapes"]["edits"]
@@ -255,7 +247,7 @@ def test_the_api_lists_the_edits_and_draws_them(client, reader):
     assert answer.status_code == 200, answer.get_json()
     result = answer.get_json()
     assert result["edits"] == {"position=center": 2.0, "background=white": 1.0}
-    pictures = np.stack([_decode(i["b64_json"]) for i in result["images"]])
+    pictures = np.stack([png_pixels(i["b64_json"]) for i in result["images"]])
     expected = load_generator(SHIPPED).generate(n=8, seed=40, edits=body["edits"])
     np.testing.assert_array_equal(pictures, expected)
     plain = _generate(client, "gan_shapes", {"n": 8, "seed": 40}).get_json()
@@ -282,47 +274,33 @@ def test_bad_edits_are_a_400_that_lists_the_valid_ones(client, name, edits, says
 
 def test_the_page_shows_sliders_and_redraws_the_same_seeds_when_one_moves(served_models,
                                                                           tmp_path):
-    import os
+    from test_serve_browser import browser_tab
 
-    from test_serve_browser import ARGS, CHROMIUM
-    from test_serve_registry import LiveServer
+    with browser_tab(served_models, tmp_path, "/?model=cgan_digits") as page:
+        page.wait_for_selector("#model option[value=gan_shapes]", state="attached")
+        assert page.is_hidden("#edits-field")  # a model without directions: no sliders
+        page.select_option("#model", "gan_shapes")
+        assert page.is_visible("#edits-field")
+        assert page.eval_on_selector_all("#edits input[type=range]",
+                                         "s => s.map(x => x.dataset.attribute)") == [
+            "position", "background"]
+        assert "Measured:" in page.inner_text("#edits-measured")
+        page.fill("#n", "8")
+        page.fill("#seed", "40")
+        page.click("#generate")
+        page.wait_for_function("document.querySelectorAll('#grid img').length === 8")
+        before = page.eval_on_selector_all("#grid img", "imgs => imgs.map(i => i.src)")
+        page.select_option("#edit-position-value", "center")
+        page.fill("#edit-position-strength", "2")  # moving the slider redraws by itself
+        page.wait_for_function(
+            "src => document.querySelector('#grid img').src !== src", arg=before[0])
+        page.wait_for_function("document.querySelectorAll('#grid img').length === 8")
+        after = page.eval_on_selector_all("#grid img", "imgs => imgs.map(i => i.src)")
+        captions = page.eval_on_selector_all("#grid figcaption", "c => c.map(x => x.textContent)")
+        assert captions == [f"seed {40 + i}" for i in range(8)]
+        assert page.input_value("#edit-position-strength") == "2"
+        assert page.inner_text("#edit-position-strength + output") == "2"
+        assert sum(a != b for a, b in zip(before, after)) >= 6
+        assert page.is_hidden("#error")
+        page.screenshot(path=str(tmp_path / "edits_page.png"), full_page=True)
 
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    server = LiveServer(served_models, log_dir=tmp_path)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 900, "height": 900})
-            page.set_default_timeout(30000)
-            page.goto(server.url + "/?model=cgan_digits")
-            page.wait_for_selector("#model option[value=gan_shapes]", state="attached")
-            assert page.is_hidden("#edits-field")  # a model without directions: no sliders
-            page.select_option("#model", "gan_shapes")
-            assert page.is_visible("#edits-field")
-            assert page.eval_on_selector_all("#edits input[type=range]",
-                                             "s => s.map(x => x.dataset.attribute)") == [
-                "position", "background"]
-            assert "Measured:" in page.inner_text("#edits-measured")
-            page.fill("#n", "8")
-            page.fill("#seed", "40")
-            page.click("#generate")
-            page.wait_for_function("document.querySelectorAll('#grid img').length === 8")
-            before = page.eval_on_selector_all("#grid img", "imgs => imgs.map(i => i.src)")
-            page.select_option("#edit-position-value", "center")
-            page.fill("#edit-position-strength", "2")  # moving the slider redraws by itself
-            page.wait_for_function(
-                "src => document.querySelector('#grid img').src !== src", arg=before[0])
-            page.wait_for_function("document.querySelectorAll('#grid img').length === 8")
-            after = page.eval_on_selector_all("#grid img", "imgs => imgs.map(i => i.src)")
-            captions = page.eval_on_selector_all("#grid figcaption", "c => c.map(x => x.textContent)")
-            assert captions == [f"seed {40 + i}" for i in range(8)]
-            assert page.input_value("#edit-position-strength") == "2"
-            assert page.inner_text("#edit-position-strength + output") == "2"
-            assert sum(a != b for a, b in zip(before, after)) >= 6
-            assert page.is_hidden("#error")
-            page.screenshot(path=str(tmp_path / "edits_page.png"), full_page=True)
-            browser.close()
-    finally:
-        server.stop()

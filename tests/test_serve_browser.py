@@ -7,10 +7,12 @@ CI installs it (`apt-get install -y chromium`).  Never downloads a browser.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from test_serve_registry import LiveServer, make_models
@@ -24,6 +26,42 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
                        reason="playwright is not installed: pip install -r requirements-dev.txt"),
 ]
+
+
+@contextlib.contextmanager
+def browser_tab(models_dir, log_dir, path: str = "/"):
+    """A live server over `models_dir` (its log in `log_dir`) and a headless Chromium tab, 900 px
+    square, opened at `path`; the calling test is skipped when Chromium or Playwright is absent."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    server = LiveServer(models_dir, log_dir=log_dir)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            tab = browser.new_page(viewport={"width": 900, "height": 900})
+            tab.set_default_timeout(30000)
+            tab.goto(server.url + path)
+            yield tab
+            browser.close()
+    finally:
+        server.stop()
+
+
+def png_pixels(b64: str) -> np.ndarray:
+    """uint8 (H, W, 3): a base64 PNG, as the API's `b64_json` and the page's data URLs carry it."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGB"))
+
+
+def grid_pixels(tab) -> np.ndarray:
+    """uint8 (N, H, W, 3): the images the page's grid shows, decoded from their data URLs."""
+    sources = tab.eval_on_selector_all("#grid img", "imgs => imgs.map(i => i.src)")
+    return np.stack([png_pixels(s.split(",", 1)[1]) for s in sources])
 
 
 @pytest.fixture(scope="module")

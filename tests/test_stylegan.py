@@ -4,9 +4,7 @@ differences, the same losses and R1 on TensorFlow and JAX, and a tiny run that t
 exactly, exports, loads in safe mode, samples from the command line and serves."""
 from __future__ import annotations
 
-import base64
 import dataclasses
-import io
 import json
 import math
 import os
@@ -334,8 +332,6 @@ class BrightnessReader:
 
 def test_directions_found_in_w_edit_each_image_s_w_after_truncation(tmp_path):
     import condgan
-    from PIL import Image
-
     from condgan.control.find import find_directions, measure_edits
     from condgan.control.sweep import edit_sweep
     from condgan.families.stylegan.family import save_stylegan
@@ -366,13 +362,13 @@ def test_directions_found_in_w_edit_each_image_s_w_after_truncation(tmp_path):
     assert through_model["mean"]["2"]["success"] > 0.5
     # the API's description of the edits says where they live
     from condgan.serve.app import create_app
+    from test_serve_browser import png_pixels
 
     client = create_app(model_dir.parent, background_load=False).test_client()
     assert client.get("/v1/models/plain").get_json()["edits"]["space"] == "w"
     reply = client.post("/v1/models/plain:generate",
                         json={"n": 2, "seed": 5, "edits": {"brightness=light": 1.5}})
-    served = [np.asarray(Image.open(io.BytesIO(base64.b64decode(image["b64_json"]))).convert("RGB"))
-              for image in reply.get_json()["images"]]
+    served = [png_pixels(image["b64_json"]) for image in reply.get_json()["images"]]
     np.testing.assert_array_equal(np.stack(served), edited)
 
 
@@ -397,31 +393,17 @@ def test_directions_must_fit_the_space_they_name(tmp_path):
 
 
 def test_the_page_draws_with_the_truncation_slider_and_w_edits(tmp_path):
-    import base64 as b64
-
-    from PIL import Image
-
     import condgan
     from condgan.control.directions import LatentDirections
     from condgan.families.stylegan.family import save_stylegan
-    from test_serve_browser import ARGS, CHROMIUM
-    from test_serve_registry import LiveServer
+    from test_serve_browser import browser_tab, grid_pixels
 
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     networks, models = _sampling(num_classes=0, seed=7)
     model_dir = save_stylegan(models, tmp_path / "models" / "styled", w_dim=8,
                               num_ws=networks.num_ws, mapping_layers=2, truncation=0.7)
     unit = np.eye(1, 8, dtype=np.float32)
     LatentDirections(["brightness=light"], unit, [2.0], {"space": "w"}).save(model_dir)
     model = condgan.load_generator(model_dir)
-    server = LiveServer(tmp_path / "models", log_dir=tmp_path)
-
-    def shown(page):
-        sources = page.eval_on_selector_all("#grid img", "imgs => imgs.map(i => i.src)")
-        return np.stack([np.asarray(Image.open(io.BytesIO(b64.b64decode(s.split(",", 1)[1])))
-                                    .convert("RGB")) for s in sources])
 
     def redrawn(page, action):
         before = page.eval_on_selector("#grid img", "i => i.src")
@@ -429,34 +411,26 @@ def test_the_page_draws_with_the_truncation_slider_and_w_edits(tmp_path):
         page.wait_for_function("src => document.querySelector('#grid img').src !== src", arg=before)
         page.wait_for_function("document.querySelectorAll('#grid img').length === 3")
 
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 900, "height": 900})
-            page.set_default_timeout(30000)
-            page.goto(server.url + "/?model=styled")
-            page.wait_for_selector("#model option[value=styled]", state="attached")
-            page.select_option("#model", "styled")
-            assert page.is_visible("#truncation-field") and page.is_visible("#edits-field")
-            assert page.input_value("#truncation") == "0.7"     # the card's psi
-            page.fill("#n", "3")
-            page.fill("#seed", "5")
-            page.click("#generate")
-            page.wait_for_function("document.querySelectorAll('#grid img').length === 3")
-            np.testing.assert_array_equal(shown(page), model.generate(n=3, seed=5))
-            redrawn(page, lambda: page.fill("#truncation", "0"))   # the slider redraws by itself
-            average = shown(page)
-            assert page.inner_text("#truncation-shown") == "0"
-            assert np.array_equal(average[0], average[1]) and np.array_equal(average[0], average[2])
-            np.testing.assert_array_equal(average, model.with_options(truncation=0.0).generate(n=3, seed=5))
-            redrawn(page, lambda: page.fill("#edit-brightness-strength", "1.5"))
-            np.testing.assert_array_equal(shown(page), model.with_options(truncation=0.0).generate(
-                n=3, seed=5, edits={"brightness=light": 1.5}))
-            assert page.is_hidden("#error")
-            page.screenshot(path=str(tmp_path / "stylegan_page.png"), full_page=True)
-            browser.close()
-    finally:
-        server.stop()
+    with browser_tab(tmp_path / "models", tmp_path, "/?model=styled") as page:
+        page.wait_for_selector("#model option[value=styled]", state="attached")
+        page.select_option("#model", "styled")
+        assert page.is_visible("#truncation-field") and page.is_visible("#edits-field")
+        assert page.input_value("#truncation") == "0.7"     # the card's psi
+        page.fill("#n", "3")
+        page.fill("#seed", "5")
+        page.click("#generate")
+        page.wait_for_function("document.querySelectorAll('#grid img').length === 3")
+        np.testing.assert_array_equal(grid_pixels(page), model.generate(n=3, seed=5))
+        redrawn(page, lambda: page.fill("#truncation", "0"))   # the slider redraws by itself
+        average = grid_pixels(page)
+        assert page.inner_text("#truncation-shown") == "0"
+        assert np.array_equal(average[0], average[1]) and np.array_equal(average[0], average[2])
+        np.testing.assert_array_equal(average, model.with_options(truncation=0.0).generate(n=3, seed=5))
+        redrawn(page, lambda: page.fill("#edit-brightness-strength", "1.5"))
+        np.testing.assert_array_equal(grid_pixels(page), model.with_options(truncation=0.0).generate(
+            n=3, seed=5, edits={"brightness=light": 1.5}))
+        assert page.is_hidden("#error")
+        page.screenshot(path=str(tmp_path / "stylegan_page.png"), full_page=True)
 
 
 def test_sample_and_serve_with_truncation_need_no_kind_check(trained, tmp_path):
