@@ -80,7 +80,7 @@ def main() -> int:
 
     from condgan.api import load_generator
     from condgan.basics import make_grid
-    from condgan.control.find import find_directions, measure_edits
+    from condgan.control.find import find_directions, latent_view, measure_edits
     from condgan.control.shapes_reader import ShapesAttributeReader
     from condgan.control.sweep import edit_sweep
     from PIL import Image
@@ -90,10 +90,9 @@ def main() -> int:
     generator = load_generator(args.model_dir)
     reader = ShapesAttributeReader(args.classifier)
     strengths = [float(s) for s in args.strengths.split(",")]
-    space = ("w" if "w" in generator.edit_spaces() else "z") if args.space == "auto" else args.space
+    fitted_on, space = latent_view(generator, args.space)
     results = {"model": args.model_dir, "n": args.n, "probe": args.probe, "space": space,
                "coverage": coverage(generator, reader, args.data)}
-    fitted_on = generator.w_space() if space == "w" else generator
     print("attribute distributions, generated vs real (total variation distance):")
     for attribute, row in results["coverage"].items():
         if attribute == "object_seen":

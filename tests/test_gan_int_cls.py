@@ -76,36 +76,45 @@ def test_hinge_losses_keep_the_gan_cls_terms():
         get_losses("wasserstein")
 
 
-def test_the_trainer_takes_the_configured_loss(tiny_encoder):
-    """loss="hinge": the trainer's D and G losses are the hinge terms of D's logits."""
+def _scored_batch(encoder, **changes):
+    """A tiny trainer (weights from seed 0) and a batch: 4 random images, their captions'
+    embeddings, and the mismatched ones (the same, reversed)."""
     import keras
 
     from condgan.families.intcls.family import build_trainer
-    from condgan.families.intcls.losses import discriminator_hinge_loss, generator_hinge_loss
-    from condgan.train.trainer import backend_steps
 
-    _, encoder = tiny_encoder
-    config = _tiny_config("unused", "unused", loss="hinge")
     keras.utils.set_random_seed(0)
-    trainer = build_trainer(config, encoder.dim)
+    trainer = build_trainer(_tiny_config("unused", "unused", **changes), encoder.dim)
     tensor = keras.ops.convert_to_tensor
     images = tensor(np.random.default_rng(0).uniform(-1, 1, (4, SIZE, SIZE, 3)).astype("float32"))
     right = encoder.encode(["a red circle", "a blue square", "a green rhombus", "a white circle"])
-    right, wrong = tensor(right), tensor(right[::-1].copy())
+    return trainer, images, tensor(right), tensor(right[::-1].copy())
+
+
+def _fakes(trainer, stream: int, sentences):
+    """G's images for `sentences` from the trainer's noise `stream` at step 0, as `losses` draws them."""
+    from condgan.train.trainer import backend_steps
+
+    z = backend_steps().random_numbers(trainer, "normal", stream, 0, len(sentences), trainer.latent_dim)
+    return trainer.generator([z, sentences], training=False)
+
+
+def _logits(trainer, images, sentences) -> np.ndarray:
+    return np.asarray(trainer.discriminator([images, sentences], training=False)).reshape(-1)
+
+
+def test_the_trainer_takes_the_configured_loss(tiny_encoder):
+    """loss="hinge": the trainer's D and G losses are the hinge terms of D's logits."""
+    from condgan.families.intcls.losses import discriminator_hinge_loss, generator_hinge_loss
+
+    trainer, images, right, wrong = _scored_batch(tiny_encoder[1], loss="hinge")
     parts = trainer.losses(images, right, wrong, 0, training=False)
-    steps = backend_steps()
-    fakes = trainer.generator([steps.random_numbers(trainer, "normal", 1, 0, 4, config.latent_dim),
-                               right], training=False)
-    mixed = 0.5 * right + 0.5 * wrong
-    mixed_fakes = trainer.generator(
-        [steps.random_numbers(trainer, "normal", 2, 0, 4, config.latent_dim), mixed], training=False)
-
-    def d(x, t):
-        return np.asarray(trainer.discriminator([x, t], training=False)).reshape(-1)
-
-    expected_d = np.mean(np.asarray(discriminator_hinge_loss(d(images, right), d(fakes, right),
-                                                             d(images, wrong))))
-    expected_g = np.mean(np.asarray(generator_hinge_loss(d(fakes, right), d(mixed_fakes, mixed))))
+    fakes, mixed = _fakes(trainer, 1, right), 0.5 * right + 0.5 * wrong
+    fake_right = _logits(trainer, fakes, right)
+    expected_d = np.mean(np.asarray(discriminator_hinge_loss(
+        _logits(trainer, images, right), fake_right, _logits(trainer, images, wrong))))
+    expected_g = np.mean(np.asarray(generator_hinge_loss(
+        fake_right, _logits(trainer, _fakes(trainer, 2, mixed), mixed))))
     np.testing.assert_allclose(float(parts["d_loss"]), expected_d, rtol=1e-5)
     np.testing.assert_allclose(float(parts["g_loss"]), expected_g, rtol=1e-5, atol=1e-6)
 
@@ -113,36 +122,17 @@ def test_the_trainer_takes_the_configured_loss(tiny_encoder):
 def test_the_trainer_scores_real_wrong_and_fake_pairs(tiny_encoder):
     """The trainer's D loss is the three-term loss of D's logits on (real, right), (fake,
     right) and (real, wrong): recomputed here from the networks themselves."""
-    import keras
-
-    from condgan.families.intcls.family import build_trainer
     from condgan.families.intcls.losses import discriminator_loss
 
-    _, encoder = tiny_encoder
-    config = _tiny_config("unused", "unused")
-    keras.utils.set_random_seed(0)
-    trainer = build_trainer(config, encoder.dim)
-    rng = np.random.default_rng(0)
-    tensor = keras.ops.convert_to_tensor
-    images = tensor(rng.uniform(-1, 1, (4, SIZE, SIZE, 3)).astype("float32"))
-    right = encoder.encode(["a red circle", "a blue square", "a green rhombus", "a white circle"])
-    right, wrong = tensor(right), tensor(right[::-1].copy())
+    trainer, images, right, wrong = _scored_batch(tiny_encoder[1])
     parts = trainer.losses(images, right, wrong, 0, training=False)
-    from condgan.train.trainer import backend_steps
-
-    z = backend_steps().random_numbers(trainer, "normal", 1, 0, 4, config.latent_dim)
-    fakes = trainer.generator([z, right], training=False)
-
-    def d(x, t):
-        return np.asarray(trainer.discriminator([x, t], training=False)).reshape(-1)
-
-    expected = np.mean(np.asarray(discriminator_loss(d(images, right), d(fakes, right),
-                                                     d(images, wrong))))
+    expected = np.mean(np.asarray(discriminator_loss(
+        _logits(trainer, images, right), _logits(trainer, _fakes(trainer, 1, right), right),
+        _logits(trainer, images, wrong))))
     np.testing.assert_allclose(float(parts["d_loss"]), expected, rtol=1e-5)
     trainer.matching_aware = False
     plain = trainer.losses(images, right, wrong, 0, training=False)
     assert "d_wrong" not in plain and float(plain["d_loss"]) != pytest.approx(float(parts["d_loss"]))
-
 
 
 def test_instance_noise_blurs_what_d_sees_and_fades_out(tiny_encoder):

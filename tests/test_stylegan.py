@@ -386,6 +386,13 @@ def test_directions_must_fit_the_space_they_name(tmp_path):
     with pytest.raises(UserError, match="space 'u' is not one of z, w"):
         LatentDirections(["size=large"], np.eye(1, 8, dtype=np.float32), [1.0], {"space": "u"})
     plain = condgan.load_generator(ROOT / "models" / "gan_shapes")
+    from condgan.control.find import latent_view
+
+    assert latent_view(plain) == (plain, "z")
+    with pytest.raises(UserError, match="has no w space to find directions in \\(it has z\\)"):
+        latent_view(plain, "w")
+    view, space = latent_view(condgan.load_generator(model_dir))
+    assert space == "w" and view.latent_space == "w" and view.noise_dim == 8
     with pytest.raises(UserError, match="live in a w space, which this model does not have"):
         plain._directions = LatentDirections(["size=large"], np.eye(1, 64, dtype=np.float32), [1.0],
                                              {"space": "w"})

@@ -36,7 +36,7 @@ def add_find_directions_arguments(parser: argparse.ArgumentParser) -> None:
 def run_find_directions(args: argparse.Namespace) -> int:
     from condgan.api import load_generator
     from condgan.control.directions import VECTORS_FILE
-    from condgan.control.find import find_directions, measure_edits
+    from condgan.control.find import find_directions, latent_view, measure_edits
     from condgan.control.shapes_reader import ShapesAttributeReader
     from condgan.errors import UserError
 
@@ -59,13 +59,7 @@ def run_find_directions(args: argparse.Namespace) -> int:
     if generator.conditioning != "none":
         raise UserError(f"model {folder} is {generator.conditioning}-conditional: directions "
                         "are found for unconditional generators (e.g. configs/gan_shapes.py)")
-    spaces = generator.edit_spaces()
-    space = ("w" if "w" in spaces else "z") if args.space == "auto" else args.space
-    if space not in spaces:
-        raise UserError(f"--space {space}: model {folder} has no {space} space (it has "
-                        f"{', '.join(spaces)})")
-    if space == "w":
-        generator = generator.w_space()
+    generator, space = latent_view(generator, args.space)
     reader = ShapesAttributeReader(args.classifier)
     start = time.time()
     attributes = args.attributes.split(",") if args.attributes else None

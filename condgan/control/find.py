@@ -53,6 +53,18 @@ def sample_and_read(generator, reader, seeds: Sequence[int], offset: np.ndarray 
     return noise, {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
+def latent_view(generator, space: str = "auto"):
+    """(the generator seen from the latent space to find directions in, that space's name):
+    "auto" is W for a model that has one (a StyleGAN's `w_space()`), else z, its noise."""
+    spaces = generator.edit_spaces()
+    if space == "auto":
+        space = "w" if "w" in spaces else "z"
+    if space not in spaces:
+        raise UserError(f"model {generator.name!r} has no {space} space to find directions in "
+                        f"(it has {', '.join(spaces)})")
+    return (generator.w_space() if space == "w" else generator), space
+
+
 def fit_boundary(noise: np.ndarray, positive: np.ndarray, l2: float = 1e-2,
                  held_out: float = 0.2, seed: int = 0) -> tuple[np.ndarray, float]:
     """Unit normal of a logistic-regression boundary (positive side), and its balanced accuracy
@@ -132,7 +144,8 @@ def find_directions(generator, reader, n: int = 4000, seed: int = 0, conditional
         positive = read[attribute][keep] == reader.values[attribute].index(value)
         projection = noise @ unit
         scales.append(float(projection[positive].mean() - projection[~positive].mean()))
-    info = {"space": generator.latent_space, "reader": reader.name, "classifier": getattr(reader, "classifier_dir", None),
+    info = {"space": generator.latent_space, "reader": reader.name,
+            "classifier": getattr(reader, "classifier_dir", None),
             "fitted_on": {"images": n, "with_object": int(keep.sum()), "seeds": [seed, seed + n - 1]},
             "conditional": conditional, "held_out_boundary_accuracy": linear,
             "too_rare": skipped, "not_linear": not_linear}
