@@ -12,9 +12,10 @@ fit is skipped and says so.
 
 With `--match-images N` the run is first exported and evaluated when it has seen about N images
 (e.g. as many as a shipped model: a like-for-like comparison), then trained on to `--minutes`
-and exported and evaluated again.  OUT receives: log.txt, bench.json, the model folders as
-NAME.tar.gz (cards inside, evaluated), and run_records.tar.gz (the run's config, history,
-sessions, summary, loss plot and last sample grid).
+and exported and evaluated again (the first point's numbers go to the log).  OUT receives:
+log.txt, bench.json, the final model folder as NAME.tar.gz (card inside, evaluated; in 15 MiB
+parts when larger), and run_records.tar.gz (the run's config, history, sessions, summary, loss
+plot and last sample grid).
 """
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ def main() -> int:
     parser.add_argument("--bench-steps", type=int, default=100, help="steps per measured round")
     parser.add_argument("--bench-budget-s", type=float, default=150)
     parser.add_argument("--eval-n", type=int, default=10000)
+    parser.add_argument("--eval-metrics", default="accuracy,classifier_fid",
+                        help="what evaluate measures on each export (comma-separated)")
     parser.add_argument("--deadline-s", type=float, default=560, help="finish everything within this")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="more config overrides for the training run")
@@ -115,7 +118,8 @@ def main() -> int:
         epochs = math.ceil(args.match_images / (steps_per_epoch * config.batch_size))
         condgan("train", "--config", args.config, *common, "--set", f"epochs={epochs}",
                 "--set", f"max_minutes={minutes:.2f}", budget=deadline.left() - closing)
-        export_and_evaluate(condgan, say, run_dir, f"{args.name}_matched", models, out, args, deadline)
+        export_and_evaluate(condgan, say, run_dir, f"{args.name}_matched", models, out, args, deadline,
+                            numbers_only=True)
         trained = json.loads((run_dir / "summary.json").read_text())["wall_time_s"] / 60 \
             if (run_dir / "summary.json").is_file() else 0.0
         # A start costs about a minute beyond the training minutes (data, compilation, the
@@ -139,8 +143,15 @@ def main() -> int:
     return 0
 
 
+# What comes back from a lent machine is at most 16 MiB a file: larger archives travel in parts
+# (`cat NAME.tar.gz.part* > NAME.tar.gz` joins them).
+PART_BYTES = 15 * 2**20
+
+
 def export_and_evaluate(condgan, say, run_dir: Path, name: str, models: Path, out: Path, args,
-                        deadline: Deadline) -> None:
+                        deadline: Deadline, numbers_only: bool = False) -> None:
+    """Export the run's newest checkpoint as model `name`, evaluate it and archive it into `out`
+    (with `numbers_only`, only log its numbers: an intermediate point)."""
     if not (run_dir / "checkpoints").is_dir():
         say(f"no checkpoint to export as {name}")
         return
@@ -149,13 +160,34 @@ def export_and_evaluate(condgan, say, run_dir: Path, name: str, models: Path, ou
         return
     folder = models / name
     condgan("evaluate", str(folder), "--data", "data/cifar10", "--n", str(args.eval_n),
-            "--classifier", "models/classifiers/cifar10", "--metrics", "accuracy,classifier_fid",
+            "--classifier", "models/classifiers/cifar10", "--metrics", args.eval_metrics,
             "--seed", "0", "--replace", budget=max(deadline.left() - 15, 1))
     card = json.loads((folder / "card.json").read_text())
     say(f"{name}: {card.get('images_seen')} images, "
-        + ", ".join(f"{k} {v['value']:.4f}" for k, v in card.get("metrics", {}).items()))
-    with tarfile.open(out / f"{name}.tar.gz", "w:gz") as tar:
+        + ", ".join(f"{k} {_brief(v['value'])}" for k, v in card.get("metrics", {}).items()))
+    if numbers_only:  # its numbers are in the log; the model itself stays on the machine
+        return
+    archive = out / f"{name}.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
         tar.add(folder, arcname=name)
+    split_large(archive)
+
+
+def _brief(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} {_brief(v)}" for k, v in value.items()) + "}"
+    return f"{value:.4f}" if isinstance(value, (int, float)) else str(value)
+
+
+def split_large(archive: Path, part_bytes: int = PART_BYTES) -> None:
+    if archive.stat().st_size <= part_bytes:
+        return
+    with open(archive, "rb") as whole:
+        index = 0
+        while chunk := whole.read(part_bytes):
+            archive.with_name(f"{archive.name}.part{index}").write_bytes(chunk)
+            index += 1
+    archive.unlink()
 
 
 if __name__ == "__main__":
