@@ -122,13 +122,14 @@ def test_cli_evaluate_and_bad_override(cli_run, capsys):
 
 
 def test_pretraining_with_swap_negatives(shapes, tmp_path):
-    """`swap_negatives` trains end to end and is recorded; whether the encoders then separate
+    """`swap_negatives` (with exchanges) trains end to end and is recorded; whether the encoders then separate
     the swapped attributes is measured on the real run (bench/attngan_swap_probe.py): on this
     tiny set a few dozen steps do not show it."""
-    cfg = dataclasses.replace(TINY, swap_negatives="shapes")
+    cfg = dataclasses.replace(TINY, swap_negatives="shapes", swap_exchange=0.5)
     pretrain_damsm(cfg, shapes, tmp_path / "run")
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["kind"] == "damsm" and saved["config"]["swap_negatives"] == "shapes"
+    assert saved["config"]["swap_exchange"] == 0.5
     row = json.loads((tmp_path / "run" / "history.jsonl").read_text().splitlines()[-1])
     assert np.isfinite(row["train_w_loss"]) and np.isfinite(row["train_s_loss"])
     with pytest.raises(UserError, match="swap_negatives"):   # resuming without them is refused

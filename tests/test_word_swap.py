@@ -12,7 +12,7 @@ from attngan_fixtures import TINY, encoded_splits, fixed_batch, shapes_and_damsm
 from condgan.data.shapes import word_groups
 from condgan.errors import UserError
 from condgan.text import Vocabulary, pad_captions, tokenize
-from condgan.text.word_swap import WordSwap, load_word_groups
+from condgan.text.word_swap import WordSwap, load_word_groups, word_swap_for
 from condgan.families.attngan import losses as L
 from condgan.families.attngan.data import CaptionStream
 from condgan.families.attngan.family import build_models
@@ -95,6 +95,75 @@ def test_d_loss_with_swap_negatives_against_numpy():
                                np.asarray(L.d_stage_loss(u_r, c_r, u_f, c_f, c_w)), rtol=1e-6)
 
 
+TWO_OBJECTS = ["a big red circle at the top and a small blue square at the bottom",
+               "a red circle on the left and a red square on the right"]   # one colour named twice
+
+
+def _two_object_vocab():
+    words = sorted({w for c in TWO_OBJECTS + CAPTIONS for w in tokenize(c)}
+                   | {"square", "triangle", "diamond", "rhombus", "disk", "yellow", "white"})
+    return Vocabulary(["<end>", *words])
+
+
+def test_an_exchange_moves_two_objects_words_between_them():
+    """A binding negative: the two objects' words of one group trade places, so the caption holds
+    the same words and every one of them still describes something in the image."""
+    groups, vocab = word_groups(), _two_object_vocab()
+    tokens, lengths = pad_captions([vocab.encode(tokenize(TWO_OBJECTS[0]))] * 64, 18)
+    swapped, mask = WordSwap(groups, vocab, exchange=1.0).negatives(tokens, lengths,
+                                                                     np.random.default_rng(0))
+    assert mask.tolist() == [1.0] * 64
+    seen = set()
+    for row in range(64):
+        moved = np.flatnonzero(swapped[row] != tokens[row])
+        assert len(moved) == 2
+        assert sorted(swapped[row]) == sorted(tokens[row])               # the same words
+        before = [vocab.words[i] for i in tokens[row, moved]]
+        assert [vocab.words[i] for i in swapped[row, moved]] == before[::-1]
+        seen.add(tuple(before))
+    # big/small, red/blue and circle/square: each group's pair is exchanged some of the time
+    assert seen == {("big", "small"), ("red", "blue"), ("circle", "square")}
+
+
+def test_without_two_values_of_a_group_an_exchange_falls_back_to_a_swap():
+    groups, vocab = word_groups(), _two_object_vocab()
+    one_colour_twice = vocab.encode(tokenize(TWO_OBJECTS[1]))   # red, red: circle, square differ
+    one_object = vocab.encode(tokenize(CAPTIONS[0]))
+    tokens, lengths = pad_captions([one_colour_twice, one_object], 18)
+    swapped, mask = WordSwap(groups, vocab, exchange=1.0).negatives(tokens, lengths,
+                                                                     np.random.default_rng(1))
+    assert mask.tolist() == [1.0, 1.0]
+    first = [vocab.words[i] for i in swapped[0, np.flatnonzero(swapped[0] != tokens[0])]]
+    assert first == ["square", "circle"]          # the shapes trade places; never red for red
+    changed = np.flatnonzero(swapped[1] != tokens[1])
+    assert len(changed) == 1                      # one object: one word swapped for another value
+    old, new = vocab.words[tokens[1, changed[0]]], vocab.words[swapped[1, changed[0]]]
+    assert {g for g, _ in _value_of(groups, old)} == {g for g, _ in _value_of(groups, new)}
+    assert _value_of(groups, old) != _value_of(groups, new)
+
+
+def test_exchanges_come_at_their_probability_and_leave_plain_swaps_as_they_were():
+    groups, vocab = word_groups(), _two_object_vocab()
+    tokens, lengths = pad_captions([vocab.encode(tokenize(TWO_OBJECTS[0]))] * 400, 18)
+    rng = lambda: np.random.default_rng(7)  # noqa: E731
+    half, _ = WordSwap(groups, vocab, exchange=0.5).negatives(tokens, lengths, rng())
+    exchanged = np.mean([sorted(a) == sorted(b) for a, b in zip(half, tokens)])
+    assert 0.4 < exchanged < 0.6
+    none, _ = WordSwap(groups, vocab, exchange=0.0).negatives(tokens, lengths, rng())
+    assert not any(sorted(a) == sorted(b) for a, b in zip(none, tokens))
+    np.testing.assert_array_equal(none, WordSwap(groups, vocab).negatives(tokens, lengths, rng())[0])
+
+
+def test_bad_exchange_settings_are_user_errors():
+    vocab = _two_object_vocab()
+    with pytest.raises(UserError, match="probability"):
+        WordSwap(word_groups(), vocab, exchange=1.5)
+    with pytest.raises(UserError, match="swap_negatives"):
+        word_swap_for(None, 0.3, vocab)
+    assert word_swap_for(None, 0.0, vocab) is None
+    assert word_swap_for("shapes:colour", 0.25, vocab).exchange == 0.25
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     return shapes_and_damsm(tmp_path_factory.mktemp("swap"))
@@ -151,8 +220,9 @@ def test_trainer_scores_swaps_only_where_the_mask_says(setup):
 
 def test_a_run_trains_with_swaps_and_refuses_to_resume_without(setup, tmp_path):
     data, damsm = setup
-    cfg = dataclasses.replace(TINY, swap_negatives="shapes")
+    cfg = dataclasses.replace(TINY, swap_negatives="shapes", swap_exchange=0.5)
     summary = train_attngan(cfg, data, damsm, tmp_path / "run")
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["config"]["swap_exchange"] == 0.5
     assert summary["step"] == 4
     history = json.loads((tmp_path / "run" / "history.jsonl").read_text().splitlines()[-1])
     assert np.isfinite(history["d_loss"])

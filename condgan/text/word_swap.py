@@ -19,6 +19,12 @@ Groups come from a JSON file of that form, or the built-in "shapes" set.  Per ca
 present in it is picked uniformly, then one of its words in the caption, then a word of another
 value of that group; a caption with no group word has no negative (mask 0).  Swapping one token
 for one token keeps the caption length.
+
+Exchange negatives (`exchange`, a probability) test binding rather than vocabulary: a caption
+that names two values of one group, one per object ("a *red* circle at the top and a *blue*
+square at the bottom"), gets the two words exchanged ("a *blue* circle ... a *red* square").
+Every word of the negative is still true of the image; only which object it belongs to is not,
+so a judge that reads the caption as a bag of words cannot reject it.
 """
 from __future__ import annotations
 
@@ -67,11 +73,26 @@ def _check_groups(groups, source: str) -> None:
                         "\"blue\": [\"blue\"]}}")
 
 
-class WordSwap:
-    """Swap negatives over a vocabulary's token ids."""
+def word_swap_for(spec: str | None, exchange: float, vocabulary) -> "WordSwap | None":
+    """The negatives a config asks for (its `swap_negatives` and `swap_exchange`), or None."""
+    if not spec:
+        if exchange:
+            raise UserError(f"swap_exchange={exchange} needs swap_negatives, the word groups whose "
+                            "words it exchanges: e.g. --set swap_negatives=shapes")
+        return None
+    return WordSwap(load_word_groups(spec), vocabulary, exchange)
 
-    def __init__(self, groups: dict[str, dict[str, list[str]]], vocabulary):
+
+class WordSwap:
+    """Swap negatives over a vocabulary's token ids; with probability `exchange`, a caption that
+    names two values of one group gets them exchanged instead (the binding negative)."""
+
+    def __init__(self, groups: dict[str, dict[str, list[str]]], vocabulary, exchange: float = 0.0):
         _check_groups(groups, "the word-group table")
+        if not 0.0 <= exchange <= 1.0:
+            raise UserError(f"swap_exchange={exchange}: a probability, from 0 (never) to 1 (every "
+                            "caption that names two values of one group)")
+        self.exchange = float(exchange)
         # token id -> (group index, value index); per group and value, the token ids of its words
         self.slot: dict[int, tuple[int, int]] = {}
         self.words: list[list[np.ndarray]] = []
@@ -98,10 +119,25 @@ class WordSwap:
                     found.setdefault(hit[0], []).append((pos, hit[1]))
             if not found:
                 continue
+            mask[row] = 1.0
+            # (no draw at exchange 0: the swap stream of runs without exchanges stays as it was)
+            if self.exchange and rng.random() < self.exchange and _exchange(out[row], found, rng):
+                continue
             group = sorted(found)[int(rng.integers(len(found)))]
             pos, value = found[group][int(rng.integers(len(found[group])))]
             choices = [v for v, ids in enumerate(self.words[group]) if v != value and len(ids)]
             ids = self.words[group][choices[int(rng.integers(len(choices)))]]
             out[row, pos] = ids[int(rng.integers(len(ids)))]
-            mask[row] = 1.0
         return out, mask
+
+
+def _exchange(row: np.ndarray, found: dict[int, list[tuple[int, int]]], rng) -> bool:
+    """Exchange, in place, two words of one group that name different values; False (nothing
+    changed) when the caption names no two different values of any group."""
+    pairs = [(hits[i][0], hits[j][0]) for _, hits in sorted(found.items())
+             for i in range(len(hits)) for j in range(i + 1, len(hits)) if hits[i][1] != hits[j][1]]
+    if not pairs:
+        return False
+    p, q = pairs[int(rng.integers(len(pairs)))]
+    row[p], row[q] = row[q], row[p]
+    return True

@@ -32,6 +32,9 @@ class AttnGANConfig:
     # word swapped ("shapes" or a word-group JSON, see condgan/text/word_swap.py); None = AttnGAN.
     swap_negatives: str | None = None
     swap_from_epoch: int = 0   # epochs before this one train without them (mask 0: AttnGAN's loss)
+    # With this probability a caption naming two values of one group (two objects' colours)
+    # gets them exchanged instead: the negative that tests binding (word_swap.py).
+    swap_exchange: float = 0.0
     # The discriminators' sentence-conditional head: "concat" (AttnGAN) or "projection"
     # (condgan/models/attngan_discriminator.py).
     d_condition: str = "concat"

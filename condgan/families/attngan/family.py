@@ -50,10 +50,8 @@ class AttnGANFamily(Family):
             train = train.subset(np.arange(min(config.max_train_images, len(train))))
         test = load_caption_split(data_path, "test", config.image_size)
         train, test = encode_split(train, vocabulary), encode_split(test, vocabulary)
-        swap = None
-        if config.swap_negatives:
-            from condgan.text.word_swap import WordSwap, load_word_groups
-            swap = WordSwap(load_word_groups(config.swap_negatives), vocabulary)
+        from condgan.text.word_swap import word_swap_for
+        swap = word_swap_for(config.swap_negatives, config.swap_exchange, vocabulary)
         stream = CaptionStream(train, config.batch_size, damsm_cfg.max_len, config.seed, swap,
                                config.swap_from_epoch)
         record = {"data": str(data_path), "fingerprint": captions_fingerprint(data_path),

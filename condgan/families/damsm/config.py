@@ -33,6 +33,9 @@ class DamsmConfig:
     # ("shapes" or a word-group JSON, condgan/text/word_swap.py), so the encoders must separate
     # every attribute, not just the one that retrieves among random captions.  None = AttnGAN.
     swap_negatives: str | None = None
+    # With this probability a caption naming two values of one group (two objects' colours)
+    # gets them exchanged instead: the negative that tests binding (word_swap.py).
+    swap_exchange: float = 0.0
     seed: int = 0
     checkpoint_every_steps: int = 200   # also at every epoch end
     val_batches: int = 20             # validation loss batches per epoch

@@ -58,10 +58,8 @@ class DamsmFamily(Family):
             vocabulary = build_vocabulary((tokenize(c) for caps in train_set.captions for c in caps),
                                           config.min_count)
         train, test = encode_split(train_set, vocabulary), encode_split(test_set, vocabulary)
-        swap = None
-        if config.swap_negatives:
-            from condgan.text.word_swap import WordSwap, load_word_groups
-            swap = WordSwap(load_word_groups(config.swap_negatives), vocabulary)
+        from condgan.text.word_swap import word_swap_for
+        swap = word_swap_for(config.swap_negatives, config.swap_exchange, vocabulary)
         stream = DamsmStream(train, config.batch_size, config.max_len, config.seed, config.flip, swap)
         say(f"DAMSM: {len(train.images)} train / {len(test.images)} test images, vocabulary "
             f"{len(vocabulary)} words, {stream.steps_per_epoch} steps/epoch")
