@@ -100,6 +100,57 @@ def test_attention_maps_of_an_exported_model(exported):
     assert grid.dtype == np.uint8 and grid.shape[1] >= 5 * 64
 
 
+def test_served_attention_route_draws_the_library_picture(exported, tmp_path):
+    """POST :attention answers the picture `attention_grid(model.attention(...))` draws, as JSON
+    or PNG; a caption model without word attention, bad fields and unknown words are 400s."""
+    import base64
+    import dataclasses
+    import shutil
+
+    from condgan.attngan_viz import attention_grid
+    from condgan.serve.app import create_app
+
+    path, trainer, text, vocab = exported
+    models_dir = tmp_path / "models"
+    shutil.copytree(path, models_dir / "tiny_attngan")
+    plain = dataclasses.replace(TINY, word_attention=False)  # StackGAN-style: nothing to show
+    _, image, _, damsm_cfg = load_damsm(path.parent.parent / "damsm")  # the fixture's DAMSM run
+    keras.utils.set_random_seed(4)
+    stack = build_models(plain, damsm_cfg, text, image)
+    save_attngan(stack.generator, text, vocab, models_dir / "tiny_stack", stages=plain.stages,
+                 z_dim=plain.z_dim, condition_dim=plain.condition_dim, max_len=damsm_cfg.max_len,
+                 warmup_caption="a red circle")
+    client = create_app(models_dir, background_load=False).test_client()
+    caption = "a small red zebra circle"
+
+    info = {m["name"]: m["word_attention"] for m in client.get("/v1/models").get_json()["models"]}
+    assert info == {"tiny_attngan": True, "tiny_stack": False}
+    reply = client.post("/v1/models/tiny_attngan:attention", json={"caption": caption, "seed": 2})
+    body = reply.get_json()
+    assert reply.status_code == 200, body
+    assert body["words"] == ["a", "small", "red", "circle"] and body["unknown_words"] == ["zebra"]
+    assert body["stages"] == 1 and body["seed"] == 2
+    expected = attention_grid(load_attngan(path).attention(caption, seed=2))
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["image"]["b64_json"]))))
+    np.testing.assert_array_equal(shown, expected)
+    reply = client.post("/v1/models/tiny_attngan:attention",
+                        json={"caption": caption, "seed": 2, "format": "png"})
+    assert reply.mimetype == "image/png" and reply.headers["X-Words"] == "a,small,red,circle"
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(reply.data))), expected)
+
+    def error(name, body):
+        reply = client.post(f"/v1/models/{name}:attention", json=body)
+        assert reply.status_code == 400, reply.get_data(as_text=True)
+        return reply.get_json()["error"]
+
+    refused = error("tiny_stack", {"caption": caption})
+    assert refused["code"] == "no_word_attention" and "['tiny_attngan']" in refused["message"]
+    assert error("tiny_attngan", {"caption": caption, "n": 2})["code"] == "invalid_field"
+    assert error("tiny_attngan", {"caption": "zebra"})["code"] == "no_known_words"
+    assert error("tiny_attngan", {"caption": caption, "seed": -1})["code"] == "invalid_seed"
+    assert client.post("/v1/models/nope:attention", json={"caption": caption}).status_code == 404
+
+
 def test_sample_of_a_caption_model_into_a_missing_folder_creates_nothing(exported, tmp_path, capsys):
     from condgan.cli import main
     missing = tmp_path / "nonexistent" / "dir"

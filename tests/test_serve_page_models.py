@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from test_serve_browser import ARGS, CHROMIUM
+from test_serve_browser import ARGS, CHROMIUM, grid_pixels, png_pixels
 from test_serve_registry import LiveServer
 
 SHIPPED = ROOT / "models"
@@ -99,3 +99,36 @@ def test_model_line_shows_nested_metrics_readably(page):
     assert "[object Object]" not in line
     assert "r_precision_generated 0.828" in line
     assert "colour 0.912" in line  # inside the nested caption_accuracy_generated value
+
+
+TWO_OBJECTS = "a large red circle in the upper left corner and a large blue square at the bottom"
+
+
+def test_word_attention_of_a_two_object_caption(page):
+    """The attention button shows, for the caption and the first seed on the page, the picture
+    the library draws (`attention_grid`): stage 2's image is the generated image itself."""
+    import numpy as np
+
+    from condgan.attngan_viz import attention_grid
+    from condgan.families.attngan.model import load_attngan
+
+    page.select_option("#model", "cgan_cifar10")
+    assert page.is_hidden("#attention")              # a class model has no word attention
+    page.select_option("#model", "attngan_shapes")
+    assert page.is_visible("#attention") and page.is_hidden("#attention-view")
+    page.fill("#caption", TWO_OBJECTS)
+    page.fill("#n", "1")
+    page.fill("#seed", "11")
+    page.click("#generate")
+    page.wait_for_function("document.querySelectorAll('#grid img').length === 1")
+    page.click("#attention")
+    page.wait_for_selector("#attention-view:not([hidden])")
+    shown = png_pixels(page.get_attribute("#attention-image", "src").split(",", 1)[1])
+    model = load_attngan(SHIPPED / "attngan_shapes")
+    result = model.attention(TWO_OBJECTS, seed=11)
+    np.testing.assert_array_equal(shown, attention_grid(result))
+    np.testing.assert_array_equal(grid_pixels(page)[0], result["images"][-1])
+    note = page.inner_text("#attention-note")
+    assert "Seed 11" in note and " ".join(result["words"]) in note
+    shot(page, "serve_page_attention.png")
+

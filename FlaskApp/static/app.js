@@ -74,6 +74,8 @@ function onModelChange() {
   renderEditControls(model);
   renderBlendControls(model);
   renderTruncationControl(model);
+  $("attention").hidden = !model.word_attention;
+  $("attention-view").hidden = true;
   const metrics = Object.entries(model.metrics || {}).map(([k, v]) => `${k} ${formatMetric(v)}`);
   $("model-info").textContent = `version ${model.version}` + (metrics.length ? ` · ${metrics.join(" · ")}` : "");
 }
@@ -198,11 +200,40 @@ function buildRequest() {
   return { name: model.name, body };
 }
 
-async function callGenerate(name, body) {
+async function callModel(name, verb, body) {
   const version = pinned && pinned.name === name ? `/versions/${encodeURIComponent(pinned.version)}` : "";
-  return fetch(`/v1/models/${encodeURIComponent(name)}${version}:generate`, {
+  return fetch(`/v1/models/${encodeURIComponent(name)}${version}:${verb}`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
+}
+
+const callGenerate = (name, body) => callModel(name, "generate", body);
+
+// An AttnGAN's word attention for the caption and the first seed shown (or typed): the
+// picture the API draws, one row per attentional stage, a panel per word.
+async function onAttention() {
+  const model = models[$("model").value];
+  if (!model || !model.word_attention) return;
+  showError("");
+  const body = { caption: $("caption").value };
+  const shown = lastRequest && lastRequest.name === model.name ? lastRequest.body.seed : undefined;
+  if (shown !== undefined) body.seed = shown;
+  else if ($("seed").value.trim() !== "") body.seed = numberOrRaw($("seed").value);
+  $("attention").disabled = true;
+  try {
+    const response = await callModel(model.name, "attention", body);
+    if (!response.ok) { showError(await apiError(response)); return; }
+    const result = await response.json();
+    $("attention-image").src = `data:image/png;base64,${result.image.b64_json}`;
+    $("attention-image").alt = `word attention of ${model.name} for "${result.caption}", seed ${result.seed}`;
+    $("attention-note").textContent = `Seed ${result.seed}. Each row is an attentional stage: its ` +
+      `image, then one panel per word read (${result.words.join(" ")}), bright where that word looks.`;
+    $("attention-view").hidden = false;
+  } catch (error) {
+    showError(`Request failed: ${error}`);
+  } finally {
+    $("attention").disabled = false;
+  }
 }
 
 async function onGenerate(event) {
@@ -277,4 +308,5 @@ $("truncation").addEventListener("input", () => {
 });
 $("generate-form").addEventListener("submit", onGenerate);
 $("download").addEventListener("click", onDownload);
+$("attention").addEventListener("click", onAttention);
 loadModels();

@@ -9,6 +9,7 @@ Routes (see `openapi.py` for the full description):
   /v1/recipes, /v1/jobs...          training jobs (admin token): jobs_api.py
   GET, POST /v1/style               neural style transfer: style_api.py
   POST /v1/models/<name>:reconstruct, :interpolate   a VAE on uploaded images: vae_api.py
+  POST /v1/models/<name>:attention  a caption model's word attention maps: attention_api.py
   GET  /models, /train, /jobs, /style   the other pages
 Every error is JSON `{"error": {"code", "message"}}` (see `validation.py`); on /v2 the
 protocol's own `{"error": "<message>"}`.
@@ -35,6 +36,7 @@ from condgan.jobs.submission import JobSettings
 from condgan.jobs.worker import JobWorker
 from condgan.serve.inference_v2 import v2_blueprint
 from condgan.serve.jobs_api import jobs_blueprint
+from condgan.serve.attention_api import attention_blueprint
 from condgan.serve.style_api import style_blueprint
 from condgan.serve.vae_api import vae_blueprint
 from condgan.serve.metrics import ServingMetrics
@@ -275,6 +277,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
     app.register_blueprint(v2_blueprint(registry, run, max_n, getattr(condgan, "__version__", "0")))
     app.register_blueprint(style_blueprint())
     app.register_blueprint(vae_blueprint(registry))
+    app.register_blueprint(attention_blueprint(registry))
     store = None
     if jobs is not None:
         # Without a token the routes only answer 403: no jobs table is made on disk.

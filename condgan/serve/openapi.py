@@ -59,6 +59,8 @@ def _schemas(max_n: int) -> dict[str, Any]:
                     "noise, w: a StyleGAN's W), measured}"}),
                 "class_blend": {"type": "boolean", "description": "class models that take a "
                                 "blend of classes as their label (projection cGANs)"},
+                "word_attention": {"type": "boolean", "description": "caption models whose later "
+                                   "stages attend over the words (AttnGAN): POST :attention"},
                 "options": {"type": "array", "items": {"type": "string"},
                             "description": "the sampling options a generate body may set for "
                                            "this model (StyleGAN: truncation)"},
@@ -254,6 +256,27 @@ def _vae_paths(name_param: dict) -> dict[str, Any]:
     }
 
 
+def _attention_paths(name_param: dict) -> dict[str, Any]:
+    """A caption model's word attention maps (condgan.serve.attention_api)."""
+    body = {"type": "object", "required": ["caption"], "additionalProperties": False,
+            "properties": {"caption": {"type": "string"},
+                           "seed": {"type": "integer", "minimum": 0, "description": "random if left out"},
+                           "format": {"type": "string", "enum": ["b64_json", "png"]}}}
+    return {"/v1/models/{name}:attention": {"post": {
+        "summary": "an AttnGAN: where each word of a caption looks, one row per attentional stage "
+                   "(the image, then a panel per word), as one picture",
+        "parameters": [name_param],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {
+            "200": {"description": "JSON (words, unknown_words, stages, seed, image.b64_json), or "
+                                   "with format png the picture (X-Words, X-Seeds)",
+                    "content": {"application/json": {"schema": {"type": "object"}},
+                                "image/png": {"schema": {"type": "string", "format": "binary"}}}},
+            "400": _error("no word attention (not an AttnGAN), a bad caption or seed, or an "
+                          "unknown field"),
+            "404": _error("no such model"), "503": _error("models are still loading")}}}}
+
+
 def _style_paths() -> dict[str, Any]:
     """Neural style transfer (condgan.serve.style_api)."""
     from condgan.serve.style_api import MAX_FILE_BYTES, MAX_SIZE, MAX_STEPS
@@ -353,6 +376,7 @@ def openapi_spec(model_names: Sequence[str], *, max_n: int, max_body_bytes: int,
             **(_jobs_paths() if jobs else {}),
             **_style_paths(),
             **_vae_paths(name_param),
+            **_attention_paths(name_param),
         },
         **({"security": []} if jobs else {}),
         "components": {**({"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}

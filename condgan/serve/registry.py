@@ -91,6 +91,7 @@ class ServedModel:
             "metrics": metrics, "example_caption": self.example_caption,
             "edits": describe_edits(self.directions),
             "class_blend": bool(getattr(self.model, "class_blend", False)),
+            "word_attention": bool(getattr(self.model, "word_attention", False)),
             "options": sorted(getattr(self.model, "options", None) or {}),
             # What each option is when a request leaves it out (a StyleGAN's card psi).
             "option_defaults": {name: getattr(self.model, name, None)

@@ -85,6 +85,11 @@ class AttnGANModel(Generator):
         words, sentence = self.text_encoder.predict_on_batch([tokens, lengths])
         return self.model.predict_on_batch([z, eps, np.asarray(sentence), np.asarray(words), lengths])
 
+    @property
+    def word_attention(self) -> bool:
+        """Whether its later stages attend over the caption's words (AttnGAN; not StackGAN)."""
+        return len(self.model.outputs) > self.stages + 2
+
     def attention(self, caption: str, seed: int = 0) -> dict:
         """One caption's images per stage (uint8) and, per attentional stage, the attention
         map of each known word over that stage's input sub-regions (words x h x w)."""
