@@ -9,6 +9,9 @@ Command (its data: data/shapes; its DAMSM: runs/damsm_shapes_bind):
     python -m condgan train --config configs/attngan_shapes_bind.py
     python -m condgan export runs/attngan_shapes_bind --name attngan_shapes_bind
     python -m condgan evaluate models/attngan_shapes_bind --data data/shapes -n 1000
+Measured at 216k images (BENCHMARKS.md, "Binding attributes to objects"): colour of each
+object 0.68 (whole captions alone: 0.47), size 0.77, both objects right 4.5 %, background 1.00;
+one-object captions 49.3 % all right.
 """
 import dataclasses
 from pathlib import Path

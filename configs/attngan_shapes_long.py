@@ -9,6 +9,8 @@ Command (its data: data/shapes; its DAMSM: runs/damsm_shapes_long):
     python -m condgan train --config configs/attngan_shapes_long.py
     python -m condgan export runs/attngan_shapes_long --name attngan_shapes_long
     python -m condgan evaluate models/attngan_shapes_long --data data/shapes -n 1000
+Measured at 216k images (BENCHMARKS.md, "Binding attributes to objects"): two-object
+backgrounds 1.00 (the shipped model: 0.62), colour of each object 0.47, both objects right 2.7 %.
 """
 import dataclasses
 from pathlib import Path

@@ -6,6 +6,9 @@ tell from the true caption.  Swaps and exchanges draw from shape, colour and siz
 Command (its data: data/shapes):
     python -m condgan train --config configs/damsm_shapes_bind.py
     python -m condgan evaluate-damsm runs/damsm_shapes_bind
+Measured (BENCHMARKS.md, "Binding attributes to objects"): R-precision 0.993; its sentence
+score tells a two-object caption from its colour exchange 98.5 % of the time (the plain
+whole-caption DAMSM: 66.1 %).
 """
 import dataclasses
 from pathlib import Path

@@ -6,6 +6,7 @@ read the same as before.
 Command (its data: data/shapes):
     python -m condgan train --config configs/damsm_shapes_long.py
     python -m condgan evaluate-damsm runs/damsm_shapes_long
+Measured (BENCHMARKS.md, "Binding attributes to objects"): R-precision 0.998.
 """
 import dataclasses
 from pathlib import Path
