@@ -75,13 +75,14 @@ def main(argv=None) -> dict:
     def scores(images_uint8, true, swapped):
         """(sentence, word) score differences true - exchanged, one per image."""
         regions, global_features = image(to_float(images_uint8), training=False)
+        g = np.asarray(global_features, np.float64)
+        g /= np.linalg.norm(g, axis=-1, keepdims=True)
         out = []
         for variant in (true, swapped):
             tokens, lengths = pad_captions([vocab.encode(t) for t in variant], dcfg.max_len)
             words, sentences = text(tokens, lengths, training=False)
-            g = np.asarray(global_features, np.float64)
             s = np.asarray(sentences, np.float64)
-            cosine = (g * s).sum(-1) / np.linalg.norm(g, axis=-1) / np.linalg.norm(s, axis=-1)
+            cosine = (g * s).sum(-1) / np.linalg.norm(s, axis=-1)
             word = np.asarray(ops.convert_to_numpy(paired_word_scores(words, regions, lengths)))
             out.append((cosine, word))
         return out[0][0] - out[1][0], out[0][1] - out[1][1]

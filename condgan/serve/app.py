@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from condgan.errors import UserError
-from condgan.basics import SEED_MAX
 from condgan.serve import images as imaging
 from condgan.serve.batching import MicroBatcher
 from condgan.jobs.store import JobStore
@@ -42,7 +40,7 @@ from condgan.serve.vae_api import vae_blueprint
 from condgan.serve.metrics import ServingMetrics
 from condgan.serve.openapi import NAME_PATTERN, openapi_spec
 from condgan.serve.registry import Registry, ServedModel
-from condgan.serve.validation import ApiError, parse_generate, parse_json_object
+from condgan.serve.validation import ApiError, parse_generate, parse_json_object, random_base_seed
 
 log = logging.getLogger("condgan.serve")
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[2] / "FlaskApp"
@@ -129,7 +127,7 @@ def create_app(models_dir: str | Path = "models", *, max_n: int = 16,
 
     def generate(served: ServedModel, body: dict[str, Any]) -> Response:
         req = parse_generate(body, conditioning=served.conditioning, classes=served.classes,
-                             max_n=max_n, random_seed=lambda n: secrets.randbelow(SEED_MAX - n + 2),
+                             max_n=max_n, random_seed=random_base_seed,
                              example_caption=served.example_caption,
                              directions=served.directions, model=f"model {served.name!r}",
                              with_options=served.with_options)

@@ -8,6 +8,7 @@ the model (or the micro-batcher), so one bad request never fails the requests ba
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -81,6 +82,11 @@ class GenerateRequest:
     @property
     def n(self) -> int:
         return len(self.seeds)
+
+
+def random_base_seed(n: int) -> int:
+    """A base seed for a request that names none: seeds base .. base + n - 1 all valid."""
+    return secrets.randbelow(SEED_MAX - n + 2)
 
 
 def parse_generate(body: dict[str, Any], *, conditioning: str, classes: Sequence[str] | None,
