@@ -162,21 +162,17 @@ def export_and_evaluate(condgan, say, run_dir: Path, name: str, models: Path, ou
     condgan("evaluate", str(folder), "--data", "data/cifar10", "--n", str(args.eval_n),
             "--classifier", "models/classifiers/cifar10", "--metrics", args.eval_metrics,
             "--seed", "0", "--replace", budget=max(deadline.left() - 15, 1))
+    from condgan.metrics.evaluate import format_value
+
     card = json.loads((folder / "card.json").read_text())
     say(f"{name}: {card.get('images_seen')} images, "
-        + ", ".join(f"{k} {_brief(v['value'])}" for k, v in card.get("metrics", {}).items()))
+        + ", ".join(f"{k} {format_value(v['value'])}" for k, v in card.get("metrics", {}).items()))
     if numbers_only:  # its numbers are in the log; the model itself stays on the machine
         return
     archive = out / f"{name}.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(folder, arcname=name)
     split_large(archive)
-
-
-def _brief(value) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} {_brief(v)}" for k, v in value.items()) + "}"
-    return f"{value:.4f}" if isinstance(value, (int, float)) else str(value)
 
 
 def split_large(archive: Path, part_bytes: int = PART_BYTES) -> None:

@@ -31,6 +31,7 @@ def test_a_small_archive_stays_whole(tmp_path):
 
 
 def test_nested_metric_values_are_logged_briefly():
-    brief = _gpu_run()._brief
-    assert brief({"precision": 0.5, "recall": 0.25}) == "{precision 0.5000, recall 0.2500}"
-    assert brief(3) == "3.0000" and brief("n/a") == "n/a"
+    from condgan.metrics.evaluate import format_value
+
+    assert format_value({"precision": 0.5, "recall": 0.25}) == "{precision 0.5000, recall 0.2500}"
+    assert format_value(3) == "3" and format_value("n/a") == "n/a" and format_value(float("nan")) == "nan"

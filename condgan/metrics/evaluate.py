@@ -276,7 +276,7 @@ def format_table(results: dict) -> str:
         p = entry.get("protocol")
         p = p if isinstance(p, dict) else {"feature_network": str(p or "")}
         value = entry["value"]
-        shown = "" if isinstance(value, dict) else _number(value)
+        shown = "" if isinstance(value, dict) else format_value(value)
         spread = entry.get("std", entry.get("standard_error"))
         rows.append((name, shown, f"{spread:.4f}" if spread is not None else "",
                      str(p.get("feature_network", ""))[:48], str(p.get("num_generated") or ""),
@@ -284,12 +284,18 @@ def format_table(results: dict) -> str:
         sub = value if isinstance(value, dict) else (entry.get("per_class") or entry.get("predicted_as") or {})
         for key, item in sub.items():
             if isinstance(item, (int, float)) and not isinstance(item, bool):
-                rows.append((f"  {key}", _number(item), "", "", "", ""))
+                rows.append((f"  {key}", format_value(item), "", "", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 
-def _number(value) -> str:
+def format_value(value) -> str:
+    """A metric's value on one line: a number to four places, a table of numbers (precision and
+    recall, per attribute) as {name value, ...}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} {format_value(item)}" for key, item in value.items()) + "}"
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "nan"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{float(value):.4f}" if isinstance(value, float) else str(value)
+    return str(value)
