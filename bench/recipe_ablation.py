@@ -10,7 +10,13 @@ with a sample grid per variant; then the best variant trained on, scored at mile
         [--set steps_per_execution=16 ...]
 
 `--set` changes apply to every variant (after the variant's own); a time budget
-(`--set max_minutes=2`) compares variants at equal time instead of equal epochs.
+(`--epochs 100000 --set max_minutes=12`) compares variants at equal time instead of equal
+epochs.  A variant's `config=PATH` trains another config file (another recipe or family) in
+place of `--config`, so different recipes are compared side by side:
+
+    python bench/recipe_ablation.py --data data/cifar10 --epochs 2 \
+        --variant classic config=configs/cgan_cifar10_classic.py \
+        --variant resnet config=configs/cgan_cifar10_resnet.py
 
 Every run goes through the library's own train / export / evaluate (`condgan.train_model`,
 `export_model`, `evaluate_model`), under whatever KERAS_BACKEND is set.  OUT receives
@@ -48,6 +54,12 @@ def summarise(metrics: dict) -> dict:
             "accuracy": metrics["classifier_accuracy"]["value"]}
 
 
+def variant_config(variant: list[str], default: str) -> str:
+    """The config file a variant trains: its own `config=PATH`, else --config."""
+    chosen = [change.split("=", 1)[1] for change in variant[1:] if change.startswith("config=")]
+    return chosen[-1] if chosen else default
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/gan_horses.py")
@@ -67,6 +79,9 @@ def main() -> int:
     for variant in args.variants:
         if not NAME.fullmatch(variant[0]):
             parser.error(f"variant name {variant[0]!r}: use letters, digits, '_' and '-'")
+        config_file = variant_config(variant, args.config)
+        if not Path(config_file).is_file():
+            parser.error(f"variant {variant[0]!r}: config file {config_file!r} does not exist")
 
     import condgan
     from condgan.basics import make_grid
@@ -87,8 +102,10 @@ def main() -> int:
     records, rows = [], []
 
     def train_and_score(variant: list[str], epochs: int, tag: str) -> dict:
-        name, changes = variant[0], variant[1:]
-        config = condgan.load_config(args.config, [
+        name = variant[0]
+        changes = [change for change in variant[1:] if not change.startswith("config=")]
+        config_file = variant_config(variant, args.config)
+        config = condgan.load_config(config_file, [
             f"epochs={epochs}", "max_minutes=0", "tensorboard=false", "sample_every_epochs=100000",
             "checkpoint_every_steps=100000", *changes, *args.overrides])
         start = time.monotonic()
@@ -100,8 +117,11 @@ def main() -> int:
         metrics = condgan.evaluate_model(model, args.data, n=args.n, metrics=METRICS,
                                          classifier_dir=args.classifier, replace=True,
                                          say=lambda line: None)
-        record = {"variant": name, "epochs": epochs, "images": summary.get("images_seen"),
-                  "train_seconds": round(seconds, 1), **summarise(metrics)}
+        images, loop_seconds = summary.get("images_seen"), summary.get("wall_time_s")
+        record = {"variant": name, "config": config_file, "epochs": epochs, "images": images,
+                  "train_seconds": round(seconds, 1),  # with building the models and reading the data
+                  "images_per_second": round(images / loop_seconds, 1) if images and loop_seconds else None,
+                  **summarise(metrics)}
         record["score"] = score(record)
         records.append(record)
         (out / "results.json").write_text(json.dumps(records, indent=2))

@@ -23,18 +23,22 @@ def test_variants_are_trained_scored_and_the_best_trained_on(tmp_path):
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--config", "configs/gan_horses.py", "--data", str(data),
          "--variant", "recipe", "--variant", "no-augment", "diffaugment=",
+         "--variant", "classic", "config=configs/cgan_cifar10_classic.py",
+         "classes=horse", "conditional=false", "conditioning=none",
          "--epochs", "1", "--extend", "2", "--n", "200", "--out", str(out), "--work", str(tmp_path / "work"),
          "--set", "g_channels=8", "--set", "d_channels=8", "--set", "verbose=0"],
         cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     records = json.loads((out / "results.json").read_text())
-    assert [(r["variant"], r["epochs"]) for r in records][:2] == [("recipe", 1), ("no-augment", 1)]
-    assert len(records) == 3 and records[2]["epochs"] == 2 and records[2]["images"] == 2 * records[0]["images"]
+    assert [(r["variant"], r["epochs"]) for r in records][:3] == [("recipe", 1), ("no-augment", 1), ("classic", 1)]
+    assert [r["config"] for r in records[:3]] == ["configs/gan_horses.py"] * 2 + ["configs/cgan_cifar10_classic.py"]
+    assert records[2]["images"] == records[0]["images"]   # the classic recipe, made a horse GAN
+    assert len(records) == 4 and records[3]["epochs"] == 2 and records[3]["images"] == 2 * records[0]["images"]
     for record in records:
-        assert 0 <= record["recall"] <= 1 and record["real_recall"] > 0.5 and record["diversity"] > 0
+        assert record["images_per_second"] > 0 and 0 <= record["recall"] <= 1 and record["real_recall"] > 0.5 and record["diversity"] > 0
         assert record["score"] == pytest.approx(record["recall"] / record["real_recall"] + record["diversity"])
     grid = np.asarray(Image.open(out / "grids.png"))
-    assert grid.shape[0] > 3 * 64 and grid.shape[1] > 16 * 64   # three rows of 16 samples at scale 2
+    assert grid.shape[0] > 4 * 64 and grid.shape[1] > 16 * 64   # four rows of 16 samples at scale 2
     with tarfile.open(out / "best.tar.gz") as tar:
         assert any(name.endswith("/card.json") for name in tar.getnames())
     assert "best model" in (out / "log.txt").read_text()
@@ -44,3 +48,9 @@ def test_a_variant_name_that_cannot_be_a_folder_is_refused(tmp_path):
     result = subprocess.run([sys.executable, str(SCRIPT), "--variant", "../up", "--out", str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "variant name '../up'" in result.stderr
+
+
+def test_a_variant_config_that_does_not_exist_is_refused(tmp_path):
+    result = subprocess.run([sys.executable, str(SCRIPT), "--variant", "other", "config=configs/nope.py",
+                             "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "config file 'configs/nope.py' does not exist" in result.stderr
