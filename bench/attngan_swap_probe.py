@@ -102,10 +102,10 @@ def main(argv=None) -> dict:
         hits = np.zeros(2 + len(stages))
         for probe, (j, (variants, truth)) in enumerate(found):
             tokens, lengths = pad_captions([vocab.encode(v) for v in variants], dcfg.max_len)
-            sentences = np.asarray(text(tokens, lengths, training=False)[1])
+            words, sentences = (np.asarray(x) for x in text(tokens, lengths, training=False))
             hits[0] += int(np.argmax(_unit(sentences) @ global_features[j])) == truth
             for k, score in enumerate(stages):
-                hits[1 + k] += int(np.argmax(score(j, sentences))) == truth
+                hits[1 + k] += int(np.argmax(score(j, (sentences, words, np.asarray(lengths))))) == truth
             if generated is not None:
                 hits[-1] += int(np.argmax(_unit(sentences) @ generated[probe])) == truth
         probes = len(found)
@@ -123,7 +123,8 @@ def main(argv=None) -> dict:
 
 
 def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
-    """One function per stage: (image j, sentences (V, D)) -> conditional logits (V,)."""
+    """One function per stage: (image j, captions (sentences (V, D), words, lengths)) ->
+    conditional logits (V,)."""
     from condgan.families import read_run_config
     from condgan.families.attngan.family import build_models
     from condgan.families.attngan.trainer import downsample
@@ -140,9 +141,9 @@ def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
     for stage, size in enumerate(trainer.sizes):
         features = np.asarray(D.features(stage, downsample(images, size)))
 
-        def score(j, sentences, stage=stage, features=features):
-            tiled = np.repeat(features[j:j + 1], len(sentences), axis=0)
-            return np.asarray(D.logits(stage, tiled, sentences)[1])
+        def score(j, captions, stage=stage, features=features):
+            tiled = np.repeat(features[j:j + 1], len(captions[0]), axis=0)
+            return np.asarray(D.logits(stage, tiled, captions)[1])
         scorers.append(score)
     return scorers
 

@@ -50,7 +50,7 @@ def test_projection_head_is_w_h_plus_h_dot_v_sentence():
     rng = np.random.default_rng(1)
     features = rng.standard_normal((3, 4, 4, 64)).astype("float32")
     sentence = rng.standard_normal((3, D)).astype("float32")
-    uncond, cond = (np.asarray(x) for x in d.logits(0, features, sentence))
+    uncond, cond = (np.asarray(x) for x in d.logits(0, features, (sentence,)))
     head = d.heads[0]
     w = {layer.name: [np.asarray(v) for v in layer.weights] for layer in head.layers}
     pre = features.reshape(3, -1) @ w["proj_hidden"][0] + w["proj_hidden"][1]
@@ -60,11 +60,58 @@ def test_projection_head_is_w_h_plus_h_dot_v_sentence():
     assert uncond.shape == (3,)
     # the same image scored against two captions differs only through the agreement term
     other = rng.standard_normal((3, D)).astype("float32")
-    delta = np.asarray(d.logits(0, features, other)[1]) - cond
+    delta = np.asarray(d.logits(0, features, (other,))[1]) - cond
     np.testing.assert_allclose(delta, np.sum(h * ((other - sentence) @ w["proj_sentence"][0]), axis=1),
                                rtol=1e-3, atol=1e-3)
     with pytest.raises(UserError, match="projection"):
         build_attngan_discriminators([32], df=8, text_dim=D, condition="bilinear")
+
+
+def _leaky(x):
+    return np.where(x > 0, x, 0.2 * x)
+
+
+def test_word_head_adds_each_words_agreement_with_the_region_it_attends_to():
+    """The word-level head's conditional logit, recomputed in NumPy: the projection head's logit
+    plus the mean over real words of <q_t, c_t> / sqrt(E), c_t the attention-weighted regions;
+    padding words take no part."""
+    d = build_attngan_discriminators([32], df=8, text_dim=D, condition="words", max_len=T)
+    rng = np.random.default_rng(2)
+    features = rng.standard_normal((3, 4, 4, 64)).astype("float32")
+    _, _, sentence, words, lengths = _inputs(seed=2)
+    uncond, cond = (np.asarray(x) for x in d.logits(0, features, (sentence, words, lengths)))
+    head = d.heads[0]
+    w = {layer.name: [np.asarray(v) for v in layer.weights] for layer in head.layers}
+    h = _leaky(features.reshape(3, -1) @ w["proj_hidden"][0] + w["proj_hidden"][1])
+    projection = (h @ w["proj_w"][0]).ravel() + w["proj_w"][1] + np.sum(h * (sentence @ w["proj_sentence"][0]), axis=1)
+    word_regions = head.get_layer("word_regions")
+    P = np.asarray(word_regions.word_projection.kernel)
+    R, r_bias = (np.asarray(v) for v in (word_regions.region_projection.kernel, word_regions.region_projection.bias))
+    expected = []
+    for b in range(3):
+        regions = features[b].reshape(16, 64) @ R + r_bias
+        q = words[b].T[:lengths[b]] @ P
+        logits = q @ regions.T / np.sqrt(D)
+        attention = np.exp(logits - logits.max(axis=1, keepdims=True))
+        attention /= attention.sum(axis=1, keepdims=True)
+        expected.append(np.mean(np.sum(q * (attention @ regions), axis=1)) / np.sqrt(D))
+    np.testing.assert_allclose(cond, projection + np.array(expected), rtol=1e-4, atol=1e-4)
+    assert uncond.shape == (3,)
+    padded = words.copy()
+    padded[0, :, lengths[0]:] = 100.0                       # caption 0's padding words
+    np.testing.assert_allclose(np.asarray(d.logits(0, features, (sentence, padded, lengths))[1]), cond,
+                               rtol=1e-5, atol=1e-5)
+    # the term is free of word order: which object a colour belongs to must come from the
+    # words' contextual features (the DAMSM's BiLSTM), and another feature changes the logit
+    reordered = words.copy()
+    reordered[1] = words[1][:, ::-1]
+    np.testing.assert_allclose(np.asarray(d.logits(0, features, (sentence, reordered, lengths))[1]), cond,
+                               rtol=1e-4, atol=1e-4)
+    changed = words.copy()
+    changed[1, :, 0] = words[2, :, 0]
+    assert abs(float(np.asarray(d.logits(0, features, (sentence, changed, lengths))[1])[1]) - cond[1]) > 1e-4
+    with pytest.raises(UserError, match="max_len"):
+        build_attngan_discriminators([32], df=8, text_dim=D, condition="words")
 
 
 def test_unsupported_size_is_a_user_error():

@@ -187,7 +187,8 @@ def test_stream_carries_swap_negatives(setup):
     assert float(tf.reduce_sum(next(iter(late.distributed(None, 1)))[5])) > 0
 
 
-def test_trainer_scores_swaps_only_where_the_mask_says(setup):
+@pytest.mark.parametrize("d_condition", ["concat", "words"])
+def test_trainer_scores_swaps_only_where_the_mask_says(setup, d_condition):
     """The trainer's D loss takes the swapped captions' logits where mask = 1 and is AttnGAN's
     loss exactly where mask = 0; a training step with swap negatives runs and stays finite.
     (That the term teaches D to reject swaps is measured on the real Shapes run, see
@@ -196,7 +197,7 @@ def test_trainer_scores_swaps_only_where_the_mask_says(setup):
     data, damsm = setup
     text, image, vocab, damsm_cfg = load_damsm(damsm)
     keras.utils.set_random_seed(0)
-    trainer = build_models(TINY, damsm_cfg, text, image)
+    trainer = build_models(dataclasses.replace(TINY, d_condition=d_condition), damsm_cfg, text, image)
     train, _ = encoded_splits(data, vocab)
     images, tokens, lengths, ids = fixed_batch(train)
     swapped, mask = WordSwap(word_groups(), vocab).negatives(tokens, lengths,
@@ -218,9 +219,10 @@ def test_trainer_scores_swaps_only_where_the_mask_says(setup):
     assert all(np.isfinite(float(v)) for v in logs.values())
 
 
-def test_a_run_trains_with_swaps_and_refuses_to_resume_without(setup, tmp_path):
+@pytest.mark.parametrize("d_condition", ["concat", "words"])
+def test_a_run_trains_with_swaps_and_refuses_to_resume_without(setup, tmp_path, d_condition):
     data, damsm = setup
-    cfg = dataclasses.replace(TINY, swap_negatives="shapes", swap_exchange=0.5)
+    cfg = dataclasses.replace(TINY, swap_negatives="shapes", swap_exchange=0.5, d_condition=d_condition)
     summary = train_attngan(cfg, data, damsm, tmp_path / "run")
     assert json.loads((tmp_path / "run" / "config.json").read_text())["config"]["swap_exchange"] == 0.5
     assert summary["step"] == 4

@@ -11,6 +11,13 @@ heads on it (StackGAN++'s joint conditional-unconditional D):
   w.h + <h, V s>.  The bilinear term must be large exactly when image and caption agree, which
   the concatenating head has to discover; on Shapes it made D read shape and colour words far
   better (docs/attngan_part2.md, "Projection discriminator").
+* or, with `condition="words"`, the projection head plus a word-region term (in the spirit of
+  ControlGAN's word-level discriminator, Li et al. 2019): each word of the caption attends over
+  the 16 regions of the 4x4 map and is scored against what it found there, and the caption's
+  score is the mean over its words.  A sentence vector is nearly the same for "a red circle and
+  a blue square" and "a blue circle and a red square"; the DAMSM's word features are contextual
+  (a BiLSTM's), so the word "circle" carries its own colour, and its region must show that
+  colour for the term to be high: D can check which object each attribute belongs to.
 The encoder is split from the heads so the trainer can score the same real features against
 matching and mismatched sentences (AttnGAN's "wrong" pairs) without encoding the images twice.
 
@@ -59,7 +66,7 @@ def build_stage_encoder(image_size: int, df: int = 64, name: str = "d_encoder",
     return keras.Model(image, h, name=name)
 
 
-CONDITIONS = ("concat", "projection")
+CONDITIONS = ("concat", "projection", "words")
 
 
 def _concat_condition(features, sentence, df, text_dim, synchronized_bn):
@@ -82,18 +89,69 @@ def _projection_condition(features, sentence, df):
     return layers.Add(name="proj_logit")([layers.Dense(1, name="proj_w")(h), agreement])
 
 
+@keras.saving.register_keras_serializable(package="condgan")
+class WordRegionAgreement(layers.Layer):
+    """[features (B, h, w, C), words (B, D, T), lengths (B,)] -> (B, 1): the mean over a
+    caption's words of how well each word agrees with the region context it attends to.
+
+    Words and regions are projected into one space of `width` (q = P w, r = R f); word t
+    attends over the regions with softmax(q_t . r / sqrt(width)), takes the context c_t, and
+    scores <q_t, c_t> / sqrt(width); padding words take no part."""
+
+    def __init__(self, width: int, **kwargs):
+        super().__init__(**kwargs)
+        self.width = int(width)
+        self.word_projection = layers.Dense(self.width, use_bias=False, name="word_projection")
+        self.region_projection = layers.Dense(self.width, name="region_projection")
+
+    def build(self, input_shape):
+        features_shape, words_shape, _ = input_shape
+        self.region_projection.build((None, features_shape[-1]))
+        self.word_projection.build((None, words_shape[1]))
+
+    def call(self, inputs):
+        features, words, lengths = inputs
+        shape = ops.shape(features)
+        regions = self.region_projection(ops.reshape(features, (shape[0], -1, shape[-1])))  # (B, N, E)
+        queries = self.word_projection(ops.transpose(words, (0, 2, 1)))                   # (B, T, E)
+        scale = 1.0 / float(self.width) ** 0.5
+        attention = ops.softmax(ops.einsum("bte,bne->btn", queries, regions) * scale, axis=-1)
+        context = ops.einsum("btn,bne->bte", attention, regions)
+        agreement = ops.sum(queries * context, axis=-1) * scale                            # (B, T)
+        real = ops.cast(ops.arange(ops.shape(words)[2])[None, :] < ops.cast(lengths, "int32")[:, None],
+                        agreement.dtype)
+        mean = ops.sum(agreement * real, axis=-1) / ops.maximum(ops.sum(real, axis=-1), 1.0)
+        return ops.reshape(mean, (-1, 1))
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width}
+
+
 def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads",
-                      synchronized_bn: bool = False, condition: str = "concat") -> keras.Model:
-    """[features (B, 4, 4, 8df), sentence (B, D)] -> [unconditional (B,), conditional (B,)] logits."""
+                      synchronized_bn: bool = False, condition: str = "concat",
+                      max_len: int | None = None) -> keras.Model:
+    """[features (B, 4, 4, 8df), sentence (B, D)] -> [unconditional (B,), conditional (B,)] logits;
+    with `condition="words"` the inputs also take the words (B, D, max_len) and lengths (B,)."""
     if condition not in CONDITIONS:
         raise UserError(f"discriminator condition {condition!r} is not one of {CONDITIONS}")
     features = keras.Input((4, 4, df * 8), name="features")
     sentence = keras.Input((text_dim,), name="sentence")
+    inputs = [features, sentence]
     uncond = layers.Conv2D(1, 4, padding="valid", name="uncond_logit")(features)
-    cond = (_concat_condition(features, sentence, df, text_dim, synchronized_bn)
-            if condition == "concat" else _projection_condition(features, sentence, df))
+    if condition == "concat":
+        cond = _concat_condition(features, sentence, df, text_dim, synchronized_bn)
+    else:
+        cond = _projection_condition(features, sentence, df)
+    if condition == "words":
+        if not max_len:
+            raise UserError("a word-level discriminator head needs the captions' max_len")
+        words = keras.Input((text_dim, max_len), name="words")
+        lengths = keras.Input((), dtype="int32", name="lengths")
+        inputs += [words, lengths]
+        cond = layers.Add(name="words_logit")(
+            [cond, WordRegionAgreement(text_dim, name="word_regions")([features, words, lengths])])
     flat = layers.Flatten(name="uncond")
-    return keras.Model([features, sentence],
+    return keras.Model(inputs,
                        [layers.Activation("linear", dtype="float32", name="uncond_score")(flat(uncond)),
                         layers.Activation("linear", dtype="float32", name="cond_score")(
                             layers.Flatten(name="cond")(cond))], name=name)
@@ -103,44 +161,53 @@ def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads",
 class AttnDiscriminators(keras.Model):
     """The per-stage discriminators as one model, so their variables checkpoint as one set.
 
-    `features(stage, images)` and `logits(stage, features, sentence)` (each logit (B,)) are what
-    the trainer uses; `call([images_per_stage, sentence])` returns [(uncond, cond) per stage].
+    `features(stage, images)` and `logits(stage, features, caption)` (each logit (B,)) are what
+    the trainer uses, a caption being (sentence,) or, for the word-level head,
+    (sentence, words, lengths); `call([images_per_stage, caption])` returns [(uncond, cond) per
+    stage].
     """
 
     def __init__(self, sizes: list[int], df: int = 64, text_dim: int = 256,
-                 synchronized_bn: bool = False, condition: str = "concat", **kwargs):
+                 synchronized_bn: bool = False, condition: str = "concat",
+                 max_len: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.sizes, self.df, self.text_dim = list(sizes), df, text_dim
-        self.synchronized_bn, self.condition = synchronized_bn, condition
+        self.synchronized_bn, self.condition, self.max_len = synchronized_bn, condition, max_len
         self.encoders = [build_stage_encoder(s, df, f"d{i + 1}_encoder", synchronized_bn)
                          for i, s in enumerate(self.sizes)]
-        self.heads = [build_stage_heads(df, text_dim, f"d{i + 1}_heads", synchronized_bn, condition)
-                      for i in range(len(self.sizes))]
+        self.heads = [build_stage_heads(df, text_dim, f"d{i + 1}_heads", synchronized_bn, condition,
+                                        max_len) for i in range(len(self.sizes))]
+
+    @property
+    def reads_words(self) -> bool:
+        return self.condition == "words"
 
     def features(self, stage: int, images, training=False):
         return self.encoders[stage](images, training=training)
 
-    def logits(self, stage: int, features, sentence, training=False):
-        uncond, cond = self.heads[stage]([features, sentence], training=training)
+    def logits(self, stage: int, features, caption, training=False):
+        uncond, cond = self.heads[stage]([features, *(caption if self.reads_words else caption[:1])],
+                                         training=training)
         return ops.reshape(uncond, (-1,)), ops.reshape(cond, (-1,))
 
     def call(self, inputs, training=False):
-        images, sentence = inputs
-        return [self.logits(i, self.features(i, x, training), sentence, training)
+        images, *caption = inputs
+        return [self.logits(i, self.features(i, x, training), caption, training)
                 for i, x in enumerate(images)]
 
     def get_config(self):
         return {**super().get_config(), "sizes": self.sizes, "df": self.df,
                 "text_dim": self.text_dim, "synchronized_bn": self.synchronized_bn,
-                "condition": self.condition}
+                "condition": self.condition, "max_len": self.max_len}
 
 
 def build_attngan_discriminators(sizes: list[int], df: int = 64, text_dim: int = 256,
-                                 synchronized_bn: bool = False,
-                                 condition: str = "concat") -> AttnDiscriminators:
+                                 synchronized_bn: bool = False, condition: str = "concat",
+                                 max_len: int | None = None) -> AttnDiscriminators:
     """Built discriminators for stage resolutions `sizes` (e.g. [32, 64]); `condition` picks the
-    sentence-conditional head ("concat" = AttnGAN, "projection")."""
-    d = AttnDiscriminators(sizes, df, text_dim, synchronized_bn, condition)
+    sentence-conditional head ("concat" = AttnGAN, "projection", "words": projection plus the
+    word-region term, which needs the captions' `max_len`)."""
+    d = AttnDiscriminators(sizes, df, text_dim, synchronized_bn, condition, max_len)
     # The sub-models are functional, hence built; mark the container built too.
     d.built = True
     return d

@@ -35,8 +35,8 @@ class AttnGANConfig:
     # With this probability a caption naming two values of one group (two objects' colours)
     # gets them exchanged instead: the negative that tests binding (word_swap.py).
     swap_exchange: float = 0.0
-    # The discriminators' sentence-conditional head: "concat" (AttnGAN) or "projection"
-    # (condgan/models/attngan_discriminator.py).
+    # The discriminators' caption-conditional head: "concat" (AttnGAN), "projection", or
+    # "words" (projection plus a word-region term; condgan/models/attngan_discriminator.py).
     d_condition: str = "concat"
     ema_decay: float = 0.999
     seed: int = 0

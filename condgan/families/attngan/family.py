@@ -27,8 +27,11 @@ class AttnGANFamily(Family):
 
     # --- training ----------------------------------------------------------------------------
     def check(self, config: AttnGANConfig) -> None:
-        if config.d_condition not in ("concat", "projection"):
-            raise UserError(f"d_condition {config.d_condition!r} is not known: use concat or projection")
+        from condgan.models.attngan_discriminator import CONDITIONS
+
+        if config.d_condition not in CONDITIONS:
+            raise UserError(f"d_condition {config.d_condition!r} is not known: use one of "
+                            + ", ".join(CONDITIONS))
         if not config.damsm:
             raise UserError("an AttnGAN run needs its pretrained DAMSM run: set damsm=runs/damsm_NAME "
                             "(python -m condgan train --config configs/damsm_shapes.py ...)")
@@ -177,7 +180,7 @@ def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
                                         synchronized_bn=distributed,
                                         word_attention=cfg.word_attention)
     discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed,
-                                                 cfg.d_condition)
+                                                 cfg.d_condition, damsm_cfg.max_len)
     trainer = AttnGANTrainer(generator, discriminator, text_encoder, image_encoder,
                              stages=cfg.stages, sizes=sizes, z_dim=cfg.z_dim,
                              condition_dim=cfg.condition_dim, damsm_lambda=cfg.damsm_lambda,

@@ -76,20 +76,24 @@ class AttnGANTrainer(TwoPlayerModel):
         eps = self._normal(_CA_STREAM, counter, local, self.condition_dim)
         fakes, mu, logvar, _ = split_outputs(
             self.generator([z, eps, sentence, words, lengths], training=training), self.stages)
-        # "wrong" pairs: the next row's sentence in the *global* batch, as on one device
-        wrong = self.local_rows(L.mismatched(self.all_gather(sentence)), local)
-        swap_sentence = None
+        # "wrong" pairs: the next row's caption in the *global* batch, as on one device
+        # (the word-level head reads the words too; the others the sentence alone)
+        caption = (sentence, words, lengths) if self.discriminator.reads_words else (sentence,)
+        wrong = tuple(self.local_rows(L.mismatched(self.all_gather(part)), local) for part in caption)
+        swap_caption = None
         if swapped is not None:
-            swap_sentence = ops.stop_gradient(self.text_encoder(swapped, lengths, training=False)[1])
+            swap_words, swap_sentence = self.text_encoder(swapped, lengths, training=False)
+            swap_caption = (ops.stop_gradient(swap_sentence), ops.stop_gradient(swap_words), lengths)
+            swap_caption = swap_caption[:len(caption)]
         d_sum, g_sum = 0.0, 0.0
         for i, size in enumerate(self.sizes):
             f_real = self.discriminator.features(i, downsample(images, size), training)
             f_fake = self.discriminator.features(i, fakes[i], training)
-            u_real, c_real = self.discriminator.logits(i, f_real, sentence, training)
+            u_real, c_real = self.discriminator.logits(i, f_real, caption, training)
             _, c_wrong = self.discriminator.logits(i, f_real, wrong, training)
-            c_swap = (None if swap_sentence is None else
-                      self.discriminator.logits(i, f_real, swap_sentence, training)[1])
-            u_fake, c_fake = self.discriminator.logits(i, f_fake, sentence, training)
+            c_swap = (None if swap_caption is None else
+                      self.discriminator.logits(i, f_real, swap_caption, training)[1])
+            u_fake, c_fake = self.discriminator.logits(i, f_fake, caption, training)
             d_sum += L.d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong, c_swap, swap_mask)
             g_sum += L.g_stage_loss(u_fake, c_fake)
         scale = 1.0 / ops.cast(global_batch, "float32")
