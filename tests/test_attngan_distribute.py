@@ -27,14 +27,14 @@ from attngan_fixtures import TINY, shapes_and_damsm, train_attngan
 from condgan.families.attngan import AttnGANConfig
 root = Path(sys.argv[1])
 data, damsm = shapes_and_damsm(root)
-cfg = AttnGANConfig(**{**TINY.to_json(), "strategy": sys.argv[2]})
+cfg = AttnGANConfig(**{**TINY.to_json(), "strategy": sys.argv[2], "d_condition": sys.argv[3]})
 print(json.dumps(train_attngan(cfg, data, damsm, root / "run")))
 """
 
 
-def _train(folder, strategy):
+def _train(folder, strategy, d_condition):
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(folder), strategy], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(folder), strategy, d_condition], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -43,10 +43,11 @@ def _train(folder, strategy):
         return {k: npz[k] for k in npz.files if k.split("/")[0] in ("g", "d")}
 
 
-@pytest.mark.parametrize("strategy", ["mirrored"])
-def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path, strategy):
-    one = _train(tmp_path / "one", "default")
-    two = _train(tmp_path / "two", strategy)
+# the word-level head also scores the mismatched captions' words, all-gathered like the sentences
+@pytest.mark.parametrize("strategy,d_condition", [("mirrored", "concat"), ("mirrored", "words")])
+def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path, strategy, d_condition):
+    one = _train(tmp_path / "one", "default", d_condition)
+    two = _train(tmp_path / "two", strategy, d_condition)
     assert one.keys() == two.keys() and len(one) > 50
     for key in one:
         np.testing.assert_allclose(two[key], one[key], atol=TOLERANCE, rtol=TOLERANCE, err_msg=key)
