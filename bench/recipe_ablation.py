@@ -54,6 +54,14 @@ def summarise(metrics: dict) -> dict:
             "accuracy": metrics["classifier_accuracy"]["value"]}
 
 
+def grid_row(generator) -> np.ndarray:
+    """Seeds 0..GRID_SEEDS-1; a class model's labels cycle through its classes."""
+    classes = getattr(generator, "classes", None)
+    if classes:
+        return generator.generate([classes[i % len(classes)] for i in range(GRID_SEEDS)], seed=0)
+    return generator.generate(n=GRID_SEEDS, seed=0)
+
+
 def variant_config(variant: list[str], default: str) -> str:
     """The config file a variant trains: its own `config=PATH`, else --config."""
     chosen = [change.split("=", 1)[1] for change in variant[1:] if change.startswith("config=")]
@@ -126,7 +134,7 @@ def main() -> int:
         records.append(record)
         (out / "results.json").write_text(json.dumps(records, indent=2))
         say(" | ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
-        rows.append(condgan.load_generator(model).generate(n=GRID_SEEDS, seed=0))
+        rows.append(grid_row(condgan.load_generator(model)))
         Image.fromarray(make_grid(np.concatenate(rows), columns=GRID_SEEDS, scale=2)).save(out / "grids.png")
         return {**record, "model": model}
 
