@@ -12,7 +12,9 @@ Command (its data: data/shapes; its DAMSM: runs/damsm_shapes_bind):
     python -m condgan train --config configs/attngan_shapes_words.py
     python -m condgan export runs/attngan_shapes_words --name attngan_shapes_words
     python -m condgan evaluate models/attngan_shapes_words --data data/shapes -n 1000
-Measured: BENCHMARKS.md, "Binding attributes to objects".
+Measured at 216k images (BENCHMARKS.md, "Binding attributes to objects"): two-object colour 0.68,
+shape 0.41, size 0.81, both objects right 4.8 %, background 1.00; one-object captions 46.6 %
+all right: no better than the exchange recipe alone at the same images, at twice the CPU time.
 """
 import dataclasses
 from pathlib import Path
