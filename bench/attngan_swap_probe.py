@@ -105,7 +105,7 @@ def main(argv=None) -> dict:
             words, sentences = (np.asarray(x) for x in text(tokens, lengths, training=False))
             hits[0] += int(np.argmax(_unit(sentences) @ global_features[j])) == truth
             for k, score in enumerate(stages):
-                hits[1 + k] += int(np.argmax(score(j, (sentences, words, np.asarray(lengths))))) == truth
+                hits[1 + k] += int(np.argmax(score(j, sentences, words, np.asarray(lengths)))) == truth
             if generated is not None:
                 hits[-1] += int(np.argmax(_unit(sentences) @ generated[probe])) == truth
         probes = len(found)
@@ -123,7 +123,7 @@ def main(argv=None) -> dict:
 
 
 def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
-    """One function per stage: (image j, captions (sentences (V, D), words, lengths)) ->
+    """One function per stage: (image j, sentences (V, D), words (V, D, T), lengths (V,)) ->
     conditional logits (V,)."""
     from condgan.families import read_run_config
     from condgan.families.attngan.family import build_models
@@ -141,9 +141,9 @@ def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
     for stage, size in enumerate(trainer.sizes):
         features = np.asarray(D.features(stage, downsample(images, size)))
 
-        def score(j, captions, stage=stage, features=features):
-            tiled = np.repeat(features[j:j + 1], len(captions[0]), axis=0)
-            return np.asarray(D.logits(stage, tiled, captions)[1])
+        def score(j, sentences, words, lengths, stage=stage, features=features):
+            tiled = np.repeat(features[j:j + 1], len(sentences), axis=0)
+            return np.asarray(D.logits(stage, tiled, D.caption(sentences, words, lengths))[1])
         scorers.append(score)
     return scorers
 

@@ -296,6 +296,4 @@ def format_value(value) -> str:
         return "{" + ", ".join(f"{key} {format_value(item)}" for key, item in value.items()) + "}"
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "nan"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{float(value):.4f}" if isinstance(value, float) else str(value)
-    return str(value)
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

@@ -36,6 +36,7 @@ import keras
 from keras import layers, ops
 
 from condgan.errors import UserError
+from condgan.models.damsm_text import word_mask
 
 
 def _down_channels(image_size: int, df: int) -> list[int]:
@@ -118,8 +119,7 @@ class WordRegionAgreement(layers.Layer):
         attention = ops.softmax(ops.einsum("bte,bne->btn", queries, regions) * scale, axis=-1)
         context = ops.einsum("btn,bne->bte", attention, regions)
         agreement = ops.sum(queries * context, axis=-1) * scale                            # (B, T)
-        real = ops.cast(ops.arange(ops.shape(words)[2])[None, :] < ops.cast(lengths, "int32")[:, None],
-                        agreement.dtype)
+        real = ops.cast(word_mask(lengths, ops.shape(words)[2]), agreement.dtype)
         mean = ops.sum(agreement * real, axis=-1) / ops.maximum(ops.sum(real, axis=-1), 1.0)
         return ops.reshape(mean, (-1, 1))
 
@@ -162,9 +162,9 @@ class AttnDiscriminators(keras.Model):
     """The per-stage discriminators as one model, so their variables checkpoint as one set.
 
     `features(stage, images)` and `logits(stage, features, caption)` (each logit (B,)) are what
-    the trainer uses, a caption being (sentence,) or, for the word-level head,
-    (sentence, words, lengths); `call([images_per_stage, caption])` returns [(uncond, cond) per
-    stage].
+    the trainer uses, `caption(sentence, words, lengths)` being what the heads read of a caption:
+    (sentence,), or for the word-level head (sentence, words, lengths);
+    `call([images_per_stage, *caption])` returns [(uncond, cond) per stage].
     """
 
     def __init__(self, sizes: list[int], df: int = 64, text_dim: int = 256,
@@ -178,16 +178,16 @@ class AttnDiscriminators(keras.Model):
         self.heads = [build_stage_heads(df, text_dim, f"d{i + 1}_heads", synchronized_bn, condition,
                                         max_len) for i in range(len(self.sizes))]
 
-    @property
-    def reads_words(self) -> bool:
-        return self.condition == "words"
+    def caption(self, sentence, words, lengths) -> tuple:
+        """What the heads read of a caption: the word-level head its words too, the others the
+        sentence alone (so the trainer gathers and scores nothing they do not read)."""
+        return (sentence, words, lengths) if self.condition == "words" else (sentence,)
 
     def features(self, stage: int, images, training=False):
         return self.encoders[stage](images, training=training)
 
     def logits(self, stage: int, features, caption, training=False):
-        uncond, cond = self.heads[stage]([features, *(caption if self.reads_words else caption[:1])],
-                                         training=training)
+        uncond, cond = self.heads[stage]([features, *caption], training=training)
         return ops.reshape(uncond, (-1,)), ops.reshape(cond, (-1,))
 
     def call(self, inputs, training=False):

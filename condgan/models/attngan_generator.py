@@ -43,6 +43,7 @@ import keras
 from keras import layers, ops
 
 from condgan.errors import UserError
+from condgan.models.damsm_text import word_mask
 
 _MASKED = -1e9  # effectively -inf inside a softmax, without inf * 0 = nan in gradients
 
@@ -116,7 +117,7 @@ class WordAttention(keras.layers.Layer):
         e = self.project(ops.transpose(words, (0, 2, 1)))              # (B, T, C)
         query = ops.reshape(h, (shape[0], shape[1] * shape[2], shape[3]))  # (B, N, C)
         scores = ops.einsum("bnc,btc->bnt", query, e)
-        real = ops.arange(steps)[None, :] < ops.cast(ops.reshape(lengths, (-1,)), "int32")[:, None]
+        real = word_mask(lengths, steps)
         scores = ops.where(real[:, None, :], scores, _MASKED)
         attn = ops.softmax(scores, axis=-1)                             # over words
         context = ops.einsum("bnt,btc->bnc", attn, e)

@@ -19,6 +19,12 @@ import keras
 from keras import layers, ops
 
 
+def word_mask(lengths, steps):
+    """(B, steps) bool: True on a caption's real words, False on its padding; `lengths` (B,) or
+    (B, 1)."""
+    return ops.arange(steps)[None, :] < ops.cast(ops.reshape(lengths, (-1,)), "int32")[:, None]
+
+
 @keras.saving.register_keras_serializable(package="condgan")
 class DamsmTextEncoder(keras.Model):
     def __init__(self, vocab_size: int, dim: int = 256, embed_dim: int = 300,
@@ -41,7 +47,7 @@ class DamsmTextEncoder(keras.Model):
     def call(self, tokens, lengths, training=False):
         """tokens (B, T) int, lengths (B,) int >= 1 -> (words (B, D, T), sentence (B, D))."""
         steps = ops.shape(tokens)[1]
-        mask = ops.arange(steps)[None, :] < ops.cast(lengths, "int32")[:, None]
+        mask = word_mask(lengths, steps)
         x = self.drop(self.embedding(tokens), training=training)
         outputs, h_fwd, _, h_bwd, _ = self.rnn(x, mask=mask, training=training)
         sentence = ops.concatenate([h_fwd, h_bwd], axis=-1)

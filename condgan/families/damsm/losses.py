@@ -18,15 +18,12 @@ from __future__ import annotations
 
 from keras import ops
 
+from condgan.models.damsm_text import word_mask
+
 GAMMA1, GAMMA2, GAMMA3 = 4.0, 5.0, 10.0
 EPS = 1e-8
 _TINY = 1e-30  # a floor under squared norms, far below any real feature's
 _MASKED = -1e9  # effectively -inf inside a softmax, without inf * 0 = nan in gradients
-
-
-def word_mask(lengths, steps):
-    """(B, T) bool: True on real words."""
-    return ops.arange(steps)[None, :] < ops.cast(lengths, "int32")[:, None]
 
 
 def attention(words, regions, lengths, gamma1: float = GAMMA1):
