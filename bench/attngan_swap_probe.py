@@ -105,7 +105,8 @@ def main(argv=None) -> dict:
             words, sentences = (np.asarray(x) for x in text(tokens, lengths, training=False))
             hits[0] += int(np.argmax(_unit(sentences) @ global_features[j])) == truth
             for k, score in enumerate(stages):
-                hits[1 + k] += int(np.argmax(score(j, sentences, words, np.asarray(lengths)))) == truth
+                hits[1 + k] += int(np.argmax(score(j, sentences, words, np.asarray(lengths),
+                                                   np.asarray(tokens)))) == truth
             if generated is not None:
                 hits[-1] += int(np.argmax(_unit(sentences) @ generated[probe])) == truth
         probes = len(found)
@@ -123,8 +124,8 @@ def main(argv=None) -> dict:
 
 
 def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
-    """One function per stage: (image j, sentences (V, D), words (V, D, T), lengths (V,)) ->
-    conditional logits (V,)."""
+    """One function per stage: (image j, sentences (V, D), words (V, D, T), lengths (V,),
+    tokens (V, T)) -> conditional logits (V,)."""
     from condgan.families import read_run_config
     from condgan.families.attngan.family import build_models
     from condgan.families.attngan.trainer import downsample
@@ -133,7 +134,7 @@ def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
     from condgan.train.state import restore_training_state
 
     _, cfg = read_run_config(run)
-    trainer = build_models(cfg, dcfg, text, image)
+    trainer = build_models(cfg, dcfg, text, image, vocabulary=vocab)
     restore_training_state(trainer, load_latest_checkpoint(run)[1], cfg.batch_size)
     images = to_float(load_caption_split(data, "test", cfg.image_size).images[index])
     D = trainer.discriminator
@@ -141,9 +142,9 @@ def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
     for stage, size in enumerate(trainer.sizes):
         features = np.asarray(D.features(stage, downsample(images, size)))
 
-        def score(j, sentences, words, lengths, stage=stage, features=features):
+        def score(j, sentences, words, lengths, tokens, stage=stage, features=features):
             tiled = np.repeat(features[j:j + 1], len(sentences), axis=0)
-            return np.asarray(D.logits(stage, tiled, D.caption(sentences, words, lengths))[1])
+            return np.asarray(D.logits(stage, tiled, D.caption(sentences, words, lengths, tokens))[1])
         scorers.append(score)
     return scorers
 

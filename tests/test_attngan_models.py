@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from condgan.models.attngan_discriminator import build_attngan_discriminators
+from condgan.models.attngan_discriminator import build_attngan_discriminators, pool_phrases
 from condgan.models.attngan_generator import (WordAttention, build_attngan_generator,
                                               final_image_model, split_outputs, stage_sizes)
 from condgan.families.attngan.losses import kl_loss, kl_per_example
@@ -112,6 +112,57 @@ def test_word_head_adds_each_words_agreement_with_the_region_it_attends_to():
     assert abs(float(np.asarray(d.logits(0, features, (sentence, changed, lengths))[1])[1]) - cond[1]) > 1e-4
     with pytest.raises(UserError, match="max_len"):
         build_attngan_discriminators([32], df=8, text_dim=D, condition="words")
+
+
+SEP = 9   # the separator word's id in the phrase tests
+
+
+def test_phrases_are_the_mean_words_between_separators():
+    rng = np.random.default_rng(3)
+    words = rng.standard_normal((3, D, 8)).astype("float32")
+    tokens = np.array([[1, 2, SEP, 3, 4, 5, 0, SEP],     # two phrases; the SEP in the padding is none
+                       [1, 2, 3, 0, 0, 0, 0, 0],         # one phrase
+                       [1, SEP, 2, SEP, 3, SEP, 4, 5]],  # four phrases: the tail pooled into the third
+                      dtype="int32")
+    lengths = np.array([6, 3, 8], dtype="int32")
+    phrases, counts = (np.asarray(x) for x in pool_phrases(words, tokens, lengths, [SEP], 3))
+    expected = np.zeros((3, D, 3), dtype="float32")
+    for b, groups in enumerate([[[0, 1], [3, 4, 5]], [[0, 1, 2]], [[0], [2], [4, 6, 7]]]):
+        for k, positions in enumerate(groups):
+            expected[b, :, k] = words[b][:, positions].mean(axis=1)
+    np.testing.assert_allclose(phrases, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(counts, [2, 1, 3])
+
+
+def test_phrase_head_binds_attributes_that_a_word_head_cannot():
+    """The phrase-level head is the word-region term over the pooled phrases; two captions with
+    the same words split differently into objects ("red circle | blue square" against "red |
+    circle blue square") score alike under the word head and differently under the phrase head."""
+    phrase_d = build_attngan_discriminators([32], df=8, text_dim=D, condition="phrases",
+                                            separator_ids=[SEP], max_phrases=2)
+    word_d = build_attngan_discriminators([32], df=8, text_dim=D, condition="words", max_len=5)
+    rng = np.random.default_rng(4)
+    features = rng.standard_normal((2, 4, 4, 64)).astype("float32")
+    sentence = np.repeat(rng.standard_normal((1, D)).astype("float32"), 2, axis=0)
+    words = np.repeat(rng.standard_normal((1, D, 5)).astype("float32"), 2, axis=0)
+    words[:, :, 2] = 0.0                                    # the separator's own feature
+    tokens = np.array([[1, 2, SEP, 3, 4], [1, SEP, 2, 3, 4]], dtype="int32")
+    lengths = np.array([5, 5], dtype="int32")
+    features[1] = features[0]
+    words[1] = words[0][:, [0, 2, 1, 3, 4]]                  # the same words, the separator moved
+    word_d.heads[0].set_weights(phrase_d.heads[0].get_weights())   # one architecture
+    by_words = np.asarray(word_d.logits(0, features, word_d.caption(sentence, words, lengths, tokens))[1])
+    by_phrases = np.asarray(phrase_d.logits(0, features, phrase_d.caption(sentence, words, lengths, tokens))[1])
+    np.testing.assert_allclose(by_words[0], by_words[1], rtol=1e-5, atol=1e-5)
+    assert abs(by_phrases[0] - by_phrases[1]) > 1e-3
+    over_phrases = build_attngan_discriminators([32], df=8, text_dim=D, condition="words", max_len=2)
+    over_phrases.heads[0].set_weights(phrase_d.heads[0].get_weights())
+    phrases, counts = (np.asarray(x) for x in pool_phrases(words, tokens, lengths, [SEP], 2))
+    np.testing.assert_allclose(
+        by_phrases, np.asarray(over_phrases.logits(0, features, (sentence, phrases, counts))[1]),
+        rtol=1e-5, atol=1e-5)
+    with pytest.raises(UserError, match="separator"):
+        build_attngan_discriminators([32], df=8, text_dim=D, condition="phrases")
 
 
 def test_unsupported_size_is_a_user_error():

@@ -187,7 +187,7 @@ def test_stream_carries_swap_negatives(setup):
     assert float(tf.reduce_sum(next(iter(late.distributed(None, 1)))[5])) > 0
 
 
-@pytest.mark.parametrize("d_condition", ["concat", "words"])
+@pytest.mark.parametrize("d_condition", ["concat", "words", "phrases"])
 def test_trainer_scores_swaps_only_where_the_mask_says(setup, d_condition):
     """The trainer's D loss takes the swapped captions' logits where mask = 1 and is AttnGAN's
     loss exactly where mask = 0; a training step with swap negatives runs and stays finite.
@@ -197,7 +197,8 @@ def test_trainer_scores_swaps_only_where_the_mask_says(setup, d_condition):
     data, damsm = setup
     text, image, vocab, damsm_cfg = load_damsm(damsm)
     keras.utils.set_random_seed(0)
-    trainer = build_models(dataclasses.replace(TINY, d_condition=d_condition), damsm_cfg, text, image)
+    trainer = build_models(dataclasses.replace(TINY, d_condition=d_condition), damsm_cfg, text, image,
+                           vocabulary=vocab)
     train, _ = encoded_splits(data, vocab)
     images, tokens, lengths, ids = fixed_batch(train)
     swapped, mask = WordSwap(word_groups(), vocab).negatives(tokens, lengths,
@@ -219,7 +220,7 @@ def test_trainer_scores_swaps_only_where_the_mask_says(setup, d_condition):
     assert all(np.isfinite(float(v)) for v in logs.values())
 
 
-@pytest.mark.parametrize("d_condition", ["concat", "words"])
+@pytest.mark.parametrize("d_condition", ["concat", "words", "phrases"])
 def test_a_run_trains_with_swaps_and_refuses_to_resume_without(setup, tmp_path, d_condition):
     data, damsm = setup
     cfg = dataclasses.replace(TINY, swap_negatives="shapes", swap_exchange=0.5, d_condition=d_condition)
@@ -230,3 +231,17 @@ def test_a_run_trains_with_swaps_and_refuses_to_resume_without(setup, tmp_path, 
     assert np.isfinite(history["d_loss"])
     with pytest.raises(UserError, match="swap_negatives"):
         train_attngan(TINY, data, damsm, tmp_path / "run")
+
+
+def test_phrase_separators_must_be_words_of_the_vocabulary():
+    from condgan.families.attngan.family import phrase_separator_ids
+
+    vocab = Vocabulary(["<end>", "a", "and", "circle", "with"])
+    phrases = dataclasses.replace(TINY, d_condition="phrases")
+    assert phrase_separator_ids(phrases, vocab) == [2]
+    assert phrase_separator_ids(dataclasses.replace(phrases, d_phrase_separators="and, with"), vocab) == [2, 4]
+    assert phrase_separator_ids(TINY, None) == []            # other heads need none
+    with pytest.raises(UserError, match="plus not in the DAMSM's vocabulary"):
+        phrase_separator_ids(dataclasses.replace(phrases, d_phrase_separators="and,plus"), vocab)
+    with pytest.raises(UserError, match="vocabulary"):
+        phrase_separator_ids(phrases, None)

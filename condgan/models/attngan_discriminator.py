@@ -18,6 +18,12 @@ heads on it (StackGAN++'s joint conditional-unconditional D):
   a blue square" and "a blue circle and a red square"; the DAMSM's word features are contextual
   (a BiLSTM's), so the word "circle" carries its own colour, and its region must show that
   colour for the term to be high: D can check which object each attribute belongs to.
+* or, with `condition="phrases"`, the same term over the caption's object phrases instead of
+  its words: the words between separator words ("a large red circle at the top" | "and" | "a
+  small blue square ... on a white background"), each phrase the mean of its words' features
+  (`pool_phrases`).  A phrase holds one object's colour, shape, size and position together, so
+  its query finds that object's region and its score asks whether everything it names is there,
+  where a single word can be satisfied by any region of its colour.
 The encoder is split from the heads so the trainer can score the same real features against
 matching and mismatched sentences (AttnGAN's "wrong" pairs) without encoding the images twice.
 
@@ -67,7 +73,32 @@ def build_stage_encoder(image_size: int, df: int = 64, name: str = "d_encoder",
     return keras.Model(image, h, name=name)
 
 
-CONDITIONS = ("concat", "projection", "words")
+CONDITIONS = ("concat", "projection", "words", "phrases")
+# The heads that read more of a caption than its sentence vector (a word-region term).
+REGION_CONDITIONS = ("words", "phrases")
+
+
+def pool_phrases(words, tokens, lengths, separator_ids, max_phrases: int):
+    """[words (B, D, T), tokens (B, T), lengths (B,)] -> (phrases (B, D, K), counts (B,)): the
+    mean word feature of each phrase, the phrases being the runs of real words between separator
+    words (which belong to no phrase), in order; a caption with more than K phrases has its
+    tail pooled into the K-th.  `counts`: how many phrases each caption has (at most K), so
+    `word_mask(counts, K)` marks the real ones, as `word_mask(lengths, T)` marks real words."""
+    steps = ops.shape(tokens)[1]
+    tokens = ops.cast(tokens, "int32")
+    separator = ops.zeros_like(tokens, dtype="bool")
+    for token_id in separator_ids:
+        separator = ops.logical_or(separator, ops.equal(tokens, int(token_id)))
+    real = word_mask(lengths, steps)
+    member = ops.logical_and(real, ops.logical_not(separator))
+    index = ops.minimum(ops.cumsum(ops.cast(ops.logical_and(real, separator), "int32"), axis=1),
+                        max_phrases - 1)                                        # (B, T)
+    assign = ops.one_hot(index, max_phrases) * ops.cast(member, words.dtype)[:, :, None]  # (B, T, K)
+    sizes = ops.sum(assign, axis=1)                                              # (B, K)
+    phrases = ops.einsum("bdt,btk->bdk", words, assign) / ops.maximum(sizes, 1.0)[:, None, :]
+    present = ops.cast(sizes > 0, "int32")
+    # phrases are numbered in caption order, so the real ones come first
+    return phrases, ops.sum(present, axis=1)
 
 
 def _concat_condition(features, sentence, df, text_dim, synchronized_bn):
@@ -131,7 +162,8 @@ def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads",
                       synchronized_bn: bool = False, condition: str = "concat",
                       max_len: int | None = None) -> keras.Model:
     """[features (B, 4, 4, 8df), sentence (B, D)] -> [unconditional (B,), conditional (B,)] logits;
-    with `condition="words"` the inputs also take the words (B, D, max_len) and lengths (B,)."""
+    with `condition="words"` the inputs also take the words (B, D, max_len) and lengths (B,),
+    with "phrases" the phrases (B, D, max_len) and their counts (B,) (`pool_phrases`)."""
     if condition not in CONDITIONS:
         raise UserError(f"discriminator condition {condition!r} is not one of {CONDITIONS}")
     features = keras.Input((4, 4, df * 8), name="features")
@@ -142,11 +174,12 @@ def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads",
         cond = _concat_condition(features, sentence, df, text_dim, synchronized_bn)
     else:
         cond = _projection_condition(features, sentence, df)
-    if condition == "words":
+    if condition in REGION_CONDITIONS:
         if not max_len:
-            raise UserError("a word-level discriminator head needs the captions' max_len")
-        words = keras.Input((text_dim, max_len), name="words")
-        lengths = keras.Input((), dtype="int32", name="lengths")
+            raise UserError(f"a {condition}-level discriminator head needs the captions' "
+                            f"{'max_len' if condition == 'words' else 'max_phrases'}")
+        words = keras.Input((text_dim, max_len), name=condition)
+        lengths = keras.Input((), dtype="int32", name="lengths" if condition == "words" else "counts")
         inputs += [words, lengths]
         cond = layers.Add(name="words_logit")(
             [cond, WordRegionAgreement(text_dim, name="word_regions")([features, words, lengths])])
@@ -162,32 +195,45 @@ class AttnDiscriminators(keras.Model):
     """The per-stage discriminators as one model, so their variables checkpoint as one set.
 
     `features(stage, images)` and `logits(stage, features, caption)` (each logit (B,)) are what
-    the trainer uses, `caption(sentence, words, lengths)` being what the heads read of a caption:
-    (sentence,), or for the word-level head (sentence, words, lengths);
-    `call([images_per_stage, *caption])` returns [(uncond, cond) per stage].
+    the trainer uses, `caption(sentence, words, lengths, tokens)` being what the heads read of a
+    caption: (sentence,), for the word-level head (sentence, words, lengths), for the phrase-level
+    head (sentence, phrases, counts), the phrases split at `separator_ids` (at most
+    `max_phrases`); `call([images_per_stage, *caption])` returns [(uncond, cond) per stage].
     """
 
     def __init__(self, sizes: list[int], df: int = 64, text_dim: int = 256,
                  synchronized_bn: bool = False, condition: str = "concat",
-                 max_len: int | None = None, **kwargs):
+                 max_len: int | None = None, separator_ids=(), max_phrases: int = 3, **kwargs):
         super().__init__(**kwargs)
         self.sizes, self.df, self.text_dim = list(sizes), df, text_dim
         self.synchronized_bn, self.condition, self.max_len = synchronized_bn, condition, max_len
+        self.separator_ids, self.max_phrases = [int(i) for i in separator_ids], int(max_phrases)
+        if condition == "phrases" and not self.separator_ids:
+            raise UserError("a phrase-level discriminator head needs the separator words' ids")
+        units = self.max_phrases if condition == "phrases" else max_len
         self.encoders = [build_stage_encoder(s, df, f"d{i + 1}_encoder", synchronized_bn)
                          for i, s in enumerate(self.sizes)]
         self.heads = [build_stage_heads(df, text_dim, f"d{i + 1}_heads", synchronized_bn, condition,
-                                        max_len) for i in range(len(self.sizes))]
+                                        units) for i in range(len(self.sizes))]
 
-    def caption(self, sentence, words, lengths) -> tuple:
-        """What the heads read of a caption: the word-level head its words too, the others the
-        sentence alone (so the trainer gathers and scores nothing they do not read)."""
-        return (sentence, words, lengths) if self.condition == "words" else (sentence,)
+    def caption(self, sentence, words, lengths, tokens) -> tuple:
+        """What the heads read of a caption: the word-level head its words too, the phrase-level
+        head its phrases, the others the sentence alone (so the trainer gathers and scores
+        nothing they do not read)."""
+        if self.condition == "words":
+            return sentence, words, lengths
+        if self.condition == "phrases":
+            return (sentence, *pool_phrases(words, tokens, lengths, self.separator_ids,
+                                            self.max_phrases))
+        return (sentence,)
 
     def features(self, stage: int, images, training=False):
         return self.encoders[stage](images, training=training)
 
     def logits(self, stage: int, features, caption, training=False):
-        uncond, cond = self.heads[stage]([features, *caption], training=training)
+        # one kind of input (Keras refuses arrays beside tensors; pooled phrases are tensors)
+        inputs = [ops.convert_to_tensor(x) for x in (features, *caption)]
+        uncond, cond = self.heads[stage](inputs, training=training)
         return ops.reshape(uncond, (-1,)), ops.reshape(cond, (-1,))
 
     def call(self, inputs, training=False):
@@ -198,16 +244,20 @@ class AttnDiscriminators(keras.Model):
     def get_config(self):
         return {**super().get_config(), "sizes": self.sizes, "df": self.df,
                 "text_dim": self.text_dim, "synchronized_bn": self.synchronized_bn,
-                "condition": self.condition, "max_len": self.max_len}
+                "condition": self.condition, "max_len": self.max_len,
+                "separator_ids": self.separator_ids, "max_phrases": self.max_phrases}
 
 
 def build_attngan_discriminators(sizes: list[int], df: int = 64, text_dim: int = 256,
                                  synchronized_bn: bool = False, condition: str = "concat",
-                                 max_len: int | None = None) -> AttnDiscriminators:
+                                 max_len: int | None = None, separator_ids=(),
+                                 max_phrases: int = 3) -> AttnDiscriminators:
     """Built discriminators for stage resolutions `sizes` (e.g. [32, 64]); `condition` picks the
     sentence-conditional head ("concat" = AttnGAN, "projection", "words": projection plus the
-    word-region term, which needs the captions' `max_len`)."""
-    d = AttnDiscriminators(sizes, df, text_dim, synchronized_bn, condition, max_len)
+    word-region term, which needs the captions' `max_len`; "phrases": the same term over the
+    object phrases, split at the `separator_ids` words)."""
+    d = AttnDiscriminators(sizes, df, text_dim, synchronized_bn, condition, max_len, separator_ids,
+                           max_phrases)
     # The sub-models are functional, hence built; mark the container built too.
     d.built = True
     return d

@@ -35,9 +35,13 @@ class AttnGANConfig:
     # With this probability a caption naming two values of one group (two objects' colours)
     # gets them exchanged instead: the negative that tests binding (word_swap.py).
     swap_exchange: float = 0.0
-    # The discriminators' caption-conditional head: "concat" (AttnGAN), "projection", or
-    # "words" (projection plus a word-region term; condgan/models/attngan_discriminator.py).
+    # The discriminators' caption-conditional head: "concat" (AttnGAN), "projection",
+    # "words" (projection plus a word-region term) or "phrases" (the same term over the object
+    # phrases between the `d_phrase_separators` words, at most `d_max_phrases`);
+    # condgan/models/attngan_discriminator.py.
     d_condition: str = "concat"
+    d_phrase_separators: str = "and"   # comma-separated words of the DAMSM's vocabulary
+    d_max_phrases: int = 3
     ema_decay: float = 0.999
     seed: int = 0
     checkpoint_every_steps: int = 200

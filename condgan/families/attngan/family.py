@@ -32,6 +32,8 @@ class AttnGANFamily(Family):
         if config.d_condition not in CONDITIONS:
             raise UserError(f"d_condition {config.d_condition!r} is not known: use one of "
                             + ", ".join(CONDITIONS))
+        if config.d_condition == "phrases" and config.d_max_phrases < 1:
+            raise UserError(f"d_max_phrases={config.d_max_phrases}: a caption has at least one phrase")
         if not config.damsm:
             raise UserError("an AttnGAN run needs its pretrained DAMSM run: set damsm=runs/damsm_NAME "
                             "(python -m condgan train --config configs/damsm_shapes.py ...)")
@@ -69,7 +71,7 @@ class AttnGANFamily(Family):
 
         e = prepared.extras
         trainer = build_models(config, e["damsm_config"], e["text_encoder"], e["image_encoder"],
-                               distributed)
+                               distributed, vocabulary=e["vocabulary"])
         trainer.ema_generator = keras.models.clone_model(trainer.generator)
         return trainer
 
@@ -110,7 +112,7 @@ class AttnGANFamily(Family):
         _, state = load_run_checkpoint(run_dir, checkpoint)
         text_encoder, image_encoder, vocabulary, damsm_cfg = load_damsm(config.damsm)
         keras.utils.set_random_seed(config.seed)
-        trainer = build_models(config, damsm_cfg, text_encoder, image_encoder)
+        trainer = build_models(config, damsm_cfg, text_encoder, image_encoder, vocabulary=vocabulary)
         assign_state("ema", trainer.generator.variables, state)
         step, images_seen = (int(v) for v in state["progress"])
         identity = {"run_dir": card_path(run_dir), "step": step, "weights": "ema",
@@ -162,10 +164,27 @@ def save_attngan(generator, text_encoder, vocabulary, out_dir: Path, *, stages: 
     return write_model_folder(out_dir, card, write_files)
 
 
+def phrase_separator_ids(cfg: AttnGANConfig, vocabulary) -> list[int]:
+    """The vocabulary ids of the config's phrase separators (the phrase-level head's); [] for
+    the other heads."""
+    if cfg.d_condition != "phrases":
+        return []
+    if vocabulary is None:
+        raise UserError("a phrase-level discriminator head needs the DAMSM's vocabulary")
+    words = [w.strip() for w in cfg.d_phrase_separators.split(",") if w.strip()]
+    missing = [w for w in words if vocabulary.index(w) is None]
+    if not words or missing:
+        raise UserError(f"d_phrase_separators={cfg.d_phrase_separators!r}: "
+                        + (f"{', '.join(missing)} not in the DAMSM's vocabulary" if missing else "no words")
+                        + "; name words its captions use between objects, e.g. 'and'")
+    return [vocabulary.index(w) for w in words]
+
+
 def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
-                 distributed: bool = False):
+                 distributed: bool = False, vocabulary=None):
     """Generator, discriminators and the compiled trainer (call inside the strategy scope);
-    `distributed` gives synchronized batch norms (global-batch statistics)."""
+    `distributed` gives synchronized batch norms (global-batch statistics); `vocabulary` (the
+    DAMSM's) is needed by the phrase-level discriminator head only."""
     import keras
 
     from condgan.families.attngan.trainer import AttnGANTrainer
@@ -180,7 +199,9 @@ def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
                                         synchronized_bn=distributed,
                                         word_attention=cfg.word_attention)
     discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed,
-                                                 cfg.d_condition, damsm_cfg.max_len)
+                                                 cfg.d_condition, damsm_cfg.max_len,
+                                                 phrase_separator_ids(cfg, vocabulary),
+                                                 cfg.d_max_phrases)
     trainer = AttnGANTrainer(generator, discriminator, text_encoder, image_encoder,
                              stages=cfg.stages, sizes=sizes, z_dim=cfg.z_dim,
                              condition_dim=cfg.condition_dim, damsm_lambda=cfg.damsm_lambda,

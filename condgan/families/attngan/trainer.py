@@ -77,13 +77,13 @@ class AttnGANTrainer(TwoPlayerModel):
         fakes, mu, logvar, _ = split_outputs(
             self.generator([z, eps, sentence, words, lengths], training=training), self.stages)
         # "wrong" pairs: the next row's caption in the *global* batch, as on one device
-        caption = self.discriminator.caption(sentence, words, lengths)
+        caption = self.discriminator.caption(sentence, words, lengths, tokens)
         wrong = tuple(self.local_rows(L.mismatched(self.all_gather(part)), local) for part in caption)
         swap_caption = None
         if swapped is not None:
             swap_words, swap_sentence = self.text_encoder(swapped, lengths, training=False)
             swap_caption = self.discriminator.caption(ops.stop_gradient(swap_sentence),
-                                                      ops.stop_gradient(swap_words), lengths)
+                                                      ops.stop_gradient(swap_words), lengths, swapped)
         d_sum, g_sum = 0.0, 0.0
         for i, size in enumerate(self.sizes):
             f_real = self.discriminator.features(i, downsample(images, size), training)
