@@ -11,3 +11,29 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+
+
+def _reads_the_series(item) -> bool:
+    return "series" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests that read the notebook series go last: the series runs in the background
+    meanwhile (see `notebook_series`)."""
+    items[:] = [i for i in items if not _reads_the_series(i)] + [i for i in items if _reads_the_series(i)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def notebook_series(request, tmp_path_factory):
+    """The notebook series (tests/test_notebooks.py), started before the first test when a
+    selected test reads it, so that its time-budgeted trainings overlap the rest of the suite;
+    None otherwise.  Teardown waits for it: no kernel outlives the session."""
+    from tests.test_notebooks import HAVE_CIFAR10, BackgroundSeries
+
+    wanted = HAVE_CIFAR10 and any(_reads_the_series(item) for item in request.session.items)
+    series = BackgroundSeries(tmp_path_factory.mktemp("notebooks")) if wanted else None
+    yield series
+    if series is not None:
+        series.result()

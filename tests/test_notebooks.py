@@ -44,7 +44,8 @@ EXPORTED = {"gan_horse_nb": ("gan", None), "cgan_cifar10_nb": ("cgan", 10),
             "cvae_digits_nb": ("cvae", 10), "gan_shapes_nb": ("gan", None),
             "stylegan_shapes_nb": ("stylegan", None)}
 
-pytestmark = pytest.mark.skipif(not CIFAR_ARCHIVE.exists() and not (ROOT / "data/cifar10/train.npz").exists(),
+HAVE_CIFAR10 = CIFAR_ARCHIVE.exists() or (ROOT / "data/cifar10/train.npz").exists()
+pytestmark = pytest.mark.skipif(not HAVE_CIFAR10,
                                 reason="no CIFAR-10: neither data/cifar10 nor the shared archive")
 
 
@@ -67,42 +68,55 @@ def _figures(notebook: dict) -> int:
                if cell["cell_type"] == "code" for output in cell.get("outputs", []))
 
 
-@pytest.fixture(scope="module")
-def series(tmp_path_factory):
-    """Both runs of the whole series: {cwd: (executed dir, workspace)}."""
-    cifar10_arrays()  # what the README's get-data steps make
-    mnist_arrays()
-    for made in ("data/shapes", "data/shapes_one.npz"):  # made once, before the two runs race
-        if not (ROOT / made).exists():
-            subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", made, "--size",
-                            "32" if made.endswith(".npz") else "64"],
-                           cwd=ROOT, check=True, capture_output=True)
-    before, started_in = _git_status(), Path.cwd()
-    warnings = _PapermillWarnings()
-    logging.getLogger("papermill").addHandler(warnings)
-    runs, errors = {}, {}
+class BackgroundSeries:
+    """Both runs of the whole series, started in threads (the kernels are processes of their
+    own); `result()` waits for them: {"runs": {cwd: (executed dir, workspace)}, ...}.
 
-    bases = {cwd: tmp_path_factory.mktemp(f"series_{cwd}") for cwd in ("notebooks", "root")}
+    The conftest starts it before the first test of the session, because most of the series'
+    time is time-budgeted training, which takes as long whatever else runs, and the rest of the
+    suite runs meanwhile; the tests that read it go last."""
 
-    def run(cwd):
-        base = bases[cwd]
+    def __init__(self, base):
+        cifar10_arrays()  # what the README's get-data steps make
+        mnist_arrays()
+        for made in ("data/shapes", "data/shapes_one.npz"):  # made once, before the two runs race
+            if not (ROOT / made).exists():
+                subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", made, "--size",
+                                "32" if made.endswith(".npz") else "64"],
+                               cwd=ROOT, check=True, capture_output=True)
+        self._before, self._started_in = _git_status(), Path.cwd()
+        self._warnings = _PapermillWarnings()
+        logging.getLogger("papermill").addHandler(self._warnings)
+        self._runs, self._errors, self._result = {}, {}, None
+        self._threads = [threading.Thread(target=self._run, args=(cwd, base / f"series_{cwd}"))
+                         for cwd in ("notebooks", "root")]
+        for thread in self._threads:
+            thread.start()
+
+    def _run(self, cwd, base):
         try:
             run_series(True, only=ROOT_SERIES if cwd == "root" else (), cwd=cwd,
                        output_dir=str(base / "executed"),
                        runs_root=str(base / "runs"), log=lambda line: None)
         except Exception as error:  # noqa: BLE001 - reported by the test that reads it
-            errors[cwd] = error
-        runs[cwd] = (base / "executed", base / "runs" / "quick")
+            self._errors[cwd] = error
+        self._runs[cwd] = (base / "executed", base / "runs" / "quick")
 
-    threads = [threading.Thread(target=run, args=(cwd,)) for cwd in ("notebooks", "root")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    logging.getLogger("papermill").removeHandler(warnings)
-    return {"runs": runs, "errors": errors, "warnings": warnings.messages,
-            "git_before": before, "git_after": _git_status(),
-            "cwd_before": started_in, "cwd_after": Path.cwd()}
+    def result(self) -> dict:
+        if self._result is None:
+            for thread in self._threads:
+                thread.join()
+            logging.getLogger("papermill").removeHandler(self._warnings)
+            self._result = {"runs": self._runs, "errors": self._errors,
+                            "warnings": self._warnings.messages, "git_before": self._before,
+                            "git_after": _git_status(), "cwd_before": self._started_in,
+                            "cwd_after": Path.cwd()}
+        return self._result
+
+
+@pytest.fixture(scope="module")
+def series(notebook_series):
+    return notebook_series.result()
 
 
 @pytest.mark.parametrize("cwd", ["notebooks", "root"])
