@@ -13,6 +13,9 @@ Command (its data: data/shapes; its DAMSM: runs/damsm_shapes_bind):
     python -m condgan train --config configs/attngan_shapes_phrases.py
     python -m condgan export runs/attngan_shapes_phrases --name attngan_shapes_phrases
     python -m condgan evaluate models/attngan_shapes_phrases --data data/shapes -n 1000
+Measured at 216k images (BENCHMARKS.md, "Binding attributes to objects"): two-object colour 0.68,
+shape 0.39, size 0.80, both objects right 4.9 %, background 1.00; one-object captions 50.1 % all
+right: within noise of the exchange recipe alone and of the word-level head at the same images.
 """
 import dataclasses
 from pathlib import Path
