@@ -119,19 +119,20 @@ SEP = 9   # the separator word's id in the phrase tests
 
 def test_phrases_are_the_mean_words_between_separators():
     rng = np.random.default_rng(3)
-    words = rng.standard_normal((3, D, 8)).astype("float32")
+    words = rng.standard_normal((4, D, 8)).astype("float32")
     tokens = np.array([[1, 2, SEP, 3, 4, 5, 0, SEP],     # two phrases; the SEP in the padding is none
                        [1, 2, 3, 0, 0, 0, 0, 0],         # one phrase
-                       [1, SEP, 2, SEP, 3, SEP, 4, 5]],  # four phrases: the tail pooled into the third
+                       [1, SEP, 2, SEP, 3, SEP, 4, 5],   # four phrases: the tail pooled into the third
+                       [SEP, 1, SEP, SEP, 2, 0, 0, 0]],  # leading and doubled separators: two phrases
                       dtype="int32")
-    lengths = np.array([6, 3, 8], dtype="int32")
+    lengths = np.array([6, 3, 8, 5], dtype="int32")
     phrases, counts = (np.asarray(x) for x in pool_phrases(words, tokens, lengths, [SEP], 3))
-    expected = np.zeros((3, D, 3), dtype="float32")
-    for b, groups in enumerate([[[0, 1], [3, 4, 5]], [[0, 1, 2]], [[0], [2], [4, 6, 7]]]):
+    expected = np.zeros((4, D, 3), dtype="float32")
+    for b, groups in enumerate([[[0, 1], [3, 4, 5]], [[0, 1, 2]], [[0], [2], [4, 6, 7]], [[1], [4]]]):
         for k, positions in enumerate(groups):
             expected[b, :, k] = words[b][:, positions].mean(axis=1)
     np.testing.assert_allclose(phrases, expected, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(counts, [2, 1, 3])
+    np.testing.assert_array_equal(counts, [2, 1, 3, 2])
 
 
 def test_phrase_head_binds_attributes_that_a_word_head_cannot():

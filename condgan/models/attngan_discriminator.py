@@ -84,21 +84,20 @@ def pool_phrases(words, tokens, lengths, separator_ids, max_phrases: int):
     words (which belong to no phrase), in order; a caption with more than K phrases has its
     tail pooled into the K-th.  `counts`: how many phrases each caption has (at most K), so
     `word_mask(counts, K)` marks the real ones, as `word_mask(lengths, T)` marks real words."""
-    steps = ops.shape(tokens)[1]
     tokens = ops.cast(tokens, "int32")
     separator = ops.zeros_like(tokens, dtype="bool")
     for token_id in separator_ids:
         separator = ops.logical_or(separator, ops.equal(tokens, int(token_id)))
-    real = word_mask(lengths, steps)
-    member = ops.logical_and(real, ops.logical_not(separator))
-    index = ops.minimum(ops.cumsum(ops.cast(ops.logical_and(real, separator), "int32"), axis=1),
-                        max_phrases - 1)                                        # (B, T)
+    member = ops.logical_and(word_mask(lengths, ops.shape(tokens)[1]), ops.logical_not(separator))
+    # a phrase starts at a member word whose predecessor is not one, so a leading or doubled
+    # separator makes no empty phrase and the real phrases are the first `counts`
+    before = ops.concatenate([ops.zeros_like(member[:, :1]), member[:, :-1]], axis=1)
+    starts = ops.cast(ops.logical_and(member, ops.logical_not(before)), "int32")
+    index = ops.clip(ops.cumsum(starts, axis=1) - 1, 0, max_phrases - 1)                # (B, T)
     assign = ops.one_hot(index, max_phrases) * ops.cast(member, words.dtype)[:, :, None]  # (B, T, K)
     sizes = ops.sum(assign, axis=1)                                              # (B, K)
     phrases = ops.einsum("bdt,btk->bdk", words, assign) / ops.maximum(sizes, 1.0)[:, None, :]
-    present = ops.cast(sizes > 0, "int32")
-    # phrases are numbered in caption order, so the real ones come first
-    return phrases, ops.sum(present, axis=1)
+    return phrases, ops.minimum(ops.sum(starts, axis=1), max_phrases)
 
 
 def _concat_condition(features, sentence, df, text_dim, synchronized_bn):
