@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from condgan.models.attngan_discriminator import build_attngan_discriminators, pool_phrases
-from condgan.models.attngan_generator import (WordAttention, build_attngan_generator,
-                                              final_image_model, split_outputs, stage_sizes)
+from condgan.models.attngan_generator import (CoordinateChannels, WordAttention,
+                                              build_attngan_generator, final_image_model,
+                                              split_outputs, stage_sizes)
 from condgan.families.attngan.losses import kl_loss, kl_per_example
 from condgan.errors import UserError
 
@@ -197,6 +198,41 @@ def test_attention_sums_to_one_over_real_words_and_ignores_padding():
     np.testing.assert_allclose(context[0, 1, 2], p @ e, rtol=1e-5, atol=1e-6)
 
 
+def test_initial_word_attention_lets_the_first_stage_read_the_words():
+    """AttnGAN's first stage sees the caption only through the sentence vector: other words
+    with the same sentence leave its image as it was.  With initial word attention the first
+    stage's image changes with the words."""
+    x = _inputs()
+    reordered = list(x)
+    reordered[3] = np.ascontiguousarray(x[3][:, :, ::-1])   # same sentence, the words reversed
+    for initial in (False, True):
+        g = build_attngan_generator(32, 2, text_dim=D, max_len=T, z_dim=Z, condition_dim=C, gf=8,
+                                    residual_blocks=1, initial_word_attention=initial)
+        first, first_reordered = (np.asarray(g(inputs, training=False)[0]) for inputs in (x, reordered))
+        if initial:
+            assert np.abs(first - first_reordered).max() > 1e-4
+        else:
+            np.testing.assert_array_equal(first, first_reordered)
+
+
+def test_coordinates_let_identical_cells_attend_to_different_words():
+    """Cells with the same features attend alike; with their coordinates added they do not,
+    which is what lets a cell take the words that name its place."""
+    h = np.ones((1, 8, 8, 4), "float32")
+    located = np.asarray(CoordinateChannels()(h))
+    assert located.shape == (1, 8, 8, 6)
+    np.testing.assert_allclose(located[0, :, 0, 4], np.linspace(-1, 1, 8), atol=1e-6)  # row
+    np.testing.assert_allclose(located[0, 0, :, 5], np.linspace(-1, 1, 8), atol=1e-6)  # column
+    np.testing.assert_array_equal(located[..., :4], h)
+    words = np.random.default_rng(0).standard_normal((1, D, T)).astype("float32")
+    lengths = np.array([T], "int32")
+    _, plain = WordAttention(4)([h, words, lengths])
+    _, placed = WordAttention(6)([located, words, lengths])
+    plain, placed = np.asarray(plain)[0], np.asarray(placed)[0]          # (T, 8, 8)
+    np.testing.assert_allclose(plain, np.broadcast_to(plain[:, :1, :1], plain.shape), atol=1e-6)
+    assert np.abs(placed[:, 0, 0] - placed[:, 7, 7]).max() > 1e-3
+
+
 def test_kl_term_matches_numpy():
     rng = np.random.default_rng(2)
     mu = rng.standard_normal((5, 7)).astype("float32")
@@ -208,9 +244,10 @@ def test_kl_term_matches_numpy():
     assert float(kl_loss(np.zeros((2, 3)), np.zeros((2, 3)))) == 0.0
 
 
-def test_generator_saves_and_loads_in_safe_mode(tmp_path):
+@pytest.mark.parametrize("initial_word_attention", [False, True])
+def test_generator_saves_and_loads_in_safe_mode(tmp_path, initial_word_attention):
     g = build_attngan_generator(32, 2, text_dim=D, max_len=T, z_dim=Z, condition_dim=C, gf=8,
-                                residual_blocks=1)
+                                residual_blocks=1, initial_word_attention=initial_word_attention)
     final = final_image_model(g, 2)
     final.save(tmp_path / "g.keras")
     loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True, compile=False)

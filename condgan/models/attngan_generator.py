@@ -13,6 +13,13 @@ Facts taken from the paper and the reference code (github.com/taoxugit/AttnGAN `
   (nearest x2, conv3x3 without bias, BN, GLU) to the first stage's resolution.  AttnGAN goes to
   64x64 with 4 up-blocks; for smaller images (or fewer stages) we use fewer up-blocks.  Each
   up-block halves the channels, so the stage ends with `gf` channels whatever its depth.
+* **Initial word attention** (`initial_word_attention=True`; not in AttnGAN, whose first stage
+  sees the caption only through the sentence vector, so one vector must carry which colour goes
+  with which object and where): after the first up-block (8x8) two coordinate channels say where
+  each cell is, every cell attends over the words as the later stages do, and the word context
+  is joined back (conv3x3 -> BN -> GLU, added to the hidden map).  A cell can then take the
+  words of the object phrase that names its position, which decides the layout and colours
+  that the later stages only refine.
 * **Attentional stages** F_i (eq. 2): word features are projected to the image feature width
   (1x1 conv = Dense without bias), every sub-region attends over the caption's real words
   (softmax over words; padding masked out), and the word-context per sub-region is concatenated
@@ -133,6 +140,24 @@ class WordAttention(keras.layers.Layer):
         return {**super().get_config(), "channels": self.channels}
 
 
+@keras.saving.register_keras_serializable(package="condgan")
+class CoordinateChannels(keras.layers.Layer):
+    """(B, H, W, C) -> (B, H, W, C + 2): the cell's row and column, each from -1 to 1
+    (CoordConv, Liu et al. 2018), so a content-based attention can depend on where a cell is."""
+
+    def call(self, x):
+        shape = ops.shape(x)
+        rows = ops.linspace(-1.0, 1.0, x.shape[1])
+        cols = ops.linspace(-1.0, 1.0, x.shape[2])
+        grid = ops.stack([ops.repeat(rows[:, None], x.shape[2], axis=1),
+                          ops.repeat(cols[None, :], x.shape[1], axis=0)], axis=-1)
+        grid = ops.broadcast_to(ops.cast(grid, x.dtype)[None], (shape[0], x.shape[1], x.shape[2], 2))
+        return ops.concatenate([x, grid], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 2)
+
+
 def _bn(name, synchronized=False):
     # synchronized (TensorFlow only): batch statistics over the global batch under
     # tf.distribute, so replicas compute what one device would; exported models are rebuilt
@@ -168,6 +193,19 @@ def sentence_joint(h, c_hat, channels: int, name: str, synchronized=False):
     return GLU(name=f"{name}_glu")(_bn(f"{name}_bn", synchronized)(joint))
 
 
+def initial_word_context(h, words, lengths, name: str, synchronized=False):
+    """The initial stage's word attention (module docstring): h plus the joined word context
+    that each cell, knowing where it is, attends to."""
+    channels = int(h.shape[-1])
+    located = CoordinateChannels(name=f"{name}_xy")(h)
+    context, _ = WordAttention(channels + 2, name=f"{name}_attn")([located, words, lengths])
+    joint = layers.Concatenate(name=f"{name}_concat")([h, context])
+    joint = layers.Conv2D(channels * 2, 3, padding="same", use_bias=False,
+                          name=f"{name}_conv")(joint)
+    joint = GLU(name=f"{name}_glu")(_bn(f"{name}_bn", synchronized)(joint))
+    return layers.Add(name=f"{name}_add")([h, joint])
+
+
 def image_head(x, name: str):
     x = layers.Conv2D(3, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
     return layers.Activation("tanh", dtype="float32", name=name)(x)
@@ -189,13 +227,14 @@ def stage_sizes(image_size: int, stages: int) -> list[int]:
 def build_attngan_generator(image_size: int = 64, stages: int = 2, *, text_dim: int = 256,
                             max_len: int = 18, z_dim: int = 100, condition_dim: int = 100,
                             gf: int = 32, residual_blocks: int = 2, synchronized_bn: bool = False,
-                            word_attention: bool = True,
+                            word_attention: bool = True, initial_word_attention: bool = False,
                             name: str = "attngan_generator") -> keras.Model:
     """The multi-stage generator (see the module docstring for inputs and outputs).
 
     AttnGAN birds: image_size 256, stages 3, text_dim 256, z_dim 100, condition_dim 100,
     gf 32 (GAN.GF_DIM), residual_blocks 2 (GAN.R_NUM).  `word_attention=False` gives
-    StackGAN-v2's later stages (the sentence code in place of word attention).
+    StackGAN-v2's later stages (the sentence code in place of word attention);
+    `initial_word_attention=True` lets the first stage attend over the words too.
     """
     sizes = stage_sizes(image_size, stages)
     ups = int(math.log2(sizes[0] / 4))
@@ -214,6 +253,8 @@ def build_attngan_generator(image_size: int = 64, stages: int = 2, *, text_dim: 
     for i in range(ups):
         width //= 2
         h = up_block(h, width, f"init_up{i + 1}", synchronized_bn)
+        if initial_word_attention and i == 0:
+            h = initial_word_context(h, words, lengths, "init_words", synchronized_bn)
     images, attns = [image_head(h, "image_1")], []
     for stage in range(2, stages + 1):
         if word_attention:

@@ -20,6 +20,10 @@ class AttnGANConfig:
     # conditioning-augmentation code (StackGAN-v2's residual stages); with damsm_lambda=0 this
     # is the StackGAN baseline (configs/stackgan_shapes.py).
     word_attention: bool = True  # later stages attend over the caption's words (AttnGAN)
+    # The first stage attends over the words too, each 8x8 cell knowing where it is, so that
+    # layout and colours can come from the phrase naming that place rather than from the
+    # sentence vector alone (condgan/models/attngan_generator.py).
+    initial_word_attention: bool = False
     batch_size: int = 20       # AttnGAN birds
     epochs: int = 600
     g_lr: float = 2e-4

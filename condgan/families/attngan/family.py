@@ -197,7 +197,8 @@ def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
                                         condition_dim=cfg.condition_dim, gf=cfg.gf,
                                         residual_blocks=cfg.residual_blocks,
                                         synchronized_bn=distributed,
-                                        word_attention=cfg.word_attention)
+                                        word_attention=cfg.word_attention,
+                                        initial_word_attention=cfg.initial_word_attention)
     discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed,
                                                  cfg.d_condition, damsm_cfg.max_len,
                                                  phrase_separator_ids(cfg, vocabulary),
