@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -80,8 +81,8 @@ def run_series(quick: bool, only=(), cwd: str = "notebooks", output_dir: str | N
         papermill.execute_notebook(
             str(source_dir / f"{name}.ipynb"), str(partial), parameters=parameters,
             kernel_name="python3", progress_bar=False, log_output=False,
-            # The kernel starts in `cwd`; papermill's own cwd= would chdir this whole process,
-            # which two series run side by side (threads) would leave in the wrong folder.
+            # The kernel starts in `cwd`; papermill's own cwd= would chdir the calling process,
+            # which a caller running other work (or another series) beside it does not expect.
             resources={"metadata": {"path": str(source_dir if cwd == "notebooks" else root)}})
         timings[name] = round((time.time() - start) / 60, 2)
         portable(partial, root)
@@ -90,7 +91,10 @@ def run_series(quick: bool, only=(), cwd: str = "notebooks", output_dir: str | N
     workspace.mkdir(parents=True, exist_ok=True)
     record = workspace / "timings.json"
     previous = json.loads(record.read_text()) if record.is_file() else {}
-    record.write_text(json.dumps({**previous, **timings}, indent=1) + "\n")
+    # through a rename: another series writing into the same workspace never reads half a file
+    partial = record.with_name(f".{record.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps({**previous, **timings}, indent=1) + "\n")
+    os.replace(partial, record)
     return timings
 
 
@@ -106,6 +110,8 @@ def main(argv=None) -> int:
                         "notebooks/ for the full runs, runs/notebooks/quick/executed/ for quick)")
     parser.add_argument("--runs-root", help="the series' workspace (default: runs/notebooks)")
     args = parser.parse_args(argv)
+    # papermill's warnings (a parameter it could not read, say) named as such, one per line
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(levelname)s: %(message)s")
     timings = run_series(args.quick, args.only, args.cwd, args.output_dir, args.runs_root)
     for name, minutes in timings.items():
         print(f"{name:<22} {minutes:6.1f} min")

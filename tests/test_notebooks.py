@@ -15,7 +15,6 @@ import json
 import logging
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from tests.conftest import ROOT, SHARED_DATA
 from tests.helpers import cifar10_arrays, mnist_arrays
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from run_notebooks import NOTEBOOKS, run_series  # noqa: E402
+from run_notebooks import NOTEBOOKS  # noqa: E402
 
 CIFAR_ARCHIVE = SHARED_DATA / "cifar10-jpeg.tar.gz"
 # Figures each notebook must show inline: its grids and charts.
@@ -33,10 +32,16 @@ MIN_FIGURES = {"01_build_dataset": 2, "02_gan_one_class": 5, "03_cgan_cifar10": 
                "07_evaluate": 2, "08_bring_your_own_generator": 5, "09_digits": 11,
                "10_controllable": 11, "11_stylegan": 7}
 # Started in the repository root: notebooks that need no earlier one's output and between them
-# resolve every kind of path the series uses (data they write, data/ arrays, shipped models and
-# classifiers, an imported file, a server they start); the others resolve theirs through the
-# same helper (`condgan.notebook.path`), so running all of them twice would test nothing more.
-ROOT_SERIES = ("01", "05", "08", "10")
+# resolve every kind of path the series uses (data they write, data/ arrays, configs, shipped
+# models and classifiers, an imported file, a server they start); the others resolve theirs
+# through the same helper (`condgan.notebook.path`), so running all of them twice would test
+# nothing more.
+ROOT_SERIES = ("01", "08", "10")
+# The run from notebooks/ goes as two lanes side by side (the trainings are time-budgeted, so
+# two at once take the time of one), each notebook in the lane of those whose output it reads:
+# 04 reads 01's arrays, 06 05's DAMSM, 07 03's model, 08 serves what 02 exported.
+LANES = {"notebooks": (("01", "04", "05", "06"), ("02", "03", "07", "08", "09", "10", "11")),
+         "root": (ROOT_SERIES,)}
 # Models the series exports into its workspace, and what their cards must say.
 EXPORTED = {"gan_horse_nb": ("gan", None), "cgan_cifar10_nb": ("cgan", 10),
             "cgan_mine_nb": ("cgan", 3), "attngan_shapes_nb": ("attngan", None),
@@ -54,27 +59,21 @@ def _git_status() -> str:
                           text=True, check=True).stdout
 
 
-class _PapermillWarnings(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 def _figures(notebook: dict) -> int:
     return sum("image/png" in output.get("data", {}) for cell in notebook["cells"]
                if cell["cell_type"] == "code" for output in cell.get("outputs", []))
 
 
 class BackgroundSeries:
-    """Both runs of the whole series, started in threads (the kernels are processes of their
-    own); `result()` waits for them: {"runs": {cwd: (executed dir, workspace)}, ...}.
+    """Both runs of the whole series, in lanes (`LANES`) that are each a process of its own
+    (`scripts/run_notebooks.py`, whose kernels are processes too); `result()` waits for them:
+    {"runs": {cwd: (executed dir, workspace)}, "errors": {cwd: log tail}, "log": {cwd: text}}.
 
     The conftest starts it before the first test of the session, because most of the series'
     time is time-budgeted training, which takes as long whatever else runs, and the rest of the
-    suite runs meanwhile; the tests that read it go last."""
+    suite runs meanwhile; the tests that read it go last.  Processes rather than threads: the
+    suite's own work (parsing sources, formatting tracebacks) shares no interpreter state with
+    papermill's."""
 
     def __init__(self, base):
         cifar10_arrays()  # what the README's get-data steps make
@@ -84,33 +83,32 @@ class BackgroundSeries:
                 subprocess.run([sys.executable, "-m", "condgan", "make-shapes", "-o", made, "--size",
                                 "32" if made.endswith(".npz") else "64"],
                                cwd=ROOT, check=True, capture_output=True)
-        self._before, self._started_in = _git_status(), Path.cwd()
-        self._warnings = _PapermillWarnings()
-        logging.getLogger("papermill").addHandler(self._warnings)
-        self._runs, self._errors, self._result = {}, {}, None
-        self._threads = [threading.Thread(target=self._run, args=(cwd, base / f"series_{cwd}"))
-                         for cwd in ("notebooks", "root")]
-        for thread in self._threads:
-            thread.start()
-
-    def _run(self, cwd, base):
-        try:
-            run_series(True, only=ROOT_SERIES if cwd == "root" else (), cwd=cwd,
-                       output_dir=str(base / "executed"),
-                       runs_root=str(base / "runs"), log=lambda line: None)
-        except Exception as error:  # noqa: BLE001 - reported by the test that reads it
-            self._errors[cwd] = error
-        self._runs[cwd] = (base / "executed", base / "runs" / "quick")
+        self._before = _git_status()
+        self._runs, self._processes, self._result = {}, [], None
+        for cwd, lanes in LANES.items():
+            run_dir = base / f"series_{cwd}"
+            self._runs[cwd] = (run_dir / "executed", run_dir / "runs" / "quick")
+            for lane, only in enumerate(lanes):
+                log_file = base / f"{cwd}_lane{lane}.log"
+                with open(log_file, "w") as log:
+                    process = subprocess.Popen(
+                        [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "--quick",
+                         "--cwd", cwd, "--output-dir", str(run_dir / "executed"),
+                         "--runs-root", str(run_dir / "runs"), "--only", *only],
+                        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                self._processes.append((cwd, process, log_file))
 
     def result(self) -> dict:
         if self._result is None:
-            for thread in self._threads:
-                thread.join()
-            logging.getLogger("papermill").removeHandler(self._warnings)
-            self._result = {"runs": self._runs, "errors": self._errors,
-                            "warnings": self._warnings.messages, "git_before": self._before,
-                            "git_after": _git_status(), "cwd_before": self._started_in,
-                            "cwd_after": Path.cwd()}
+            logs, errors = {}, {}
+            for cwd, process, log_file in self._processes:
+                code = process.wait()
+                text = log_file.read_text()
+                logs[cwd] = logs.get(cwd, "") + text
+                if code != 0:
+                    errors[cwd] = errors.get(cwd, "") + f"{log_file.name}: exit code {code}:\n{text[-6000:]}\n"
+            self._result = {"runs": self._runs, "errors": errors, "log": logs,
+                            "git_before": self._before, "git_after": _git_status()}
         return self._result
 
 
@@ -135,9 +133,18 @@ def _run_in(cwd: str) -> list[str]:
             if cwd == "notebooks" or any(name.startswith(n) for n in ROOT_SERIES)]
 
 
-def test_running_the_series_leaves_this_process_where_it_was(series):
-    """The later tests resolve models/ from here; the series must not move the process."""
-    assert series["cwd_after"] == series["cwd_before"]
+def test_the_lanes_run_every_notebook_once_after_what_it_reads():
+    """Each notebook in exactly one lane, the root run's as ROOT_SERIES, and each reader after
+    the notebook it reads (the order of NOTEBOOKS within a lane)."""
+    lanes = [n for lane in LANES["notebooks"] for n in lane]
+    assert sorted(lanes) == sorted(name[:2] for name in NOTEBOOKS) and len(set(lanes)) == len(lanes)
+    assert LANES["root"] == (ROOT_SERIES,)
+    reads = {"04": "01", "06": "05", "07": "03", "08": "02"}
+    for reader, source in reads.items():
+        lane = next(lane for lane in LANES["notebooks"] if reader in lane)
+        assert source in lane and lane.index(source) < lane.index(reader), (reader, source)
+    for lane in LANES["notebooks"]:
+        assert list(lane) == sorted(lane)
 
 
 def test_every_parameters_cell_parses(caplog):
@@ -158,7 +165,10 @@ def test_every_parameters_cell_parses(caplog):
 
 
 def test_papermill_takes_the_parameters_without_warnings(series):
-    noisy = [m for m in series["warnings"] if "parameter" in m.lower() or "parse" in m.lower()]
+    """scripts/run_notebooks.py logs papermill's warnings as "papermill...: WARNING: ..."."""
+    noisy = [line for cwd in series["log"] for line in series["log"][cwd].splitlines()
+             if line.startswith("papermill") and "WARNING" in line
+             and ("parameter" in line.lower() or "parse" in line.lower())]
     assert not noisy, noisy
 
 
