@@ -13,7 +13,8 @@ Command (its data: data/shapes; its DAMSM: runs/damsm_shapes_bind):
     python -m condgan export runs/attngan_shapes_layout --name attngan_shapes_layout
     python -m condgan evaluate models/attngan_shapes_layout --data data/shapes -n 1000
     python bench/two_object_captions.py --model models/attngan_shapes_layout
-Not yet measured.
+Measured so far only at 32k images beside the exchange recipe (BENCHMARKS.md, "Word attention in
+the generator's first stage"): both still draw blobs; no reading on binding yet.
 """
 import dataclasses
 from pathlib import Path
