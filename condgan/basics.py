@@ -20,9 +20,10 @@ GRID_PAD = 2
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     """Write `obj` as indented JSON to `path` through a temporary file and a rename, so a reader
-    (or a crash) never sees half a file."""
+    (or a crash) never sees half a file; the temporary name is the process's own, so two
+    processes writing the same file never write into one temporary file."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".partial")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
     return path

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from condgan.basics import write_json_atomic
 from condgan.paths import project_root
 
 NOTEBOOKS = ("01_build_dataset", "02_gan_one_class", "03_cgan_cifar10", "04_cgan_own_dataset",
@@ -91,10 +92,8 @@ def run_series(quick: bool, only=(), cwd: str = "notebooks", output_dir: str | N
     workspace.mkdir(parents=True, exist_ok=True)
     record = workspace / "timings.json"
     previous = json.loads(record.read_text()) if record.is_file() else {}
-    # through a rename: another series writing into the same workspace never reads half a file
-    partial = record.with_name(f".{record.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps({**previous, **timings}, indent=1) + "\n")
-    os.replace(partial, record)
+    # atomic: another series writing into the same workspace never reads half a file
+    write_json_atomic(record, {**previous, **timings})
     return timings
 
 

@@ -146,12 +146,10 @@ class CoordinateChannels(keras.layers.Layer):
     (CoordConv, Liu et al. 2018), so a content-based attention can depend on where a cell is."""
 
     def call(self, x):
-        shape = ops.shape(x)
-        rows = ops.linspace(-1.0, 1.0, x.shape[1])
-        cols = ops.linspace(-1.0, 1.0, x.shape[2])
-        grid = ops.stack([ops.repeat(rows[:, None], x.shape[2], axis=1),
-                          ops.repeat(cols[None, :], x.shape[1], axis=0)], axis=-1)
-        grid = ops.broadcast_to(ops.cast(grid, x.dtype)[None], (shape[0], x.shape[1], x.shape[2], 2))
+        rows, cols = ops.meshgrid(ops.linspace(-1.0, 1.0, x.shape[1]),
+                                  ops.linspace(-1.0, 1.0, x.shape[2]), indexing="ij")
+        grid = ops.cast(ops.stack([rows, cols], axis=-1), x.dtype)[None]
+        grid = ops.broadcast_to(grid, (ops.shape(x)[0], x.shape[1], x.shape[2], 2))
         return ops.concatenate([x, grid], axis=-1)
 
     def compute_output_shape(self, input_shape):
