@@ -303,15 +303,18 @@ def test_a_local_sentence_encoder_keeps_the_protocol(tiny_encoder, tmp_path):
     assert isinstance(encoder, SentenceEncoder) and encoder.dim == 16 and encoder.max_len == 18
     vectors = encoder.encode([CAPTION, "a blue square", CAPTION])
     assert vectors.dtype == np.float32 and vectors.shape == (3, 16)
-    np.testing.assert_array_equal(vectors[0], vectors[2])
-    assert not np.allclose(vectors[0], vectors[1])
+    # float32 kernels may round differently by batch position and size: equal to a rounding
+    # error, where a different caption or a weight not restored moves every element by far more
+    same = dict(rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(vectors[0], vectors[2], **same)
+    assert not np.allclose(vectors[0], vectors[1], **same)
     assert encoder.unknown_words("a zebra circle") == ["zebra"]
     with pytest.raises(UserError, match="no word this model knows"):
         encoder.check_caption("zebra unicorn")
     # saved again (as a model folder does) it loads to the same numbers
     encoder.save(tmp_path / "again")
-    np.testing.assert_array_equal(load_sentence_encoder(tmp_path / "again").encode([CAPTION]),
-                                  vectors[:1])
+    np.testing.assert_allclose(load_sentence_encoder(tmp_path / "again").encode([CAPTION]),
+                               vectors[:1], **same)
 
 
 def test_bad_sentence_encoder_paths_say_what_to_do(tiny_encoder, tmp_path):

@@ -144,17 +144,20 @@ def test_stylegan_percentile_filtering():
 # --- the walk ----------------------------------------------------------------------------------
 
 def test_a_generator_deaf_to_its_noise_has_path_length_zero(classifier):
+    from condgan.metrics.feature_distance import classifier_distance
+
     model = tiny_cgan()
+    spec = {"kind": "cgan", "image_size": SIZE, "latent_dim": 4, "classes": CLASSES}
+    distance = classifier_distance(classifier)
+    hearing = walk(KerasGenerator(model, spec, "hearing"), distance)["value"]
     dense = next(layer for layer in model.layers if layer.name.startswith("dense"))
     kernel, bias = dense.get_weights()
     kernel[:4] = 0.0   # the noise rows: only the label reaches the image
     dense.set_weights([kernel, bias])
-    g = KerasGenerator(model, {"kind": "cgan", "image_size": SIZE, "latent_dim": 4,
-                               "classes": CLASSES}, "deaf")
-    from condgan.metrics.feature_distance import classifier_distance
-
-    entry = walk(g, classifier_distance(classifier))
-    assert entry["value"] == 0.0
+    deaf = walk(KerasGenerator(model, spec, "deaf"), distance)["value"]
+    # zero up to float32 rounding (the same image at another batch position may round
+    # differently, and the distance is divided by epsilon squared)
+    assert hearing > 0.0 and deaf <= 1e-6 * hearing
     # ... and so is one whose walk moves only noise that the image never sees
     assert walk(LinearGenerator(0.5, noise_dim=8, condition_noise_dim=3))["value"] == 0.0
 
