@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -r requirements-dev.txt     # includes condgan itself (-e .)
-python -m pytest -q -p no:cacheprovider --durations=15 "$@"
+python -m pytest -q -p no:cacheprovider --durations=40 "$@"

@@ -34,6 +34,20 @@ def notebook_series(request, tmp_path_factory):
 
     wanted = HAVE_CIFAR10 and any(_reads_the_series(item) for item in request.session.items)
     series = BackgroundSeries(tmp_path_factory.mktemp("notebooks")) if wanted else None
+    request.config.stash[SERIES_KEY] = series
     yield series
     if series is not None:
         series.result()
+
+
+SERIES_KEY = pytest.StashKey()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Each notebook's minutes in the series, per lane: where the suite's time goes."""
+    series = config.stash.get(SERIES_KEY, None)
+    if series is None:
+        return
+    terminalreporter.section("notebook series (quick), minutes per notebook")
+    for lane, minutes in series.minutes().items():
+        terminalreporter.write_line(f"{lane}: " + ", ".join(f"{n} {m:.1f}" for n, m in minutes.items()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,10 @@ pytestmark = pytest.mark.skipif(not HAVE_CIFAR10,
 def _git_status() -> str:
     return subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
                           text=True, check=True).stdout
+
+
+# what scripts/run_notebooks.py prints as each notebook ends
+TIMING_LINE = re.compile(r"^(\d\d_\w+): ([\d.]+) min -> ")
 
 
 def _figures(notebook: dict) -> int:
@@ -111,6 +116,14 @@ class BackgroundSeries:
                             "git_before": self._before, "git_after": _git_status()}
         return self._result
 
+    def minutes(self) -> dict[str, dict[str, float]]:
+        """{lane log: {notebook: minutes}} from the lines run_notebooks prints as each ends."""
+        found = {}
+        for _, _, log_file in self._processes:
+            lines = log_file.read_text().splitlines() if log_file.exists() else []
+            found[log_file.stem] = {m.group(1): float(m.group(2)) for m in map(TIMING_LINE.match, lines) if m}
+        return found
+
 
 @pytest.fixture(scope="module")
 def series(notebook_series):
@@ -126,6 +139,15 @@ def test_every_notebook_runs_top_to_bottom_and_shows_its_figures(series, cwd):
         assert _figures(notebook) >= MIN_FIGURES[name], (cwd, name, _figures(notebook))
         text = json.dumps(notebook["cells"])
         assert "this notebook ran for" in text, (cwd, name)
+
+
+def test_each_notebooks_minutes_are_reported(notebook_series, series):
+    """The terminal summary's table (tests/conftest.py) has every notebook of each run."""
+    minutes = notebook_series.minutes()
+    for cwd in LANES:
+        seen = {name: m for lane, found in minutes.items() if lane.startswith(f"{cwd}_lane")
+                for name, m in found.items()}
+        assert sorted(seen) == _run_in(cwd) and all(m >= 0 for m in seen.values()), (cwd, seen)
 
 
 def _run_in(cwd: str) -> list[str]:
