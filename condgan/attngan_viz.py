@@ -29,9 +29,9 @@ def attention_grid(result: dict, scale: int = 2, label_h: int = 12) -> np.ndarra
     """uint8 picture: one row per attentional stage (image, then one panel per word)."""
     rows = []
     images, maps, words = result["images"], result["maps"], result["words"]
-    for stage, attn in enumerate(maps, start=1):
-        image = np.kron(images[stage], np.ones((scale, scale, 1), np.uint8))
-        panels = [_panel(image, None, f"stage {stage + 1}", label_h)]
+    for stage, attn in zip(result["stages"], maps):
+        image = np.kron(images[stage - 1], np.ones((scale, scale, 1), np.uint8))
+        panels = [_panel(image, None, f"stage {stage}", label_h)]
         panels += [_panel(image, attn[k], w, label_h) for k, w in enumerate(words)]
         rows.append(np.concatenate([np.pad(p, ((2, 2), (2, 2), (0, 0)), constant_values=255)
                                     for p in panels], axis=1))

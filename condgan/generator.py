@@ -190,12 +190,14 @@ class Generator:
         raise NotImplementedError(f"model {self.name!r} ({type(self).__name__}) draws its images "
                                   "from seeds only: it has no generate_from_noise")
 
-    def _run(self, seeds: Sequence[int], conditions: Sequence | None) -> list[np.ndarray]:
-        """Every output of the model for these seeds and conditions, run in padded chunks."""
+    def _run(self, seeds: Sequence[int], conditions: Sequence | None, forward=None) -> list[np.ndarray]:
+        """Every output of the model (or of `forward(seeds, prepared conditions)`, another view
+        of it) for these seeds and conditions, run in padded chunks."""
         seeds = [int(s) for s in seeds]
         if any(not 0 <= s <= SEED_MAX for s in seeds):
             raise UserError(f"seeds must lie in 0..{SEED_MAX}")
-        return self._chunked(seeds, self._check_conditions(len(seeds), conditions), self._forward)
+        return self._chunked(seeds, self._check_conditions(len(seeds), conditions),
+                             forward or self._forward)
 
     def _check_conditions(self, count: int, conditions: Sequence | None) -> list | None:
         """One prepared condition per image (None for an unconditional model)."""

@@ -92,12 +92,42 @@ def test_attention_maps_of_an_exported_model(exported):
     assert result["words"] == ["a", "small", "red", "circle"]
     assert [im.shape for im in result["images"]] == [(16, 16, 3), (32, 32, 3)]
     (maps,) = result["maps"]
-    assert maps.shape == (4, 16, 16)
+    assert maps.shape == (4, 16, 16) and result["stages"] == [2]
     np.testing.assert_allclose(maps.sum(axis=0), 1.0, rtol=1e-4)
     same = model.generate(captions=["a small red zebra circle"], seed=2)
     np.testing.assert_array_equal(same[0], result["images"][-1])
     grid = attention_grid(result)
     assert grid.dtype == np.uint8 and grid.shape[1] >= 5 * 64
+
+
+def test_a_first_stage_that_reads_the_words_shows_its_attention_too(exported, tmp_path):
+    """With `initial_word_attention` the first stage's 8x8 word attention comes first in
+    `attention` (stage 1) and in its picture, a row above the later stage's."""
+    import dataclasses
+
+    from condgan.attngan_viz import attention_grid
+
+    text, image, vocab, damsm_cfg = load_damsm(exported[0].parent.parent / "damsm")
+    layout = dataclasses.replace(TINY, initial_word_attention=True)
+    keras.utils.set_random_seed(3)
+    trainer = build_models(layout, damsm_cfg, text, image)
+    path = save_attngan(trainer.generator, text, vocab, tmp_path / "layout", stages=layout.stages,
+                        z_dim=layout.z_dim, condition_dim=layout.condition_dim,
+                        max_len=damsm_cfg.max_len, warmup_caption="a red circle")
+    model = load_attngan(path)
+    result = model.attention("a small red zebra circle", seed=2)
+    assert result["stages"] == [1, 2]
+    first, later = result["maps"]
+    assert first.shape == (4, 8, 8) and later.shape == (4, 16, 16)
+    np.testing.assert_allclose(first.sum(axis=0), 1.0, rtol=1e-4)
+    # the cells know where they are: not every cell attends alike
+    assert np.abs(first - first[:, :1, :1]).max() > 1e-4
+    # the images are the generator's own, as generate draws them
+    np.testing.assert_array_equal(model.generate(captions=["a small red zebra circle"], seed=2)[0],
+                                  result["images"][-1])
+    grid = attention_grid(result, scale=2)
+    row_height = (2 * 16 + 12 + 4, 2 * 32 + 12 + 4)   # each stage's panel, label and padding
+    assert grid.shape[0] == sum(row_height)
 
 
 def test_served_attention_route_draws_the_library_picture(exported, tmp_path):

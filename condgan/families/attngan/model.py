@@ -28,6 +28,9 @@ import numpy as np
 
 from condgan.basics import seed_noise, to_uint8
 from condgan.errors import UserError
+
+# the first stage's word attention layer, as condgan.models.attngan_generator names it
+FIRST_STAGE_ATTENTION = "init_words_attn"
 from condgan.generator import Generator
 from condgan.model_folder import KERAS_FILE, model_files, read_card
 
@@ -65,6 +68,7 @@ class AttnGANModel(Generator):
         self.max_len = int(card["max_len"])
         self.stages = int(card["stages"])
         self.image_output = self.stages - 1
+        self._attending = None   # built by _attention_network on first use
 
     def unknown_words(self, caption: str) -> list[str]:
         return self.vocabulary.unknown_words(caption)
@@ -78,12 +82,25 @@ class AttnGANModel(Generator):
             self.check_caption(caption)
         return list(conditions)
 
-    def _forward_noise(self, noise, captions):
+    def _forward_noise(self, noise, captions, network=None):
         from condgan.text import encode_texts
         tokens, lengths = encode_texts(captions, self.vocabulary, self.max_len)
         z, eps = noise[:, :self.z_dim], noise[:, self.z_dim:]
         words, sentence = self.text_encoder.predict_on_batch([tokens, lengths])
-        return self.model.predict_on_batch([z, eps, np.asarray(sentence), np.asarray(words), lengths])
+        return (network or self.model).predict_on_batch(
+            [z, eps, np.asarray(sentence), np.asarray(words), lengths])
+
+    def _attention_network(self):
+        """The generator, with its first stage's word attention map as one more output when the
+        first stage attends over the words (`initial_word_attention`); else the generator."""
+        if self._attending is None:
+            import keras
+            if any(layer.name == FIRST_STAGE_ATTENTION for layer in self.model.layers):
+                first = self.model.get_layer(FIRST_STAGE_ATTENTION).output[1]
+                self._attending = keras.Model(self.model.inputs, [*self.model.outputs, first])
+            else:
+                self._attending = self.model
+        return self._attending
 
     @property
     def word_attention(self) -> bool:
@@ -92,14 +109,20 @@ class AttnGANModel(Generator):
 
     def attention(self, caption: str, seed: int = 0) -> dict:
         """One caption's images per stage (uint8) and, per attentional stage, the attention
-        map of each known word over that stage's input sub-regions (words x h x w)."""
+        map of each known word over that stage's input sub-regions (words x h x w); "stages"
+        numbers the stage (from 1) whose image each map belongs to.  A first stage that attends
+        over the words (8x8 cells after its first up-block) comes first."""
         from condgan.text import tokenize
         self.check_caption(caption)
-        outputs = self._run([int(seed)], [caption])
+        network = self._attention_network()
+        outputs = self._run([int(seed)], [caption], forward=lambda seeds, captions: self._forward_noise(
+            self.noise_for_seeds(seeds), captions, network))
         words = [w for w in tokenize(caption) if w in self.vocabulary][:self.max_len]
-        maps = [o[0, :len(words)] for o in outputs[self.stages + 2:]]
+        later = outputs[self.stages + 2:len(self.model.outputs)]
+        first = outputs[len(self.model.outputs):]
+        stages = [1] * len(first) + list(range(2, 2 + len(later)))
         return {"images": [to_uint8(o[0]) for o in outputs[:self.stages]], "words": words,
-                "maps": maps}
+                "maps": [o[0, :len(words)] for o in [*first, *later]], "stages": stages}
 
 
 def load_attngan(path: str | os.PathLike, card: Mapping | None = None) -> AttnGANModel:
