@@ -9,12 +9,14 @@ phrase that names the top left.
 
 Command (its data: data/shapes; its DAMSM: runs/damsm_shapes_bind):
     python -m condgan train --config configs/damsm_shapes_bind.py
-    python -m condgan train --config configs/attngan_shapes_layout.py --set epochs=12
+    python -m condgan train --config configs/attngan_shapes_layout.py --set epochs=12 --set max_minutes=0
     python -m condgan export runs/attngan_shapes_layout --name attngan_shapes_layout
     python -m condgan evaluate models/attngan_shapes_layout --data data/shapes -n 1000
     python bench/two_object_captions.py --model models/attngan_shapes_layout
-Measured so far only at 32k images beside the exchange recipe (BENCHMARKS.md, "Word attention in
-the generator's first stage"): both still draw blobs; no reading on binding yet.
+Measured at 216k images beside the exchange recipe (BENCHMARKS.md, "Word attention in the
+generator's first stage"): on held-out two-object captions colour of each object 0.80 (0.68),
+shape 0.49 (0.37), size 0.89 (0.77), both objects right 12.2 % (4.5 %); one-object captions all
+right 54.6 % (49.3 %).
 """
 import dataclasses
 from pathlib import Path
