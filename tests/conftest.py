@@ -15,6 +15,10 @@ if str(ROOT) not in sys.path:
 import pytest  # noqa: E402
 
 
+# the notebook series of this session (or None), for the terminal summary
+SERIES_KEY = pytest.StashKey()
+
+
 def _reads_the_series(item) -> bool:
     return "series" in getattr(item, "fixturenames", ())
 
@@ -38,9 +42,6 @@ def notebook_series(request, tmp_path_factory):
     yield series
     if series is not None:
         series.result()
-
-
-SERIES_KEY = pytest.StashKey()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -120,7 +120,7 @@ class BackgroundSeries:
         """{lane log: {notebook: minutes}} from the lines run_notebooks prints as each ends."""
         found = {}
         for _, _, log_file in self._processes:
-            lines = log_file.read_text().splitlines() if log_file.exists() else []
+            lines = log_file.read_text().splitlines()   # made when the lane started
             found[log_file.stem] = {m.group(1): float(m.group(2)) for m in map(TIMING_LINE.match, lines) if m}
         return found
 

@@ -28,11 +28,11 @@ import numpy as np
 
 from condgan.basics import seed_noise, to_uint8
 from condgan.errors import UserError
+from condgan.generator import Generator
+from condgan.model_folder import KERAS_FILE, model_files, read_card
 
 # the first stage's word attention layer, as condgan.models.attngan_generator names it
 FIRST_STAGE_ATTENTION = "init_words_attn"
-from condgan.generator import Generator
-from condgan.model_folder import KERAS_FILE, model_files, read_card
 
 TEXT_ENCODER_FILE = "text_encoder.keras"
 VOCABULARY_FILE = "vocabulary.json"
