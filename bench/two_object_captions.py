@@ -2,8 +2,9 @@
 caption (caption i % 10 of held-out image i, seed 10000 + i, as `evaluate` chooses them), drawn
 and read back by the attribute classifier, object by object; the real images with the same
 captions as the ceiling.  Reported for all of them and split by whether the caption fits the
-model's text encoder (its `max_len` words; longer ones it reads truncated).  Needs no DAMSM
-(`evaluate` also reports R-precision, for which it does).
+model's text encoder (its `max_len` words; longer ones it reads truncated).  Then, for the
+shapes, which shape each named one is read as (objects found in their cell only): where the
+shape errors go.  Needs no DAMSM (`evaluate` also reports R-precision, for which it does).
 
     python bench/two_object_captions.py [--model models/attngan_shapes] [--data data/shapes]
         [--classifier models/classifiers/shapes_attributes] [--json out.json]
@@ -27,7 +28,8 @@ def main() -> int:
     import condgan
     from condgan.data.caption_sets import load_caption_split
     from condgan.families.attngan.family import RP_SEED
-    from condgan.metrics.attngan_caption_accuracy import load_classifier, two_object_accuracy
+    from condgan.metrics.attngan_caption_accuracy import (attribute_confusion, load_classifier,
+                                                           two_object_accuracy)
     from condgan.text import tokenize
 
     model = condgan.load_generator(args.model)
@@ -58,9 +60,19 @@ def main() -> int:
         for side, value in sides.items():
             print(f"{name} {side}"[:15].ljust(16) + str(value["images"]).rjust(6) + "  "
                   + "".join(f"{value[k]:13.3f}" for k in keys))
+    confusion = {"generated": attribute_confusion(classifier, generated, chosen, "shape"),
+                 "real": attribute_confusion(classifier, test.images[pairs], chosen, "shape")}
+    for side, found in confusion.items():
+        values, matrix = found["values"], np.array(found["matrix"])
+        print(f"shape named (rows) and read (columns), {side}: right {np.trace(matrix) / max(matrix.sum(), 1):.3f}"
+              f" of {matrix.sum()} objects found in their cell")
+        print(" " * 10 + "".join(v.rjust(10) for v in values))
+        for value, row in zip(values, matrix):
+            print(value.rjust(10) + "".join(str(c).rjust(10) for c in row))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"model": args.model, "max_len": max_len, "results": results}, handle, indent=2)
+            json.dump({"model": args.model, "max_len": max_len, "results": results,
+                       "shape_confusion": confusion}, handle, indent=2)
     return 0
 
 

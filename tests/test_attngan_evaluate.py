@@ -117,6 +117,31 @@ def test_two_object_accuracy_counts_each_object_drops_and_extras(monkeypatch):
                                                                           "objects": [obj("center")]}])
 
 
+def test_attribute_confusion_counts_only_objects_found_in_their_cell(monkeypatch):
+    from condgan.data.shapes import POSITIONS
+    from condgan.metrics import attngan_caption_accuracy as acc
+
+    shapes = acc._VALUES["shape"]
+    attributes = [{"background": "black", "objects": [
+        {"position": "top left", "colour": "red", "shape": "square", "size": "large"},
+        {"position": "center", "colour": "blue", "shape": "triangle", "size": "small"}]}] * 2
+    top_left, center = POSITIONS.index("top left"), POSITIONS.index("center")
+    present = np.zeros((2, 9), bool)
+    present[:, top_left] = True
+    present[0, center] = True                     # image 1 dropped its triangle
+    shape = np.full((2, 9), shapes.index("diamond"))
+    shape[:, top_left] = shapes.index("circle")   # both squares read as circles
+    shape[0, center] = shapes.index("triangle")
+    monkeypatch.setattr(acc, "predict_cells", lambda classifier, images: {"present": present, "shape": shape})
+    found = acc.attribute_confusion(None, np.zeros((2, 32, 32, 3), np.uint8), attributes)
+    matrix = np.array(found["matrix"])
+    assert found["values"] == shapes and matrix.sum() == 3
+    assert matrix[shapes.index("square"), shapes.index("circle")] == 2
+    assert matrix[shapes.index("triangle"), shapes.index("triangle")] == 1
+    with pytest.raises(ValueError, match="shape, colour or size"):
+        acc.attribute_confusion(None, np.zeros((2, 32, 32, 3), np.uint8), attributes, "background")
+
+
 def test_resize_for_a_damsm_of_another_size():
     from condgan.metrics.r_precision import resize_uint8
     images = np.zeros((2, 16, 16, 3), np.uint8)

@@ -16,7 +16,8 @@ Results are reported per attribute, and all-correct for one-object and for all c
 Two-object captions get their own report (`two_object_accuracy`): each attribute over both
 objects, both objects right, the background, and how often a named object is missing from its
 cell (dropped) or an object appears in a cell the caption does not name (an extra: typically
-one object drawn twice).
+one object drawn twice).  `attribute_confusion` says which values an attribute's errors go to
+(e.g. squares read as circles), counting only objects the classifier finds in their cell.
 
 The classifier's convolutional maps (`feature_maps_model`) also serve as the offline distance
 network of perceptual path length on Shapes data (`feature_distance.attribute_classifier_distance`).
@@ -222,6 +223,24 @@ def two_object_accuracy(classifier, images: np.ndarray, attributes: list[dict]) 
                   dropped_object=float(np.mean(dropped)), extra_object=float(np.mean(extra)),
                   images=len(attributes))
     return result
+
+
+def attribute_confusion(classifier, images: np.ndarray, attributes: list[dict],
+                        key: str = "shape") -> dict:
+    """{"values": names, "matrix": counts[named value][read value]} over every object named in
+    the captions whose cell holds an object by the classifier: an attribute read from an empty
+    cell says nothing about how the model draws it (position counts those)."""
+    if key not in ("shape", "colour", "size"):
+        raise ValueError(f"attribute_confusion reads shape, colour or size, not {key!r}")
+    pred = predict_cells(classifier, images)
+    values = _VALUES[key]
+    matrix = np.zeros((len(values), len(values)), int)
+    for i, attrs in enumerate(attributes):
+        for obj in attrs["objects"]:
+            cell = POSITIONS.index(obj["position"])
+            if pred["present"][i, cell]:
+                matrix[values.index(obj[key]), int(pred[key][i, cell])] += 1
+    return {"values": values, "matrix": matrix.tolist()}
 
 
 def save_json(path: Path, data: dict) -> None:
