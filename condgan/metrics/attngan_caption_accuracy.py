@@ -35,6 +35,8 @@ from condgan.errors import UserError
 
 CROP = 24
 HEADS = ("present", "shape", "colour", "size", "background")
+# the heads that describe one object (the others: is there one, and the whole image's background)
+OBJECT_ATTRIBUTES = ("shape", "colour", "size")
 _VALUES = {"shape": list(SHAPES), "colour": list(COLOURS), "size": list(SIZES),
            "background": list(BACKGROUNDS)}
 CLASSIFIER_FILE = "attribute_classifier.keras"
@@ -70,7 +72,7 @@ def cell_labels(attributes: list[dict]) -> dict[str, np.ndarray]:
         for obj in attrs["objects"]:
             cell = POSITIONS.index(obj["position"])
             labels["present"][i, cell] = 1
-            for key in ("shape", "colour", "size"):
+            for key in OBJECT_ATTRIBUTES:
                 labels[key][i, cell] = _VALUES[key].index(obj[key])
     return labels
 
@@ -182,7 +184,7 @@ def caption_accuracy(classifier, images: np.ndarray, attributes: list[dict]) -> 
             cell = POSITIONS.index(obj["position"])
             hits["position"].append(bool(pred["present"][i, cell]))
             ok.append(hits["position"][-1])
-            for key in ("colour", "shape", "size"):
+            for key in OBJECT_ATTRIBUTES:
                 hits[key].append(int(pred[key][i, cell]) == _VALUES[key].index(obj[key]))
                 ok.append(hits[key][-1])
         all_ok.append(all(ok))
@@ -211,7 +213,7 @@ def two_object_accuracy(classifier, images: np.ndarray, attributes: list[dict]) 
         for obj, cell in zip(attrs["objects"], cells):
             right = [bool(pred["present"][i, cell])]
             hits["position"].append(right[0])
-            for key in ("colour", "shape", "size"):
+            for key in OBJECT_ATTRIBUTES:
                 right.append(int(pred[key][i, cell]) == _VALUES[key].index(obj[key]))
                 hits[key].append(right[-1])
             objects_right.append(all(right))
@@ -230,7 +232,7 @@ def attribute_confusion(classifier, images: np.ndarray, attributes: list[dict],
     """{"values": names, "matrix": counts[named value][read value]} over every object named in
     the captions whose cell holds an object by the classifier: an attribute read from an empty
     cell says nothing about how the model draws it (position counts those)."""
-    if key not in ("shape", "colour", "size"):
+    if key not in OBJECT_ATTRIBUTES:
         raise ValueError(f"attribute_confusion reads shape, colour or size, not {key!r}")
     pred = predict_cells(classifier, images)
     values = _VALUES[key]
