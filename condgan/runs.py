@@ -78,7 +78,12 @@ def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, da
             raise UserError(f"--resume got different data ({prepared.record.get('fingerprint')}) "
                             f"from what {str(run_dir)!r} was trained on "
                             f"({trained_on.get('fingerprint')}): pass the same data set")
-    if not resume:
+    changed = {}
+    if resume:
+        before = family.config_to_json(saved_run_config(run_dir)[1])
+        changed = {k: [before.get(k), v] for k, v in family.config_to_json(config).items()
+                   if v != before.get(k)}
+    else:
         resolve_run_config(run_dir, config, resume)  # still free after the data load?
         run_dir.mkdir(parents=True, exist_ok=True)
     write_run_config(run_dir, family, config)
@@ -88,12 +93,14 @@ def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, da
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         trainer = family.build(config, prepared, strategy.num_replicas_in_sync > 1)
-        return _train(trainer, family, config, prepared, strategy, run_dir, resume, extra_callbacks, say)
+        return _train(trainer, family, config, prepared, strategy, run_dir, resume, extra_callbacks,
+                      say, changed)
 
 
 def _train(trainer, family, config, prepared, strategy, run_dir: Path, resume, extra_callbacks,
-           say) -> dict:
-    """The epochs of a run (inside the strategy's scope, which keras.distribution needs)."""
+           say, changed: dict) -> dict:
+    """The epochs of a run (inside the strategy's scope, which keras.distribution needs);
+    `changed`: the config fields this resume changed, for sessions.jsonl."""
     import keras
 
     from condgan.train.callbacks import (EpochEnd, ProgressReport, RunProgress, StepCheckpoint,
@@ -111,9 +118,12 @@ def _train(trainer, family, config, prepared, strategy, run_dir: Path, resume, e
         trim_history(run_dir, step)
         say(f"resumed {run_dir} at step {step:,} ({images_seen:,} images seen, "
             f"{wall / 60:.1f} min trained)")
+        for field, (before, after) in changed.items():
+            say(f"  {field}: {before!r} -> {after!r} from here on")
     else:
         family.start(trainer, prepared, config, strategy)
-    record_session(run_dir, step, keras.backend.backend(), backend_steps().describe_devices())
+    record_session(run_dir, step, keras.backend.backend(), backend_steps().describe_devices(),
+                   changed)
 
     progress = RunProgress(run_dir, stream.global_batch, stream.steps_per_epoch, step, images_seen,
                            wall, config.max_minutes)

@@ -21,9 +21,8 @@ TINY = DamsmConfig(name="tiny", image_size=32, cnn_width=8, dim=16, embed_dim=16
                    rp_images=100, verbose=0)
 
 
-def pretrain_damsm(config, data, run_dir):
-    return train_run(dataclasses.replace(config, data=str(data)), run_dir, resume="auto",
-                     say=lambda line: None)
+def pretrain_damsm(config, data, run_dir, say=lambda line: None):
+    return train_run(dataclasses.replace(config, data=str(data)), run_dir, resume="auto", say=say)
 
 
 @pytest.fixture(scope="module")
@@ -132,5 +131,14 @@ def test_pretraining_with_swap_negatives(shapes, tmp_path):
     assert saved["config"]["swap_exchange"] == 0.5
     row = json.loads((tmp_path / "run" / "history.jsonl").read_text().splitlines()[-1])
     assert np.isfinite(row["train_w_loss"]) and np.isfinite(row["train_s_loss"])
-    with pytest.raises(UserError, match="swap_negatives"):   # resuming without them is refused
-        pretrain_damsm(TINY, shapes, tmp_path / "run")
+    # a resume may sharpen the negatives (weigh shape up); the change is said and recorded
+    said = []
+    sharper = dataclasses.replace(cfg, epochs=2, swap_negatives="shapes:shape=3,colour,size")
+    pretrain_damsm(sharper, shapes, tmp_path / "run", say=said.append)
+    sessions = [json.loads(x) for x in (tmp_path / "run" / "sessions.jsonl").read_text().splitlines()]
+    assert "config_changed" not in sessions[0]
+    assert sessions[1]["config_changed"] == {"epochs": [1, 2], "swap_negatives":
+                                             ["shapes", "shapes:shape=3,colour,size"]}
+    assert any("swap_negatives" in line and "shape=3" in line for line in said), said
+    with pytest.raises(UserError, match=r"cannot change \[.dim.\]"):   # the encoders' shape: no
+        pretrain_damsm(dataclasses.replace(sharper, dim=8), shapes, tmp_path / "run")

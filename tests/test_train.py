@@ -80,6 +80,8 @@ def test_resume_may_extend_the_schedule_but_not_change_the_recipe(tmp_path):
         train(config, tmp_path / "run", resume=True, data=tiny_array_set(48))
     summary = train(_tiny_config(tensorboard=False, epochs=2), tmp_path / "run", resume=True, data=data)
     assert summary["step"] == 4 and json.loads((tmp_path / "run" / "config.json").read_text())["config"]["epochs"] == 2
+    sessions = [json.loads(x) for x in (tmp_path / "run" / "sessions.jsonl").read_text().splitlines()]
+    assert [s.get("config_changed") for s in sessions] == [None, {"epochs": [1, 2]}]
 
 
 def test_auxiliary_classifier_learns_the_classes_and_logs_its_losses(tmp_path):

@@ -164,6 +164,48 @@ def test_bad_exchange_settings_are_user_errors():
     assert word_swap_for("shapes:colour", 0.25, vocab).exchange == 0.25
 
 
+
+def _swapped_groups(groups, vocab, tokens, swapped):
+    changed = [np.flatnonzero(a != b) for a, b in zip(swapped, tokens)]
+    return [next(iter(_value_of(groups, vocab.words[t[c[0]]])))[0] for t, c in zip(tokens, changed)]
+
+
+def test_weighted_groups_are_picked_in_proportion():
+    vocab = _two_object_vocab()
+    tokens, lengths = pad_captions([vocab.encode(tokenize(TWO_OBJECTS[0]))] * 3000, 18)
+    swap = word_swap_for("shapes:shape=4,colour,size", 0.0, vocab)
+    swapped, mask = swap.negatives(tokens, lengths, np.random.default_rng(3))
+    assert mask.all()
+    picked = _swapped_groups(word_groups(), vocab, tokens, swapped)
+    share = {g: picked.count(g) / len(picked) for g in ("shape", "colour", "size")}
+    assert set(picked) == {"shape", "colour", "size"}                 # only the chosen groups
+    assert abs(share["shape"] - 4 / 6) < 0.03 and abs(share["colour"] - 1 / 6) < 0.03, share
+    # exchanges pick their group by the same weights: colour and shape are both named twice
+    tokens2, lengths2 = pad_captions([vocab.encode(tokenize(TWO_OBJECTS[0]))] * 2000, 18)
+    exch, _ = word_swap_for("shapes:shape,colour=3", 1.0, vocab).negatives(
+        tokens2, lengths2, np.random.default_rng(4))
+    colour_ids = {vocab.index(w) for w in ("red", "blue")}
+    moved = [{int(t) for t in b[a != b]} for a, b in zip(exch, tokens2)]
+    assert all(len(m) == 2 for m in moved)                      # each an exchange of two words
+    by_colour = np.mean([m <= colour_ids for m in moved])
+    assert abs(by_colour - 0.75) < 0.04, by_colour
+
+
+def test_bad_weights_are_user_errors(tmp_path):
+    for spec in ("shapes:shape=0", "shapes:shape=-1", "shapes:shape=x", "shapes:shape,"):
+        with pytest.raises(UserError, match="positive weight"):
+            load_word_groups(spec)
+    with pytest.raises(UserError, match="unknown group"):
+        load_word_groups("shapes:colour=2,hue")
+    with pytest.raises(UserError, match="positive number"):
+        WordSwap(word_groups(), _vocab(), weights={"hue": 2.0})
+    groups = tmp_path / "colours.json"
+    groups.write_text(json.dumps({"colour": {"red": ["red"], "blue": ["blue"]},
+                                  "shape": {"circle": ["circle"], "box": ["box"]}}))
+    assert list(load_word_groups(f"{groups}:shape=2")) == ["shape"]
+    assert word_swap_for(f"{groups}:shape=2,colour", 0.0, _vocab()).weight.tolist() == [2.0, 1.0]
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     return shapes_and_damsm(tmp_path_factory.mktemp("swap"))

@@ -27,13 +27,18 @@ def trim_history(run_dir: str | os.PathLike, step: int) -> None:
     os.replace(tmp, path)
 
 
-def record_session(run_dir: str | os.PathLike, step: int, backend: str, devices: str) -> None:
+def record_session(run_dir: str | os.PathLike, step: int, backend: str, devices: str,
+                   changed: dict | None = None) -> None:
     """Append to sessions.jsonl where this (re)start of the run trains: from which step, on
-    which Keras backend and devices.  Export copies the list into the card (`trained_on`)."""
+    which Keras backend and devices, and which config fields a resume changed ({field: [before,
+    after]}; config.json holds only the latest).  Export copies the list into the card
+    (`trained_on`)."""
     import time
 
     line = {"from_step": int(step), "backend": backend, "devices": devices,
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    if changed:
+        line["config_changed"] = changed
     with open(Path(run_dir) / "sessions.jsonl", "a") as handle:
         handle.write(json.dumps(line) + "\n")
 

@@ -27,7 +27,9 @@ class DamsmFamily(Family):
     config_class = DamsmConfig
     card_kinds = ()
     exportable = False
-    resumable = SCHEDULE_FIELDS + ("val_batches", "rp_images")
+    # The negatives are what the encoders are trained against, not their shape: a resume may
+    # sharpen them (fine-tuning on harder negatives); sessions.jsonl records the change.
+    resumable = SCHEDULE_FIELDS + ("val_batches", "rp_images", "swap_negatives", "swap_exchange")
 
     def config_from_json(self, fields):
         fields = dict(fields)
