@@ -31,7 +31,8 @@ class DamsmConfig:
     class_masking: bool = True        # same-class pairs are not negatives
     # Hard negatives: each image also against its caption with one attribute word swapped
     # ("shapes" or a word-group JSON, condgan/text/word_swap.py), so the encoders must separate
-    # every attribute, not just the one that retrieves among random captions.  None = AttnGAN.
+    # every attribute, not just the one that retrieves among random captions.  A selection may
+    # weigh groups: "shapes:shape=3,colour,size".  None = AttnGAN.  A resume may change it.
     swap_negatives: str | None = None
     # With this probability a caption naming two values of one group (two objects' colours)
     # gets them exchanged instead: the negative that tests binding (word_swap.py).
