@@ -60,6 +60,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--data", default="data/shapes")
     parser.add_argument("--damsm", default="runs/damsm_shapes")
     parser.add_argument("--run", help="an AttnGAN run folder: also probe its discriminators")
+    parser.add_argument("--checkpoint", help="with --run: the discriminators of this ckpt-<step>.npz "
+                        "(e.g. one kept aside while the run trained); default: the run's newest")
     parser.add_argument("--model", help="an exported caption model: also score its images")
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--json")
@@ -78,7 +80,8 @@ def main(argv=None) -> dict:
 
     stages = []
     if args.run:
-        stages = _discriminator_scorers(Path(args.run), text, image, vocab, dcfg, args.data, index)
+        stages = _discriminator_scorers(Path(args.run), text, image, vocab, dcfg, args.data, index,
+                                        args.checkpoint)
 
     model = None
     if args.model:
@@ -123,19 +126,20 @@ def main(argv=None) -> dict:
     return result
 
 
-def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index):
+def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index, checkpoint=None):
     """One function per stage: (image j, sentences (V, D), words (V, D, T), lengths (V,),
-    tokens (V, T)) -> conditional logits (V,)."""
+    tokens (V, T)) -> conditional logits (V,), from `checkpoint` (a path) or the run's newest."""
     from condgan.families import read_run_config
     from condgan.families.attngan.family import build_models
     from condgan.families.attngan.trainer import downsample
     from condgan.families.damsm.data import to_float
-    from condgan.train.checkpoint import load_latest_checkpoint
+    from condgan.train.checkpoint import load_checkpoint_file, load_latest_checkpoint
     from condgan.train.state import restore_training_state
 
     _, cfg = read_run_config(run)
     trainer = build_models(cfg, dcfg, text, image, vocabulary=vocab)
-    restore_training_state(trainer, load_latest_checkpoint(run)[1], cfg.batch_size)
+    state = load_checkpoint_file(checkpoint) if checkpoint else load_latest_checkpoint(run)
+    restore_training_state(trainer, state[1], cfg.batch_size)
     images = to_float(load_caption_split(data, "test", cfg.image_size).images[index])
     D = trainer.discriminator
     scorers = []
