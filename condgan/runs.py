@@ -26,6 +26,12 @@ def saved_run_config(run_dir: Path):
     return read_run_config(run_dir)
 
 
+def config_changes(family, before, after) -> dict:
+    """{field: [before, after]} for every field in which config `after` differs from `before`."""
+    old, new = family.config_to_json(before), family.config_to_json(after)
+    return {k: [old.get(k), v] for k, v in new.items() if v != old.get(k)}
+
+
 def resolve_run_config(run_dir: Path, config, resume: bool):
     """The config to train with: for a resumed run its own, with only the fields its family
     lets a resume change taken from `config`; else `config` for a new run directory.  Only
@@ -37,11 +43,11 @@ def resolve_run_config(run_dir: Path, config, resume: bool):
         if type(config) is not type(saved):
             raise UserError(f"--resume: {str(run_dir)!r} is a {family.kind} run, but the config is a "
                             f"{type(config).__name__}: resume with the run's own kind of config")
-        current, before = family.config_to_json(config), family.config_to_json(saved)
-        changed = sorted(k for k, v in current.items() if v != before.get(k) and k not in family.resumable)
-        if changed:
-            raise UserError(f"--resume cannot change {changed}: the run was trained with "
-                            f"{ {k: before.get(k) for k in changed} }; only {list(family.resumable)} "
+        changes = config_changes(family, saved, config)
+        refused = sorted(k for k in changes if k not in family.resumable)
+        if refused:
+            raise UserError(f"--resume cannot change {refused}: the run was trained with "
+                            f"{ {k: changes[k][0] for k in refused} }; only {list(family.resumable)} "
                             "may change when resuming (start a new run to change the recipe)")
         return config
     if run_dir.exists() and any(run_dir.iterdir()):
@@ -78,12 +84,8 @@ def train_run(config, run_dir: str | os.PathLike, resume: bool | str = False, da
             raise UserError(f"--resume got different data ({prepared.record.get('fingerprint')}) "
                             f"from what {str(run_dir)!r} was trained on "
                             f"({trained_on.get('fingerprint')}): pass the same data set")
-    changed = {}
-    if resume:
-        before = family.config_to_json(saved_run_config(run_dir)[1])
-        changed = {k: [before.get(k), v] for k, v in family.config_to_json(config).items()
-                   if v != before.get(k)}
-    else:
+    changed = config_changes(family, saved_run_config(run_dir)[1], config) if resume else {}
+    if not resume:
         resolve_run_config(run_dir, config, resume)  # still free after the data load?
         run_dir.mkdir(parents=True, exist_ok=True)
     write_run_config(run_dir, family, config)

@@ -200,9 +200,9 @@ class WordSwap:
         if not pairs:
             return False
         if self.weighted:
-            group = pairs[self._pick(sorted(pairs), rng)]
+            candidates = pairs[self._pick(sorted(pairs), rng)]
         else:   # uniform over all pairs, as before weights existed
-            group = [pair for ps in pairs.values() for pair in ps]
-        p, q = group[int(rng.integers(len(group)))]
+            candidates = [pair for ps in pairs.values() for pair in ps]
+        p, q = candidates[int(rng.integers(len(candidates)))]
         row[p], row[q] = row[q], row[p]
         return True
