@@ -6,6 +6,9 @@ each scorer picks the variant it rates highest for the *real* image:
 * DAMSM: cosine of the global image feature and the sentence feature (what R-precision uses);
 * each stage's sentence-conditional discriminator logit (what the generator's adversarial
   term rewards), when a run folder is given.
+* each stage's object-wise head (runs with `d_object_weight`), which reads the object's cell
+  directly: the value it picks for each attribute ("objects_real_stageK"; with `--model`, the
+  same reading of the generated image, "objects_on_generated_stageK").
 Accuracy 1.0 means the scorer tells every value apart; chance is 1 / number of values.  An
 attribute that no scorer reads cannot be learned by the generator from these losses.
 
@@ -78,10 +81,10 @@ def main(argv=None) -> dict:
     images = to_float(test.images[index])
     global_features = _unit(image(images, training=False)[1])
 
-    stages = []
+    stages, trainer, run_cfg = [], None, None
     if args.run:
-        stages = _discriminator_scorers(Path(args.run), text, image, vocab, dcfg, args.data, index,
-                                        args.checkpoint)
+        stages, trainer, run_cfg = _discriminator_scorers(Path(args.run), text, image, vocab, dcfg, args.data,
+                                                 index, args.checkpoint)
 
     model = None
     if args.model:
@@ -120,7 +123,11 @@ def main(argv=None) -> dict:
         if generated is not None:
             accuracy["damsm_on_generated"] = round(hits[-1] / probes, 3)
         result["accuracy"][name] = accuracy
-        print(f"{name:7s} " + "  ".join(f"{k} {v}" for k, v in accuracy.items()))
+    if trainer is not None and trainer.discriminator.object_heads:
+        _object_head_readings(trainer, run_cfg, args.data, [test_records[i] for i in index], index, model,
+                              result["accuracy"])
+    for name in GROUPS:
+        print(f"{name:7s} " + "  ".join(f"{k} {v}" for k, v in result["accuracy"][name].items()))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     return result
@@ -150,7 +157,39 @@ def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index, che
             tiled = np.repeat(features[j:j + 1], len(sentences), axis=0)
             return np.asarray(D.logits(stage, tiled, D.caption(sentences, words, lengths, tokens))[1])
         scorers.append(score)
-    return scorers
+    return scorers, trainer, cfg
+
+
+def _object_head_readings(trainer, cfg, data, records, index, model, accuracy):
+    """Each stage's object-wise head at the object's cell of the one-object images (and of
+    images the model draws from their first caption): how often it picks the true value."""
+    from condgan.data.object_cells import attribute_values, object_cell_labels, parse_object_attributes
+    from condgan.families.attngan.trainer import downsample
+    from condgan.families.damsm.data import to_float
+
+    names = parse_object_attributes(cfg.d_object_attributes)
+    dataset = json.loads((Path(data) / "dataset.json").read_text())
+    values = attribute_values(dataset, names, data)
+    labels = object_cell_labels([r["attributes"] for r in records], values, names, data)
+    cell = (labels[..., 0] >= 0).argmax(axis=1)
+    truth = labels[np.arange(len(records)), cell]                                  # (n, attributes)
+    size = trainer.sizes[-1]
+    sets = {"objects_real": load_caption_split(data, "test", size).images[index]}
+    if model is not None:
+        sets["objects_on_generated"] = model.generate_for_seeds(
+            list(range(len(records))), [r["captions"][0] for r in records])
+    D = trainer.discriminator
+    for label, images in sets.items():
+        x = to_float(images)
+        for stage, stage_size in enumerate(trainer.sizes):
+            logits = np.asarray(D.object_logits(stage, D.features(stage, downsample(x, stage_size))))
+            at_cell = logits[np.arange(len(records)), cell]
+            start = 1
+            for k, name in enumerate(names):
+                picked = at_cell[:, start:start + D.object_classes[k]].argmax(-1)
+                start += D.object_classes[k]
+                if name in accuracy:
+                    accuracy[name][f"{label}_stage{stage + 1}"] = round(float(np.mean(picked == truth[:, k])), 3)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,13 @@ heads on it (StackGAN++'s joint conditional-unconditional D):
   (`pool_phrases`).  A phrase holds one object's colour, shape, size and position together, so
   its query finds that object's region and its score asks whether everything it names is there,
   where a single word can be satisfied by any region of its colour.
+With `object_classes` each stage also has an object-wise head (in the spirit of Obj-GAN's
+object-wise discriminator, Li et al. 2019, on a fixed grid of cells instead of boxes): the 4x4
+map averaged over 2x2 windows to a 3x3 grid of cells (for Shapes' nine positions), and per
+cell one logit "an object is here" and one block of class logits per attribute
+(`build_object_head`; its loss in condgan/families/attngan/losses.py).  A caption-conditional
+logit must learn from real/fake and matched/mismatched pairs what a shape word looks like; this
+head learns it from labelled real cells directly.
 The encoder is split from the heads so the trainer can score the same real features against
 matching and mismatched sentences (AttnGAN's "wrong" pairs) without encoding the images twice.
 
@@ -189,6 +196,20 @@ def build_stage_heads(df: int = 64, text_dim: int = 256, name: str = "d_heads",
                             layers.Flatten(name="cond")(cond))], name=name)
 
 
+def build_object_head(df: int, grid: int, classes, name: str = "d_objects") -> keras.Model:
+    """(B, 4, 4, 8df) features -> (B, grid*grid, 1 + sum(classes)) per-cell logits."""
+    if not 1 <= grid <= 4:
+        raise UserError(f"an object-wise head reads a grid of 1 to 4 cells a side, not {grid}")
+    features = keras.Input((4, 4, df * 8), name="features")
+    h = layers.AveragePooling2D(5 - grid, strides=1, name="cells")(features)
+    h = layers.Conv2D(df * 4, 1, name="cell_hidden")(h)
+    h = layers.LeakyReLU(0.2, name="cell_act")(h)
+    h = layers.Conv2D(1 + sum(int(c) for c in classes), 1, name="cell_logits")(h)
+    h = layers.Reshape((grid * grid, -1), name="per_cell")(h)
+    return keras.Model(features, layers.Activation("linear", dtype="float32", name="cell_scores")(h),
+                       name=name)
+
+
 @keras.saving.register_keras_serializable(package="condgan")
 class AttnDiscriminators(keras.Model):
     """The per-stage discriminators as one model, so their variables checkpoint as one set.
@@ -198,11 +219,14 @@ class AttnDiscriminators(keras.Model):
     caption: (sentence,), for the word-level head (sentence, words, lengths), for the phrase-level
     head (sentence, phrases, counts), the phrases split at `separator_ids` (at most
     `max_phrases`); `call([images_per_stage, *caption])` returns [(uncond, cond) per stage].
+    With `object_classes` (values per attribute) each stage has an object-wise head too,
+    `object_logits(stage, features)` over a `grid` x `grid` layout of cells.
     """
 
     def __init__(self, sizes: list[int], df: int = 64, text_dim: int = 256,
                  synchronized_bn: bool = False, condition: str = "concat",
-                 max_len: int | None = None, separator_ids=(), max_phrases: int = 3, **kwargs):
+                 max_len: int | None = None, separator_ids=(), max_phrases: int = 3,
+                 object_classes=(), grid: int = 3, **kwargs):
         super().__init__(**kwargs)
         self.sizes, self.df, self.text_dim = list(sizes), df, text_dim
         self.synchronized_bn, self.condition, self.max_len = synchronized_bn, condition, max_len
@@ -214,6 +238,10 @@ class AttnDiscriminators(keras.Model):
                          for i, s in enumerate(self.sizes)]
         self.heads = [build_stage_heads(df, text_dim, f"d{i + 1}_heads", synchronized_bn, condition,
                                         units) for i in range(len(self.sizes))]
+        # built only when asked, so runs without them keep their checkpoints' variable list
+        self.object_classes, self.grid = [int(c) for c in object_classes], int(grid)
+        self.object_heads = [build_object_head(df, self.grid, self.object_classes, f"d{i + 1}_objects")
+                             for i in range(len(self.sizes))] if self.object_classes else []
 
     def caption(self, sentence, words, lengths, tokens) -> tuple:
         """What the heads read of a caption: the word-level head its words too, the phrase-level
@@ -235,6 +263,9 @@ class AttnDiscriminators(keras.Model):
         uncond, cond = self.heads[stage](inputs, training=training)
         return ops.reshape(uncond, (-1,)), ops.reshape(cond, (-1,))
 
+    def object_logits(self, stage: int, features, training=False):
+        return self.object_heads[stage](features, training=training)
+
     def call(self, inputs, training=False):
         images, *caption = inputs
         return [self.logits(i, self.features(i, x, training), caption, training)
@@ -244,19 +275,22 @@ class AttnDiscriminators(keras.Model):
         return {**super().get_config(), "sizes": self.sizes, "df": self.df,
                 "text_dim": self.text_dim, "synchronized_bn": self.synchronized_bn,
                 "condition": self.condition, "max_len": self.max_len,
-                "separator_ids": self.separator_ids, "max_phrases": self.max_phrases}
+                "separator_ids": self.separator_ids, "max_phrases": self.max_phrases,
+                "object_classes": self.object_classes, "grid": self.grid}
 
 
 def build_attngan_discriminators(sizes: list[int], df: int = 64, text_dim: int = 256,
                                  synchronized_bn: bool = False, condition: str = "concat",
                                  max_len: int | None = None, separator_ids=(),
-                                 max_phrases: int = 3) -> AttnDiscriminators:
+                                 max_phrases: int = 3, object_classes=(),
+                                 grid: int = 3) -> AttnDiscriminators:
     """Built discriminators for stage resolutions `sizes` (e.g. [32, 64]); `condition` picks the
     sentence-conditional head ("concat" = AttnGAN, "projection", "words": projection plus the
     word-region term, which needs the captions' `max_len`; "phrases": the same term over the
-    object phrases, split at the `separator_ids` words)."""
+    object phrases, split at the `separator_ids` words); `object_classes`: an object-wise head
+    per stage reading that many values of each attribute in each of `grid` x `grid` cells."""
     d = AttnDiscriminators(sizes, df, text_dim, synchronized_bn, condition, max_len, separator_ids,
-                           max_phrases)
+                           max_phrases, object_classes, grid)
     # The sub-models are functional, hence built; mark the container built too.
     d.built = True
     return d

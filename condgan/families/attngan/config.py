@@ -46,6 +46,14 @@ class AttnGANConfig:
     d_condition: str = "concat"
     d_phrase_separators: str = "and"   # comma-separated words of the DAMSM's vocabulary
     d_max_phrases: int = 3
+    # Weight of the object-wise discriminator term (0 = off, AttnGAN): each stage's D reads
+    # every grid cell of an image (an object? its `d_object_attributes`?), learning from real
+    # images and the data set's per-object labels (captions.jsonl "attributes", dataset.json
+    # "attribute_values"; condgan/data/object_cells.py), and the generator's images are scored
+    # by that reading against the objects their caption names.  Needs those labels (Shapes has
+    # them); the served model still reads only the caption.
+    d_object_weight: float = 0.0
+    d_object_attributes: str = "shape,colour,size"
     ema_decay: float = 0.999
     seed: int = 0
     checkpoint_every_steps: int = 200

@@ -19,13 +19,14 @@ from condgan.families.damsm.data import caption_batch
 
 
 class CaptionStream:
-    """Deterministic (images, tokens, lengths, class ids[, swapped tokens, swap mask]) batches of
-    one epoch; the last two when `swap` (a `WordSwap`) is given, drawn from their own rng."""
+    """Deterministic (images, tokens, lengths, class ids[, swapped tokens, swap mask][, cells])
+    batches of one epoch; the swap pair when `swap` (a `WordSwap`) is given, drawn from its own
+    rng; the images' per-cell object labels last when `cells` (N, cells, attributes) is given."""
 
     def __init__(self, split, batch_size: int, max_len: int, seed: int, swap=None,
-                 swap_from_epoch: int = 0):
+                 swap_from_epoch: int = 0, cells=None):
         self.split, self.global_batch, self.max_len, self.seed = split, batch_size, max_len, seed
-        self.swap, self.swap_from_epoch = swap, swap_from_epoch
+        self.swap, self.swap_from_epoch, self.cells = swap, swap_from_epoch, cells
         self.num_examples = len(split.images)
         self.steps_per_epoch = steps_per_epoch(self.num_examples, batch_size)
 
@@ -42,6 +43,8 @@ class CaptionStream:
             if epoch < self.swap_from_epoch:  # same batch structure, no swap term yet
                 mask = np.zeros_like(mask)
             arrays += (swapped, mask)
+        if self.cells is not None:
+            arrays += (self.cells[order],)
         return arrays
 
     def batches(self, epoch: int, skip: int = 0):

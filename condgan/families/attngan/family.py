@@ -34,6 +34,8 @@ class AttnGANFamily(Family):
                             + ", ".join(CONDITIONS))
         if config.d_condition == "phrases" and config.d_max_phrases < 1:
             raise UserError(f"d_max_phrases={config.d_max_phrases}: a caption has at least one phrase")
+        if config.d_object_weight < 0:
+            raise UserError(f"d_object_weight={config.d_object_weight}: use 0 (off) or a positive weight")
         if not config.damsm:
             raise UserError("an AttnGAN run needs its pretrained DAMSM run: set damsm=runs/damsm_NAME "
                             "(python -m condgan train --config configs/damsm_shapes.py ...)")
@@ -51,27 +53,35 @@ class AttnGANFamily(Family):
             say(f"generator {config.image_size} px, DAMSM {damsm_cfg.image_size} px: fakes are "
                 "resized for the DAMSM loss")
         train = load_caption_split(data_path, "train", config.image_size)
+        cells, object_classes = None, ()
+        if config.d_object_weight:
+            cells, object_classes = object_labels(config, train, str(data_path))
+            say(f"object-wise discriminator: {len(object_classes)} attributes in "
+                f"{cells.shape[1]} cells, weight {config.d_object_weight:g}")
         if config.max_train_images:
-            train = train.subset(np.arange(min(config.max_train_images, len(train))))
+            keep = np.arange(min(config.max_train_images, len(train)))
+            train = train.subset(keep)
+            cells = None if cells is None else cells[keep]
         test = load_caption_split(data_path, "test", config.image_size)
         train, test = encode_split(train, vocabulary), encode_split(test, vocabulary)
         from condgan.text.word_swap import word_swap_for
         swap = word_swap_for(config.swap_negatives, config.swap_exchange, vocabulary)
         stream = CaptionStream(train, config.batch_size, damsm_cfg.max_len, config.seed, swap,
-                               config.swap_from_epoch)
+                               config.swap_from_epoch, cells)
         record = {"data": str(data_path), "fingerprint": captions_fingerprint(data_path),
                   "num_images": len(train.images), "num_test_images": len(test.images),
                   "damsm": str(config.damsm), "vocabulary_size": len(vocabulary)}
         return Prepared(stream, record, {"text_encoder": text_encoder, "image_encoder": image_encoder,
                                          "vocabulary": vocabulary, "damsm_config": damsm_cfg,
-                                         "test": test})
+                                         "test": test, "object_classes": object_classes})
 
     def build(self, config: AttnGANConfig, prepared: Prepared, distributed: bool):
         import keras
 
         e = prepared.extras
         trainer = build_models(config, e["damsm_config"], e["text_encoder"], e["image_encoder"],
-                               distributed, vocabulary=e["vocabulary"])
+                               distributed, vocabulary=e["vocabulary"],
+                               object_classes=e["object_classes"])
         trainer.ema_generator = keras.models.clone_model(trainer.generator)
         return trainer
 
@@ -112,7 +122,9 @@ class AttnGANFamily(Family):
         _, state = load_run_checkpoint(run_dir, checkpoint)
         text_encoder, image_encoder, vocabulary, damsm_cfg = load_damsm(config.damsm)
         keras.utils.set_random_seed(config.seed)
-        trainer = build_models(config, damsm_cfg, text_encoder, image_encoder, vocabulary=vocabulary)
+        # only the generator is exported: no object-wise heads, so no data set is needed
+        trainer = build_models(config, damsm_cfg, text_encoder, image_encoder, vocabulary=vocabulary,
+                               object_classes=())
         assign_state("ema", trainer.generator.variables, state)
         step, images_seen = (int(v) for v in state["progress"])
         identity = {"run_dir": card_path(run_dir), "step": step, "weights": "ema",
@@ -180,11 +192,44 @@ def phrase_separator_ids(cfg: AttnGANConfig, vocabulary) -> list[int]:
     return [vocabulary.index(w) for w in words]
 
 
+def object_labels(cfg: AttnGANConfig, split, source: str):
+    """(per-cell labels (N, cells, attributes), values per attribute) of a loaded captioned split
+    for the object-wise discriminator (`condgan.data.object_cells`)."""
+    from condgan.data.object_cells import attribute_values, object_cell_labels, parse_object_attributes
+
+    names = parse_object_attributes(cfg.d_object_attributes)
+    values = attribute_values(split.meta.get("dataset"), names, source)
+    records = split.meta.get("attributes") or []
+    if len(records) != len(split):
+        raise UserError(f"{source}: the object-wise discriminator needs every image's objects "
+                        "(captions.jsonl \"attributes\"), which this data set does not have; "
+                        "set d_object_weight=0")
+    labels = object_cell_labels(records, values, names, source)
+    return labels, tuple(len(values[n]) for n in names)
+
+
+def object_classes_of(cfg: AttnGANConfig) -> tuple:
+    """Values per attribute of the object-wise heads, from the config's data set (what a run's
+    checkpoint was built with), or () when the run has none."""
+    import json
+
+    if not cfg.d_object_weight:
+        return ()
+    from condgan.data.object_cells import attribute_values, parse_object_attributes
+
+    names = parse_object_attributes(cfg.d_object_attributes)
+    side = Path(cfg.data) / "dataset.json"
+    dataset = json.loads(side.read_text()) if side.is_file() else None
+    values = attribute_values(dataset, names, str(cfg.data))
+    return tuple(len(values[n]) for n in names)
+
+
 def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
-                 distributed: bool = False, vocabulary=None):
+                 distributed: bool = False, vocabulary=None, object_classes=None):
     """Generator, discriminators and the compiled trainer (call inside the strategy scope);
     `distributed` gives synchronized batch norms (global-batch statistics); `vocabulary` (the
-    DAMSM's) is needed by the phrase-level discriminator head only."""
+    DAMSM's) is needed by the phrase-level discriminator head only; `object_classes` by the
+    object-wise heads (None: read from the config's data set)."""
     import keras
 
     from condgan.families.attngan.trainer import AttnGANTrainer
@@ -202,13 +247,16 @@ def build_models(cfg: AttnGANConfig, damsm_cfg, text_encoder, image_encoder,
     discriminator = build_attngan_discriminators(sizes, cfg.df, damsm_cfg.dim, distributed,
                                                  cfg.d_condition, damsm_cfg.max_len,
                                                  phrase_separator_ids(cfg, vocabulary),
-                                                 cfg.d_max_phrases)
+                                                 cfg.d_max_phrases,
+                                                 object_classes if object_classes is not None
+                                                 else object_classes_of(cfg))
     trainer = AttnGANTrainer(generator, discriminator, text_encoder, image_encoder,
                              stages=cfg.stages, sizes=sizes, z_dim=cfg.z_dim,
                              condition_dim=cfg.condition_dim, damsm_lambda=cfg.damsm_lambda,
                              kl_weight=cfg.kl_weight, class_masking=damsm_cfg.class_masking,
                              gammas=(damsm_cfg.gamma1, damsm_cfg.gamma2, damsm_cfg.gamma3),
-                             damsm_image_size=damsm_cfg.image_size, seed=cfg.seed)
+                             damsm_image_size=damsm_cfg.image_size,
+                             object_weight=cfg.d_object_weight, seed=cfg.seed)
     ema = {"use_ema": True, "ema_momentum": cfg.ema_decay} if cfg.ema_decay else {}
     trainer.compile(
         d_optimizer=keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1, beta_2=cfg.beta2),

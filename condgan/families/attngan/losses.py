@@ -15,6 +15,11 @@ discriminator (sigmoid cross-entropy written with softplus on logits:
   plus the conditioning-augmentation KL term.  The DAMSM part is part 1's `words_loss` and
   `sent_loss` (`condgan.families.damsm.losses`), called by the trainer on the global batch.
 
+* object-wise term (optional, `object_loss`): each stage's discriminator also reads every grid
+  cell of an image: is there an object, and what are its attributes.  It learns this from real
+  images and their per-cell labels (`condgan.data.object_cells`); the generator is scored by
+  the same reading of its images against the labels of the caption it drew.
+
 Per-example functions return (B,) vectors; the trainer sums them and divides by the global batch.
 """
 from __future__ import annotations
@@ -54,3 +59,24 @@ def mismatched(sentence):
     """Each row paired with the next row's sentence (the last with the first)."""
     return ops.roll(sentence, shift=-1, axis=0)
 
+
+
+def object_loss(logits, labels, classes):
+    """Per-example object-wise loss (B,): `logits` (B, cells, 1 + sum(classes)), the first
+    channel "this cell holds an object", then one block of class logits per attribute;
+    `labels` (B, cells, attributes), -1 in empty cells.  Presence: sigmoid cross-entropy,
+    mean over cells; each attribute: softmax cross-entropy, mean over the occupied cells."""
+    labels = ops.cast(labels, "int32")
+    occupied = ops.cast(ops.greater_equal(labels[..., 0], 0), logits.dtype)         # (B, cells)
+    presence = logits[..., 0]
+    total = ops.mean(occupied * ops.softplus(-presence) + (1.0 - occupied) * ops.softplus(presence),
+                     axis=-1)
+    count = ops.maximum(ops.sum(occupied, axis=-1), 1.0)
+    start = 1
+    for k, n in enumerate(classes):
+        block = logits[..., start:start + n]
+        start += n
+        target = ops.one_hot(ops.maximum(labels[..., k], 0), n)
+        cross = -ops.sum(target * ops.log_softmax(block, axis=-1), axis=-1)       # (B, cells)
+        total = total + ops.sum(cross * occupied, axis=-1) / count
+    return total

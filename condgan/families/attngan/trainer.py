@@ -19,6 +19,9 @@ exporter's EMA weights all work unchanged:
   by the replica's share; it is computed on the all-gathered global batch, and batch norms are
   synchronized, so N tf.distribute replicas compute the single-device update (tested on 2
   logical CPUs).  Under JAX the step sees the global batch itself.
+* **Object-wise term** (`object_weight` > 0): each stage's D also classifies every grid cell
+  of the real images against their per-cell labels (the batch's last array), and the
+  generator's images are scored by the same heads against their captions' labels.
 * **EMA generator**: the G optimizer's `use_ema` average (AttnGAN keeps avg_param_G with 0.999).
 The family's hooks are in `family.py`, the caption stream and sampler in `data.py`.
 """
@@ -46,7 +49,8 @@ class AttnGANTrainer(TwoPlayerModel):
     def __init__(self, generator, discriminator, text_encoder, image_encoder, *, stages: int,
                  sizes: list[int], z_dim: int, condition_dim: int, damsm_lambda: float = 5.0,
                  kl_weight: float = 1.0, class_masking: bool = True, gammas=(4.0, 5.0, 10.0),
-                 damsm_image_size: int | None = None, seed: int = 0, **kwargs):
+                 damsm_image_size: int | None = None, object_weight: float = 0.0,
+                 seed: int = 0, **kwargs):
         super().__init__(generator, discriminator, seed, **kwargs)
         self.text_encoder = text_encoder
         self.image_encoder = image_encoder
@@ -58,15 +62,17 @@ class AttnGANTrainer(TwoPlayerModel):
         self.class_masking = bool(class_masking)
         self.gammas = tuple(float(g) for g in gammas)
         self.damsm_image_size = damsm_image_size
+        self.object_weight = float(object_weight)
 
     def _normal(self, stream, counter, local_batch, width):
         return self.random_numbers("normal", stream, counter, local_batch, width)
 
     # --- the step ---------------------------------------------------------------------------
     def losses(self, images, tokens, lengths, class_ids, counter, training=True, swapped=None,
-               swap_mask=None):
+               swap_mask=None, cells=None):
         """All loss terms of one batch (global-batch scaled).  `swapped`/`swap_mask`: the swap
-        negatives' tokens (same lengths) and where they exist (`condgan.text.word_swap`)."""
+        negatives' tokens (same lengths) and where they exist (`condgan.text.word_swap`);
+        `cells`: the images' per-cell object labels (the object-wise term)."""
         local = ops.shape(images)[0]
         global_batch = self.global_batch(local)
         share = ops.cast(local, "float32") / ops.cast(global_batch, "float32")
@@ -84,7 +90,8 @@ class AttnGANTrainer(TwoPlayerModel):
             swap_words, swap_sentence = self.text_encoder(swapped, lengths, training=False)
             swap_caption = self.discriminator.caption(ops.stop_gradient(swap_sentence),
                                                       ops.stop_gradient(swap_words), lengths, swapped)
-        d_sum, g_sum = 0.0, 0.0
+        d_sum, g_sum, d_objects, g_objects = 0.0, 0.0, 0.0, 0.0
+        score_objects = cells is not None and self.object_weight > 0
         for i, size in enumerate(self.sizes):
             f_real = self.discriminator.features(i, downsample(images, size), training)
             f_fake = self.discriminator.features(i, fakes[i], training)
@@ -95,13 +102,24 @@ class AttnGANTrainer(TwoPlayerModel):
             u_fake, c_fake = self.discriminator.logits(i, f_fake, caption, training)
             d_sum += L.d_stage_loss(u_real, c_real, u_fake, c_fake, c_wrong, c_swap, swap_mask)
             g_sum += L.g_stage_loss(u_fake, c_fake)
+            if score_objects:
+                classes = self.discriminator.object_classes
+                d_objects += L.object_loss(self.discriminator.object_logits(i, f_real, training),
+                                           cells, classes)
+                g_objects += L.object_loss(self.discriminator.object_logits(i, f_fake, training),
+                                           cells, classes)
         scale = 1.0 / ops.cast(global_batch, "float32")
         parts = {"d_loss": ops.sum(d_sum) * scale, "g_adv": ops.sum(g_sum) * scale}
+        if score_objects:
+            parts.update(d_objects=ops.sum(d_objects) * scale, g_objects=ops.sum(g_objects) * scale)
+            parts["d_loss"] = parts["d_loss"] + self.object_weight * parts["d_objects"]
         if self.damsm_lambda:
             w_loss, s_loss = self._damsm_loss(fakes[-1], words, sentence, lengths, class_ids)
             parts.update(w_loss=w_loss * share, s_loss=s_loss * share)
         parts["kl"] = ops.sum(L.kl_per_example(mu, logvar)) * scale
         g_loss = parts["g_adv"]
+        if score_objects:
+            g_loss = g_loss + self.object_weight * parts["g_objects"]
         if self.damsm_lambda:
             g_loss = g_loss + self.damsm_lambda * (parts["w_loss"] + parts["s_loss"])
         parts["g_loss"] = g_loss + self.kl_weight * parts["kl"]
@@ -124,11 +142,14 @@ class AttnGANTrainer(TwoPlayerModel):
         return w0 + w1, s0 + s1
 
     def phases(self, data):
-        images, tokens, lengths, class_ids, *swap = data   # swap: [swapped tokens, mask] or []
+        images, tokens, lengths, class_ids, *rest = data
+        cells = rest.pop() if self.object_weight > 0 else None   # the stream puts them last
+        swap = rest                                               # [swapped tokens, mask] or []
 
         def losses(counter):
             parts = self.losses(images, tokens, lengths, class_ids, counter,
-                                swapped=swap[0] if swap else None, swap_mask=swap[1] if swap else None)
+                                swapped=swap[0] if swap else None, swap_mask=swap[1] if swap else None,
+                                cells=cells)
             return {"d": parts["d_loss"], "g": parts["g_loss"]}, parts
 
         return [Phase(("d", "g"), "d", losses)]
