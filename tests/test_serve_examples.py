@@ -34,8 +34,11 @@ def test_caption_model_reports_an_example_it_knows(client):
     body = client.post("/v1/models/tiny_birds:generate",
                        json={"caption": example, "seed": 1}).get_json()
     assert body["unknown_words"] == []
+    # the two-object Shapes examples hold words a birds vocabulary lacks: only its own example
+    assert info["example_captions"] == [example]
     cgan = client.get("/v1/models/tiny_cgan").get_json()
     assert cgan["example_caption"] is None and cgan["classes"] == CLASSES
+    assert cgan["example_captions"] == []
 
 
 def test_caption_errors_suggest_the_models_own_example(client):
@@ -79,5 +82,10 @@ def test_shipped_shapes_model_example_is_a_shapes_caption_it_knows():
     reply = client.post("/v1/models/attngan_shapes:generate",
                         json={"caption": example, "n": 2, "seed": 3})
     assert reply.status_code == 200 and reply.get_json()["unknown_words"] == []
+    # further examples: two-object captions, every word known
+    examples = client.get("/v1/models/attngan_shapes").get_json()["example_captions"]
+    assert examples[0] == example and len(examples) >= 2
+    assert all(set(e.split()) <= vocabulary and " and " in e for e in examples[1:])
     spec = client.get("/openapi.json").get_json()
-    assert "example_caption" in spec["components"]["schemas"]["ModelInfo"]["properties"]
+    assert {"example_caption", "example_captions"} <= set(
+        spec["components"]["schemas"]["ModelInfo"]["properties"])

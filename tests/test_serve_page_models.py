@@ -101,12 +101,14 @@ def test_model_line_shows_nested_metrics_readably(page):
     assert "colour 0.912" in line  # inside the nested caption_accuracy_generated value
 
 
-TWO_OBJECTS = "a large red circle in the upper left corner and a large blue square at the bottom"
+TWO_OBJECTS = ("a large red circle in the upper left corner and a large blue square at the bottom "
+               "on a white background")
 
 
 def test_word_attention_of_a_two_object_caption(page):
-    """The attention button shows, for the caption and the first seed on the page, the picture
-    the library draws (`attention_grid`): stage 2's image is the generated image itself."""
+    """The page offers a two-object example the model knows; the attention button shows, for
+    the caption and the first seed on the page, the picture the library draws
+    (`attention_grid`): stage 2's image is the generated image itself."""
     import numpy as np
 
     from condgan.attngan_viz import attention_grid
@@ -116,7 +118,10 @@ def test_word_attention_of_a_two_object_caption(page):
     assert page.is_hidden("#attention")              # a class model has no word attention
     page.select_option("#model", "attngan_shapes")
     assert page.is_visible("#attention") and page.is_hidden("#attention-view")
-    page.fill("#caption", TWO_OBJECTS)
+    examples = page.locator("#examples .example")
+    assert examples.count() >= 2 and examples.nth(0).inner_text() == page.get_attribute("#caption", "placeholder")
+    page.click(f"#examples .example:has-text('{TWO_OBJECTS}')")
+    assert page.input_value("#caption") == TWO_OBJECTS
     page.fill("#n", "1")
     page.fill("#seed", "11")
     page.click("#generate")

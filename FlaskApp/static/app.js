@@ -71,6 +71,7 @@ function onModelChange() {
   // The example comes from the model (its card, or words of its vocabulary): a caption written
   // for another data set would be all unknown words to this one.
   $("caption").placeholder = model.example_caption || "a caption using words the model knows";
+  renderExamples(caption ? model.example_captions || [] : []);
   renderEditControls(model);
   renderBlendControls(model);
   renderTruncationControl(model);
@@ -78,6 +79,21 @@ function onModelChange() {
   $("attention-view").hidden = true;
   const metrics = Object.entries(model.metrics || {}).map(([k, v]) => `${k} ${formatMetric(v)}`);
   $("model-info").textContent = `version ${model.version}` + (metrics.length ? ` · ${metrics.join(" · ")}` : "");
+}
+
+// Captions the model knows every word of (with two-object ones where it has them): a click
+// puts one in the caption field, to generate or to see its word attention.
+function renderExamples(examples) {
+  $("examples").hidden = !examples.length;
+  const label = $("examples").firstElementChild;
+  $("examples").replaceChildren(label, ...examples.map((text) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "example";
+    button.textContent = text;
+    button.addEventListener("click", () => { $("caption").value = text; $("caption").focus(); });
+    return button;
+  }));
 }
 
 // One row per attribute the model can be steered along: which value, and how far (a slider).

@@ -68,7 +68,11 @@ def _schemas(max_n: int) -> dict[str, Any]:
                                     "when a request leaves it out (StyleGAN: the card's psi)"},
                 "example_caption": _nullable({
                     "type": "string", "description": "caption models: a caption whose words "
-                    "the model knows (null for other kinds)"})}},
+                    "the model knows (null for other kinds)"}),
+                "example_captions": {"type": "array", "items": {"type": "string"},
+                                     "description": "caption models: example_caption, then "
+                                     "further examples whose every word the model knows "
+                                     "(two-object captions on Shapes); empty for other kinds"}}},
         "GenerateRequest": {
             "type": "object", "additionalProperties": False,
             "description": "label for class-conditional models (cgan; one of the model's "

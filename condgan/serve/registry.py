@@ -16,7 +16,9 @@ can stand in for it (`loaders={"attngan": fn}`, the tests' stand-in models).
 A caption model also gets an `example_caption` at load time, which the page shows as its
 placeholder and the API's caption errors suggest: the card's own `example_caption` if it has
 one, else a caption built from words the model's vocabulary holds (`derive_example_caption`),
-so that the example a user copies never consists of words the model ignores.
+so that the example a user copies never consists of words the model ignores.  Its
+`example_captions` add the further examples it knows every word of (two-object Shapes
+captions), which the page offers to try.
 """
 from __future__ import annotations
 
@@ -46,6 +48,11 @@ Loader = Callable[[Path], Any]
 # words it all knows, else the one with the largest share of known words, unknown ones left out.
 EXAMPLE_CAPTIONS = ("a large blue circle at the top on a black background",
                     "a small red bird with black wings")
+# Further examples the page offers beside the model's own when it knows every word: Shapes
+# captions with two objects, where a caption model must put each attribute on its own object.
+MORE_EXAMPLE_CAPTIONS = (
+    "a large red circle in the upper left corner and a large blue square at the bottom on a white background",
+    "a large yellow triangle on the left and a large green diamond at the right side on a black background")
 
 
 @dataclass
@@ -58,6 +65,7 @@ class ServedModel:
     card: dict
     version: str
     example_caption: str | None = None
+    example_captions: tuple[str, ...] = ()   # the example first, then further ones it knows
     versions: tuple[str, ...] = ()   # a versioned model's versions, oldest first (this one among them)
 
     @property
@@ -89,6 +97,7 @@ class ServedModel:
             "versions": list(self.versions) or [self.version],
             "exported_at": self.card.get("exported_at"), "images_seen": self.card.get("images_seen"),
             "metrics": metrics, "example_caption": self.example_caption,
+            "example_captions": list(self.example_captions),
             "edits": describe_edits(self.directions),
             "class_blend": bool(getattr(self.model, "class_blend", False)),
             "word_attention": bool(getattr(self.model, "word_attention", False)),
@@ -180,6 +189,21 @@ def derive_example_caption(served: ServedModel) -> str | None:
     if best[0] >= 0.5 or not warmup:
         return " ".join(best[1]) or None
     return str(warmup)
+
+
+def derive_example_captions(served: ServedModel) -> tuple[str, ...]:
+    """The model's example, then each of `MORE_EXAMPLE_CAPTIONS` whose every word it knows."""
+    if not served.example_caption:
+        return ()
+    examples = [served.example_caption]
+    if callable(getattr(served.model, "check_caption", None)):
+        for candidate in MORE_EXAMPLE_CAPTIONS:
+            try:
+                if not served.check_caption(candidate) and candidate not in examples:
+                    examples.append(candidate)
+            except UserError:
+                continue  # no word of it is known
+    return tuple(examples)
 
 
 def model_version(path: Path, card: dict) -> str:
@@ -279,6 +303,7 @@ class Registry:
         served = ServedModel(name, card["kind"], model, dict(getattr(model, "card", card)),
                              str(version) if version is not None else model_version(path, card))
         served.example_caption = derive_example_caption(served)
+        served.example_captions = derive_example_captions(served)
         if self.warm:
             served.warm_up()
         if version is None:
