@@ -81,10 +81,10 @@ def main(argv=None) -> dict:
     images = to_float(test.images[index])
     global_features = _unit(image(images, training=False)[1])
 
-    stages, trainer, run_cfg = [], None, None
+    stages, trainer, run_cfg, probed = [], None, None, None
     if args.run:
-        stages, trainer, run_cfg = _discriminator_scorers(Path(args.run), text, image, vocab, dcfg, args.data,
-                                                 index, args.checkpoint)
+        stages, trainer, run_cfg, probed = _discriminator_scorers(
+            Path(args.run), text, image, vocab, dcfg, args.data, index, args.checkpoint)
 
     model = None
     if args.model:
@@ -124,8 +124,7 @@ def main(argv=None) -> dict:
             accuracy["damsm_on_generated"] = round(hits[-1] / probes, 3)
         result["accuracy"][name] = accuracy
     if trainer is not None and trainer.discriminator.object_heads:
-        _object_head_readings(trainer, run_cfg, args.data, [test_records[i] for i in index], index, model,
-                              result["accuracy"])
+        _object_head_readings(trainer, run_cfg, probed, args.data, model, result["accuracy"])
     for name in GROUPS:
         print(f"{name:7s} " + "  ".join(f"{k} {v}" for k, v in result["accuracy"][name].items()))
     if args.json:
@@ -147,7 +146,8 @@ def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index, che
     trainer = build_models(cfg, dcfg, text, image, vocabulary=vocab)
     state = load_checkpoint_file(checkpoint) if checkpoint else load_latest_checkpoint(run)
     restore_training_state(trainer, state[1], cfg.batch_size)
-    images = to_float(load_caption_split(data, "test", cfg.image_size).images[index])
+    probed = load_caption_split(data, "test", cfg.image_size).subset(index)
+    images = to_float(probed.images)
     D = trainer.discriminator
     scorers = []
     for stage, size in enumerate(trainer.sizes):
@@ -157,33 +157,32 @@ def _discriminator_scorers(run: Path, text, image, vocab, dcfg, data, index, che
             tiled = np.repeat(features[j:j + 1], len(sentences), axis=0)
             return np.asarray(D.logits(stage, tiled, D.caption(sentences, words, lengths, tokens))[1])
         scorers.append(score)
-    return scorers, trainer, cfg
+    return scorers, trainer, cfg, probed
 
 
-def _object_head_readings(trainer, cfg, data, records, index, model, accuracy):
-    """Each stage's object-wise head at the object's cell of the one-object images (and of
-    images the model draws from their first caption): how often it picks the true value."""
-    from condgan.data.object_cells import attribute_values, object_cell_labels, parse_object_attributes
+def _object_head_readings(trainer, cfg, probed, data, model, accuracy):
+    """Each stage's object-wise head at the object's cell of the probed one-object images (and
+    of images the model draws from their first captions): how often it picks the true value."""
+    from condgan.data.object_cells import parse_object_attributes
+    from condgan.families.attngan.family import object_labels
     from condgan.families.attngan.trainer import downsample
     from condgan.families.damsm.data import to_float
 
     names = parse_object_attributes(cfg.d_object_attributes)
-    dataset = json.loads((Path(data) / "dataset.json").read_text())
-    values = attribute_values(dataset, names, data)
-    labels = object_cell_labels([r["attributes"] for r in records], values, names, data)
+    labels, _ = object_labels(cfg, probed, data)
+    rows = np.arange(len(probed))
     cell = (labels[..., 0] >= 0).argmax(axis=1)
-    truth = labels[np.arange(len(records)), cell]                                  # (n, attributes)
-    size = trainer.sizes[-1]
-    sets = {"objects_real": load_caption_split(data, "test", size).images[index]}
+    truth = labels[rows, cell]                                                     # (n, attributes)
+    sets = {"objects_real": probed.images}
     if model is not None:
         sets["objects_on_generated"] = model.generate_for_seeds(
-            list(range(len(records))), [r["captions"][0] for r in records])
+            list(rows), [captions[0] for captions in probed.captions])
     D = trainer.discriminator
     for label, images in sets.items():
         x = to_float(images)
         for stage, stage_size in enumerate(trainer.sizes):
             logits = np.asarray(D.object_logits(stage, D.features(stage, downsample(x, stage_size))))
-            at_cell = logits[np.arange(len(records)), cell]
+            at_cell = logits[rows, cell]
             start = 1
             for k, name in enumerate(names):
                 picked = at_cell[:, start:start + D.object_classes[k]].argmax(-1)

@@ -33,3 +33,13 @@ def test_bad_lines_and_escaping_paths(tmp_path):
         load_captioned(tmp_path)
     (tmp_path / "captions.jsonl").write_text(json.dumps({"image": "a.png", "captions": ["x"]}))
     assert len(load_captioned(tmp_path)) == 1  # no split keys: all images when no split asked
+
+
+def test_subset_keeps_each_images_attributes(tmp_path):
+    images = np.zeros((4, 8, 8, 3), np.uint8)
+    attributes = [{"objects": [{"shape": s}]} for s in ("circle", "square", "triangle", "diamond")]
+    write_captioned(tmp_path / "d", images, [[f"caption {i}"] for i in range(4)],
+                    attributes=attributes, splits=["train"] * 4)
+    subset = load_captioned(tmp_path / "d", "train").subset([3, 1])
+    assert subset.captions == [["caption 3"], ["caption 1"]]
+    assert subset.meta["attributes"] == [attributes[3], attributes[1]]

@@ -34,7 +34,8 @@ def run_train_shapes_attributes(args: argparse.Namespace) -> int:
                         "(python -m condgan make-shapes)")
     if args.max_images:
         keep = np.arange(min(args.max_images, len(train)))
-        train, attributes = train.subset(keep), [attributes[i] for i in keep]
+        train = train.subset(keep)
+        attributes = train.meta["attributes"]
     path = train_classifier(train.images, attributes, args.out, epochs=args.epochs)
     test = load_caption_split(args.data, "test", args.image_size)
     result = caption_accuracy(load_classifier(path), test.images, test.meta["attributes"])

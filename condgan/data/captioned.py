@@ -37,9 +37,13 @@ class CaptionedSet:
         return int(self.images.shape[0])
 
     def subset(self, index: Sequence[int] | np.ndarray) -> "CaptionedSet":
+        """The images at `index`, with their captions, classes, keys and per-image attributes."""
         index = np.asarray(index, dtype=np.int64)
+        meta = dict(self.meta)
+        if isinstance(meta.get("attributes"), list):   # one record per image
+            meta["attributes"] = [meta["attributes"][i] for i in index]
         return CaptionedSet(self.images[index], [self.captions[i] for i in index],
-                            self.class_ids[index], [self.keys[i] for i in index], dict(self.meta))
+                            self.class_ids[index], [self.keys[i] for i in index], meta)
 
 
 def write_captioned(folder: str | os.PathLike, images: np.ndarray, captions: list[list[str]],

@@ -53,15 +53,13 @@ class AttnGANFamily(Family):
             say(f"generator {config.image_size} px, DAMSM {damsm_cfg.image_size} px: fakes are "
                 "resized for the DAMSM loss")
         train = load_caption_split(data_path, "train", config.image_size)
+        if config.max_train_images:
+            train = train.subset(np.arange(min(config.max_train_images, len(train))))
         cells, object_classes = None, ()
         if config.d_object_weight:
             cells, object_classes = object_labels(config, train, str(data_path))
             say(f"object-wise discriminator: {len(object_classes)} attributes in "
                 f"{cells.shape[1]} cells, weight {config.d_object_weight:g}")
-        if config.max_train_images:
-            keep = np.arange(min(config.max_train_images, len(train)))
-            train = train.subset(keep)
-            cells = None if cells is None else cells[keep]
         test = load_caption_split(data_path, "test", config.image_size)
         train, test = encode_split(train, vocabulary), encode_split(test, vocabulary)
         from condgan.text.word_swap import word_swap_for
@@ -192,13 +190,20 @@ def phrase_separator_ids(cfg: AttnGANConfig, vocabulary) -> list[int]:
     return [vocabulary.index(w) for w in words]
 
 
+def _object_values(cfg: AttnGANConfig, dataset: dict | None, source: str):
+    """(attribute names, {name: values} with the positions) the object-wise heads read."""
+    from condgan.data.object_cells import attribute_values, parse_object_attributes
+
+    names = parse_object_attributes(cfg.d_object_attributes)
+    return names, attribute_values(dataset, names, source)
+
+
 def object_labels(cfg: AttnGANConfig, split, source: str):
     """(per-cell labels (N, cells, attributes), values per attribute) of a loaded captioned split
     for the object-wise discriminator (`condgan.data.object_cells`)."""
-    from condgan.data.object_cells import attribute_values, object_cell_labels, parse_object_attributes
+    from condgan.data.object_cells import object_cell_labels
 
-    names = parse_object_attributes(cfg.d_object_attributes)
-    values = attribute_values(split.meta.get("dataset"), names, source)
+    names, values = _object_values(cfg, split.meta.get("dataset"), source)
     records = split.meta.get("attributes") or []
     if len(records) != len(split):
         raise UserError(f"{source}: the object-wise discriminator needs every image's objects "
@@ -215,12 +220,9 @@ def object_classes_of(cfg: AttnGANConfig) -> tuple:
 
     if not cfg.d_object_weight:
         return ()
-    from condgan.data.object_cells import attribute_values, parse_object_attributes
-
-    names = parse_object_attributes(cfg.d_object_attributes)
     side = Path(cfg.data) / "dataset.json"
     dataset = json.loads(side.read_text()) if side.is_file() else None
-    values = attribute_values(dataset, names, str(cfg.data))
+    names, values = _object_values(cfg, dataset, str(cfg.data))
     return tuple(len(values[n]) for n in names)
 
 
